@@ -1,0 +1,253 @@
+/**
+ * Starts and stops the processes of the embedded stack (Temporal dev server, FerretDB,
+ * Maesn sandbox, worker, API) for `make dev` and `make test`.
+ *
+ * Every process is spawned in its own process group so that stopping it also stops
+ * whatever it spawned; `ProcessGroup.stopAll()` sends SIGTERM, waits, then SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { once } from 'node:events';
+import { allSearchAttributeKeys } from '../src/workflows/definitions';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+/** `--search-attribute Name=Type` values for the product's custom search attributes. */
+export function searchAttributeArgs(): string[] {
+  const cliType: Record<string, string> = {
+    KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList',
+  };
+  return allSearchAttributeKeys.flatMap((k) => ['--search-attribute', `${k.name}=${cliType[k.type]}`]);
+}
+
+export function toolPath(name: 'temporal' | 'ferretdb'): string {
+  const override = name === 'temporal' ? process.env.TEMPORAL_CLI : process.env.FERRETDB_BIN;
+  const p = override || path.join(ROOT, '.tools', 'bin', name);
+  if (!fs.existsSync(p)) {
+    throw new Error(`${name} binary not found at ${p}: run 'make tools' (or set ${name === 'temporal' ? 'TEMPORAL_CLI' : 'FERRETDB_BIN'})`);
+  }
+  return p;
+}
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export async function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ManagedProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child?.exited) throw new Error(`${what}: process exited early (code ${child.exitCode}); see ${child.logFile ?? 'output above'}`);
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms${child?.logFile ? `; see ${child.logFile}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  await res.body?.cancel();
+  return res.ok;
+}
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  logFile?: string;
+  exited: boolean;
+  exitCode: number | null;
+  done: Promise<void>;
+}
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Write output to this file instead of prefixing it onto our stdout. */
+  logFile?: string;
+}
+
+const COLORS = [36, 35, 33, 32, 34, 31];
+
+export class ProcessGroup {
+  private readonly procs: ManagedProcess[] = [];
+  private stopping = false;
+  /** Called when a process exits while the group is not stopping. */
+  onUnexpectedExit?: (p: ManagedProcess) => void;
+
+  spawn(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): ManagedProcess {
+    const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'pipe';
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', out, out],
+      detached: true, // own process group: we can signal it and its children as a whole
+    });
+    if (typeof out === 'number') fs.closeSync(out);
+    const color = COLORS[this.procs.length % COLORS.length];
+    const prefix = process.stdout.isTTY ? `\x1b[${color}m${name.padEnd(8)}\x1b[0m| ` : `${name.padEnd(8)}| `;
+    const pipeLines = (stream: NodeJS.ReadableStream | null) => {
+      if (!stream) return;
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          process.stdout.write(prefix + buf.slice(0, i) + '\n');
+          buf = buf.slice(i + 1);
+        }
+      });
+      stream.on('end', () => buf && process.stdout.write(prefix + buf + '\n'));
+    };
+    pipeLines(child.stdout);
+    pipeLines(child.stderr);
+    const mp: ManagedProcess = { name, child, logFile: opts.logFile, exited: false, exitCode: null, done: Promise.resolve() };
+    mp.done = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        mp.exited = true;
+        mp.exitCode = code ?? (signal ? 128 : null);
+        if (!this.stopping) this.onUnexpectedExit?.(mp);
+        resolve();
+      });
+      child.once('error', (err) => {
+        process.stderr.write(`${name}: failed to start: ${err.message}\n`);
+        mp.exited = true;
+        mp.exitCode = 127;
+        resolve();
+      });
+    });
+    this.procs.push(mp);
+    return mp;
+  }
+
+  /** Stops every process, newest first: SIGTERM to its group, SIGKILL after `graceMs`. */
+  async stopAll(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const p of [...this.procs].reverse()) {
+      await stopProcess(p, graceMs);
+    }
+  }
+}
+
+function signalGroup(p: ManagedProcess, sig: NodeJS.Signals) {
+  if (p.child.pid === undefined) return;
+  try {
+    process.kill(-p.child.pid, sig);
+  } catch {
+    try {
+      p.child.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+async function stopProcess(p: ManagedProcess, graceMs: number): Promise<void> {
+  if (!p.exited) {
+    signalGroup(p, 'SIGTERM');
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    if ((await Promise.race([p.done.then(() => 'done' as const), timer])) === 'timeout') {
+      process.stderr.write(`${p.name} did not stop within ${graceMs} ms; killing it\n`);
+    }
+  }
+  // Whatever the main process left behind in its group goes too.
+  signalGroup(p, 'SIGKILL');
+  await p.done;
+}
+
+export interface TemporalOptions {
+  port: number;
+  /** UI port; omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file; omit for in-memory. */
+  dbFile?: string;
+  logFile?: string;
+}
+
+export async function startTemporal(group: ProcessGroup, o: TemporalOptions): Promise<{ address: string; uiUrl?: string }> {
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(o.port),
+    '--namespace', 'default',
+    '--log-level', 'warn',
+    // Nothing phones home: the version check is the only outbound call the dev server makes.
+    '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
+    ...searchAttributeArgs(),
+  ];
+  if (o.dbFile) args.push('--db-filename', o.dbFile);
+  if (o.uiPort) args.push('--ui-port', String(o.uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  const bin = toolPath('temporal');
+  const p = group.spawn('temporal', bin, args, { logFile: o.logFile });
+  const address = `127.0.0.1:${o.port}`;
+  await waitFor('Temporal dev server', () => commandOk(bin, ['operator', 'cluster', 'health', '--address', address]), 60_000, p);
+  return { address, uiUrl: o.uiPort ? `http://localhost:${o.uiPort}` : undefined };
+}
+
+export interface FerretOptions {
+  port: number;
+  dataDir: string;
+  logFile?: string;
+}
+
+export async function startFerret(group: ProcessGroup, o: FerretOptions): Promise<{ uri: string }> {
+  fs.mkdirSync(o.dataDir, { recursive: true });
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${o.dataDir.replace(/\/?$/, '/')}`,
+    `--state-dir=${o.dataDir}`,
+    `--listen-addr=127.0.0.1:${o.port}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    '--log-level=warn',
+  ];
+  const p = group.spawn('ferretdb', toolPath('ferretdb'), args, { logFile: o.logFile });
+  const uri = `mongodb://127.0.0.1:${o.port}/?directConnection=true`;
+  await waitFor('FerretDB', () => mongoPing(uri), 30_000, p);
+  return { uri };
+}
+
+async function commandOk(cmd: string, args: string[]): Promise<boolean> {
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code === 0;
+}
+
+export async function mongoPing(uri: string): Promise<boolean> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  try {
+    await client.connect();
+    const r = await client.db('admin').command({ ping: 1 });
+    return r.ok === 1;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** `node --import tsx <file>`: one process, so signals reach the program itself. */
+export function nodeTs(file: string): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', path.join(ROOT, file)]];
+}

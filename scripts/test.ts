@@ -1,0 +1,104 @@
+/**
+ * `make test`: starts a dedicated Temporal dev server, FerretDB and Maesn sandbox on free
+ * ports with throw-away data, runs every test file with node's test runner, and always
+ * tears the stack down, also on failure or Ctrl-C.
+ *
+ *   npm test                         all tests
+ *   npm test -- test/unit/x.test.ts  only the given files
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { ProcessGroup, ROOT, freePort, httpOk, nodeTs, startFerret, startTemporal, waitFor } from './stack';
+
+const TEST_API_KEY = 'test-api-key-0123456789';
+const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789';
+
+function findTests(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return e.name === 'helpers' || e.name === 'fixtures' ? [] : findTests(p);
+      return e.name.endsWith('.test.ts') ? [p] : [];
+    })
+    .sort();
+}
+
+async function main() {
+  const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const files = selected.length ? selected.map((f) => path.resolve(f)) : findTests(path.join(ROOT, 'test'));
+  if (files.length === 0) throw new Error('no test files found under test/');
+
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exact-export-test-'));
+  const group = new ProcessGroup();
+  let exitCode = 1;
+  const teardown = async () => {
+    await group.stopAll(5_000);
+    if (process.env.KEEP_TEST_DATA) console.log(`[test] kept ${runDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      console.error(`[test] ${sig}: tearing down`);
+      void teardown().then(() => process.exit(130));
+    });
+  }
+
+  try {
+    const started = Date.now();
+    const [temporalPort, ferretPort, sandboxPort] = [await freePort(), await freePort(), await freePort()];
+    const [temporal, mongo] = await Promise.all([
+      startTemporal(group, { port: temporalPort, logFile: path.join(runDir, 'temporal.log') }),
+      startFerret(group, { port: ferretPort, dataDir: path.join(runDir, 'ferretdb'), logFile: path.join(runDir, 'ferretdb.log') }),
+    ]);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      TEMPORAL_ADDRESS: temporal.address,
+      MONGODB_URI: mongo.uri,
+      MAESN_API_KEY: TEST_API_KEY,
+      MAESN_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      TEST_RUN_DIR: runDir,
+    };
+    if (fs.existsSync(path.join(ROOT, 'src/sandbox/main.ts'))) {
+      const [cmd, args] = nodeTs('src/sandbox/main.ts');
+      const p = group.spawn('sandbox', cmd, args, {
+        logFile: path.join(runDir, 'sandbox.log'),
+        env: {
+          ...env,
+          SANDBOX_PORT: String(sandboxPort),
+          SANDBOX_DATA_DIR: path.join(runDir, 'sandbox'),
+          // The shared sandbox serves many test files at once: Exact's limits would throttle them.
+          SANDBOX_RATE_LIMIT_PER_MINUTE: '100000',
+          SANDBOX_RATE_LIMIT_PER_DAY: '10000000',
+        },
+      });
+      env.MAESN_BASE_URL = `http://127.0.0.1:${sandboxPort}`;
+      await waitFor('Maesn sandbox', () => httpOk(`${env.MAESN_BASE_URL}/health`), 60_000, p);
+    }
+    console.log(`[test] stack up in ${Date.now() - started} ms: temporal ${temporal.address}, mongo ${mongo.uri}${env.MAESN_BASE_URL ? `, sandbox ${env.MAESN_BASE_URL}` : ''}`);
+
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, ...files],
+      { cwd: ROOT, env, stdio: 'inherit' },
+    );
+    exitCode = await new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } catch (err) {
+    console.error(`[test] ${(err as Error).message}`);
+    for (const f of ['temporal.log', 'ferretdb.log', 'sandbox.log']) {
+      const p = path.join(runDir, f);
+      if (fs.existsSync(p)) console.error(`--- ${f} (tail) ---\n${fs.readFileSync(p, 'utf8').split('\n').slice(-30).join('\n')}`);
+    }
+    exitCode = 1;
+  } finally {
+    await teardown();
+  }
+  process.exit(exitCode);
+}
+
+void main();

@@ -1,0 +1,75 @@
+/**
+ * HTTP errors with a JSON body: `{ error: { code, message, requestId, fields? } }`.
+ * `fields` lists each invalid input as `{ path, message }` so a client can see which field is wrong.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldError[],
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+export const conflict = (message: string, extra?: Record<string, unknown>) => new HttpError(409, 'conflict', message, undefined, extra);
+
+/** Converts a zod error into field errors; `where` prefixes paths (body, query, params). */
+export function zodFields(err: z.ZodError, where: string): FieldError[] {
+  return err.issues.map((i) => ({
+    path: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+}
+
+export function validationError(err: z.ZodError, where: string): HttpError {
+  const fields = zodFields(err, where);
+  const first = fields[0];
+  return new HttpError(400, 'invalid_request', first ? `${first.path}: ${first.message}` : 'invalid request', fields);
+}
+
+/** Parses `schema` against a part of the request or throws a 400 naming the fields. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw validationError(r.error, where);
+  return r.data;
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const requestId = String(req.id ?? '');
+  let status = 500;
+  let body: Record<string, unknown>;
+  if (err instanceof HttpError) {
+    status = err.status;
+    body = { code: err.code, message: err.message, requestId, ...(err.fields ? { fields: err.fields } : {}), ...(err.extra ?? {}) };
+  } else if (err?.type === 'entity.parse.failed') {
+    status = 400;
+    body = { code: 'invalid_json', message: 'request body is not valid JSON', requestId, fields: [{ path: 'body', message: 'malformed JSON' }] };
+  } else if (err?.type === 'entity.too.large') {
+    status = 413;
+    body = { code: 'payload_too_large', message: `request body exceeds the limit of ${err.limit} bytes`, requestId, limitBytes: err.limit };
+  } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+    status = err.status;
+    body = { code: 'bad_request', message: String(err.message ?? 'bad request'), requestId };
+  } else {
+    req.log?.error({ err }, 'unhandled error');
+    body = { code: 'internal', message: 'internal error', requestId };
+  }
+  res.status(status).json({ error: body });
+};

@@ -1,0 +1,165 @@
+/**
+ * The one place that reads the process environment.
+ *
+ * Every variable is validated with zod; defaults describe the embedded stack that
+ * `make dev` starts (dev server, FerretDB, Maesn sandbox on loopback). A bad value
+ * stops the process at start-up with a message that names the variable.
+ */
+import { z } from 'zod';
+
+/** Development defaults shared by `make dev`, the sandbox and the product. Not secrets in production. */
+export const DEV_DEFAULTS = {
+  maesnApiKey: 'sandbox-api-key-change-me',
+  maesnSigningSecret: 'sandbox-signing-secret-change-me',
+  // 32 zero-bytes would be silly even for dev; this is a fixed, documented dev key.
+  encryptionKey: 'ZGV2LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzLWxvbmc=',
+} as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, {
+  message: 'must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)',
+});
+
+export const targetSystems = ['exact-nl', 'exact-be', 'exact-de', 'exact-gb'] as const;
+export type TargetSystem = (typeof targetSystems)[number];
+
+const productSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: logLevel.default('info'),
+  LOG_PRETTY: bool.optional(),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('exact-export'),
+  TEMPORAL_UI_URL: url.default('http://localhost:8233'),
+
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017'),
+  MONGODB_DB: z.string().min(1).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('exact_export'),
+
+  MAESN_BASE_URL: url.default('http://127.0.0.1:4010'),
+  MAESN_API_KEY: z.string().min(8).default(DEV_DEFAULTS.maesnApiKey),
+  MAESN_SIGNING_SECRET: z.string().min(8).default(DEV_DEFAULTS.maesnSigningSecret),
+  MAESN_TARGET_SYSTEM: z.enum(targetSystems).default('exact-nl'),
+  MAESN_TIMEOUT_MS: positiveInt.default(30_000),
+
+  API_PORT: port.default(3000),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_BASE_URL: url.default('http://localhost:3000'),
+  WORKER_METRICS_PORT: port.default(9464),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+
+  ENCRYPTION_KEY: base64Key32.default(DEV_DEFAULTS.encryptionKey),
+});
+
+export type ProductConfig = ReturnType<typeof toProductConfig>;
+
+function toProductConfig(e: z.infer<typeof productSchema>) {
+  return {
+    env: e.NODE_ENV,
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? e.NODE_ENV === 'development' },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL,
+    },
+    mongo: { uri: e.MONGODB_URI, db: e.MONGODB_DB },
+    maesn: {
+      baseUrl: e.MAESN_BASE_URL,
+      apiKey: e.MAESN_API_KEY,
+      signingSecret: e.MAESN_SIGNING_SECRET,
+      targetSystem: e.MAESN_TARGET_SYSTEM,
+      timeoutMs: e.MAESN_TIMEOUT_MS,
+    },
+    api: { port: e.API_PORT, host: e.API_HOST, publicBaseUrl: e.PUBLIC_BASE_URL },
+    worker: { metricsPort: e.WORKER_METRICS_PORT, metricsHost: e.WORKER_METRICS_HOST },
+    encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
+  };
+}
+
+const sandboxSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: logLevel.default('info'),
+  LOG_PRETTY: bool.optional(),
+  SANDBOX_PORT: port.default(4010),
+  SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
+  SANDBOX_DATA_DIR: z.string().min(1).default('.data/sandbox'),
+  SANDBOX_PUBLIC_URL: url.optional(),
+  SANDBOX_RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
+  SANDBOX_RATE_LIMIT_PER_DAY: positiveInt.default(5000),
+  MAESN_API_KEY: z.string().min(8).default(DEV_DEFAULTS.maesnApiKey),
+  MAESN_SIGNING_SECRET: z.string().min(8).default(DEV_DEFAULTS.maesnSigningSecret),
+});
+
+export type SandboxConfig = ReturnType<typeof toSandboxConfig>;
+
+function toSandboxConfig(e: z.infer<typeof sandboxSchema>) {
+  return {
+    env: e.NODE_ENV,
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? e.NODE_ENV === 'development' },
+    port: e.SANDBOX_PORT,
+    host: e.SANDBOX_HOST,
+    dataDir: e.SANDBOX_DATA_DIR,
+    publicUrl: e.SANDBOX_PUBLIC_URL ?? `http://${e.SANDBOX_HOST}:${e.SANDBOX_PORT}`,
+    rateLimit: { perMinute: e.SANDBOX_RATE_LIMIT_PER_MINUTE, perDay: e.SANDBOX_RATE_LIMIT_PER_DAY },
+    apiKey: e.MAESN_API_KEY,
+    signingSecret: e.MAESN_SIGNING_SECRET,
+  };
+}
+
+const devSchema = z.object({
+  DEV_DATA_DIR: z.string().min(1).default('.data'),
+  DEV_TEMPORAL_PORT: port.default(7233),
+  DEV_TEMPORAL_UI_PORT: port.default(8233),
+  DEV_MONGO_PORT: port.default(27017),
+});
+
+/** Ports and data folder of the embedded stack that `make dev` starts (scripts/dev.ts). */
+export function loadDevConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = parse(devSchema, env);
+  return { dataDir: e.DEV_DATA_DIR, temporalPort: e.DEV_TEMPORAL_PORT, temporalUiPort: e.DEV_TEMPORAL_UI_PORT, mongoPort: e.DEV_MONGO_PORT };
+}
+
+/** Names of every variable the product and the sandbox read (for docs and deployment checks). */
+export const productEnvVars = Object.keys(productSchema.shape);
+export const sandboxEnvVars = Object.keys(sandboxSchema.shape);
+
+/** Thrown when the environment is invalid; the message names every bad variable, never its value. */
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`Invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parse<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  // Empty strings count as unset, so `FOO= make dev` falls back to the default.
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
+    );
+  }
+  return result.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProductConfig {
+  return toProductConfig(parse(productSchema, env));
+}
+
+export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
+  return toSandboxConfig(parse(sandboxSchema, env));
+}

@@ -1,0 +1,5 @@
+/**
+ * Every workflow the worker runs, exported from one explicit index (the bundler's entry).
+ * Workflow code imports only @temporalio/workflow, src/domain and type-only activity imports.
+ */
+export {};

@@ -1,0 +1,56 @@
+/**
+ * What a test needs to reach the stack that `make test` (scripts/test.ts) started.
+ * Run tests through `make test` / `npm test`; running a file alone needs the same variables.
+ */
+import { randomUUID } from 'node:crypto';
+import { MongoClient, type Db } from 'mongodb';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+// One Runtime per test process (each test file runs in its own process): warnings and errors only.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN'), workerHeartbeatInterval: 0 });
+} catch {
+  /* already installed by another helper in this process */
+}
+
+export interface TestStack {
+  temporalAddress: string;
+  mongoUri: string;
+  maesnBaseUrl?: string;
+  maesnApiKey: string;
+  signingSecret: string;
+}
+
+export function testStack(): TestStack {
+  const { TEMPORAL_ADDRESS, MONGODB_URI } = process.env;
+  if (!TEMPORAL_ADDRESS || !MONGODB_URI) {
+    throw new Error('TEMPORAL_ADDRESS and MONGODB_URI are not set: run integration tests with `make test` (or `npm test -- <file>`)');
+  }
+  return {
+    temporalAddress: TEMPORAL_ADDRESS,
+    mongoUri: MONGODB_URI,
+    maesnBaseUrl: process.env.MAESN_BASE_URL,
+    maesnApiKey: process.env.MAESN_API_KEY ?? '',
+    signingSecret: process.env.MAESN_SIGNING_SECRET ?? '',
+  };
+}
+
+/** A unique, short suffix for database names, task queues and workflow IDs. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A fresh database on the test MongoDB; dropped by `dispose`. */
+export async function testDb(prefix = 'test'): Promise<{ client: MongoClient; db: Db; dispose(): Promise<void> }> {
+  const client = new MongoClient(testStack().mongoUri, { serverSelectionTimeoutMS: 10_000 });
+  await client.connect();
+  const db = client.db(uniqueId(prefix).replace(/-/g, '_'));
+  return {
+    client,
+    db,
+    async dispose() {
+      await db.dropDatabase().catch(() => undefined);
+      await client.close();
+    },
+  };
+}
