@@ -22,6 +22,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A Temporal/ms-style duration such as `90s`, `15 minutes`, `1h`, `2 days`. */
+const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i, 'must be a duration like 30s, 15m, 1h or 2 days');
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, {
@@ -57,6 +60,15 @@ const productSchema = z.object({
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 
   ENCRYPTION_KEY: base64Key32.default(DEV_DEFAULTS.encryptionKey),
+
+  ONBOARDING_AUTHORIZATION_TIMEOUT: duration.default('1h'),
+  RESYNC_INTERVAL: duration.default('1h'),
+  FULL_SYNC_EVERY: duration.default('24h'),
+
+  EXPORT_REMINDER_INTERVAL: duration.default('24h'),
+  EXPORT_REAUTH_CHECK_INTERVAL: duration.default('1m'),
+  EXPORT_MAX_RECEIPT_BYTES: positiveInt.default(10 * 1024 * 1024),
+  EXPORT_MAX_REPORT_BYTES: positiveInt.default(40 * 1024 * 1024),
 });
 
 export type ProductConfig = ReturnType<typeof toProductConfig>;
@@ -82,6 +94,19 @@ function toProductConfig(e: z.infer<typeof productSchema>) {
     api: { port: e.API_PORT, host: e.API_HOST, publicBaseUrl: e.PUBLIC_BASE_URL },
     worker: { metricsPort: e.WORKER_METRICS_PORT, metricsHost: e.WORKER_METRICS_HOST },
     encryptionKey: Buffer.from(e.ENCRYPTION_KEY, 'base64'),
+    onboarding: {
+      authorizationTimeout: e.ONBOARDING_AUTHORIZATION_TIMEOUT,
+      resyncInterval: e.RESYNC_INTERVAL,
+      fullSyncEvery: e.FULL_SYNC_EVERY,
+    },
+    exports: {
+      reminderInterval: e.EXPORT_REMINDER_INTERVAL,
+      reauthorizationCheckInterval: e.EXPORT_REAUTH_CHECK_INTERVAL,
+      /** Largest receipt file, decoded. */
+      maxReceiptBytes: e.EXPORT_MAX_RECEIPT_BYTES,
+      /** Largest export request body (JSON with base64 receipts). */
+      maxReportBytes: e.EXPORT_MAX_REPORT_BYTES,
+    },
   };
 }
 

@@ -8,11 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { loadConfig, type ProductConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createActivities } from './activities';
-import { createMongo } from './store';
+import { MaesnClient } from './maesn';
+import { createMongo, createStores, ensureIndexes } from './store';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 /** Where `npm run build` writes the prebuilt workflow bundle. */
@@ -23,13 +25,18 @@ export interface ProductWorkerDeps {
   logger: Logger;
   db: Db;
   connection: NativeConnection;
+  /** Client for what activities do on the Temporal side (schedules). */
+  temporal: Client;
+  maesn: MaesnClient;
   /** Overrides for tests: task queue, bundle, shutdown grace. */
   overrides?: Partial<WorkerOptions>;
 }
 
 /** Builds the product worker: every workflow of src/workflows and every activity of src/activities. */
 export async function createProductWorker(deps: ProductWorkerDeps): Promise<Worker> {
-  const activities = createActivities({ config: deps.config, logger: deps.logger, db: deps.db });
+  const stores = createStores(deps.db, deps.config.encryptionKey);
+  await ensureIndexes(stores);
+  const activities = createActivities({ config: deps.config, logger: deps.logger, stores, maesn: deps.maesn, temporal: deps.temporal });
   const bundle =
     deps.config.env === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH)
       ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
@@ -75,7 +82,10 @@ async function main() {
   });
   const mongo = createMongo(config.mongo.uri, config.mongo.db);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createProductWorker({ config, logger, db: mongo.db, connection });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const maesn = MaesnClient.fromConfig(config.maesn, { logger: logger.child({ component: 'maesn' }) });
+  const worker = await createProductWorker({ config, logger, db: mongo.db, connection, temporal, maesn });
   logger.info(
     { taskQueue: config.temporal.taskQueue, metrics: `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics` },
     'worker started',
@@ -83,7 +93,7 @@ async function main() {
   try {
     await worker.run(); // resolves after a shutdown signal (Runtime's default shutdownSignals)
   } finally {
-    await Promise.allSettled([connection.close(), mongo.close()]);
+    await Promise.allSettled([connection.close(), clientConnection.close(), mongo.close(), maesn.close()]);
     logger.info('worker stopped');
   }
 }

@@ -2,18 +2,20 @@
  * Activities: the I/O side of the workflows (Maesn calls, MongoDB reads and writes).
  * `createActivities` wires them to their dependencies; the worker registers the result.
  */
-import type { Db } from 'mongodb';
-import type { ProductConfig } from '../config';
-import type { Logger } from '../logger';
+import type { ActivityDeps } from './common';
+import { createExportActivities } from './export';
+import { createOnboardingActivities } from './onboarding';
+import { createSyncActivities } from './sync';
 
-export interface ActivityDeps {
-  config: ProductConfig;
-  logger: Logger;
-  db: Db;
-}
+export type { ActivityDeps } from './common';
+export { resyncScheduleId, loadMasterDataFor } from './sync';
 
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSyncActivities(deps),
+    ...createOnboardingActivities(deps),
+    ...createExportActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -10,8 +10,12 @@ import type { Client as TemporalClient, Connection } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
-import { pingMongo } from '../store';
+import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { createStores, pingMongo, type Stores } from '../store';
+import { adminPage } from './admin-page';
 import { errorHandler, notFoundHandler } from './errors';
+import { exportRoutes } from './routes/exports';
+import { tenantRoutes } from './routes/tenants';
 
 export interface ApiDeps {
   config: ProductConfig;
@@ -20,6 +24,7 @@ export interface ApiDeps {
   temporal: { client: TemporalClient; connection: Connection };
   /** Prometheus registry; a fresh one per app keeps tests independent. */
   registry?: client.Registry;
+  stores?: Stores;
 }
 
 /** Masks query values that can carry credentials (the OAuth-style callback brings an account key). */
@@ -111,6 +116,26 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', registry.contentType);
     res.send(await registry.metrics());
+  });
+
+  const stores = deps.stores ?? createStores(deps.db, deps.config.encryptionKey);
+  const openapi = new OpenAPIRegistry();
+  // Expense reports carry receipts (base64): their own, larger body limit.
+  app.use('/api/tenants/:tenantId/expense-reports', express.json({ limit: deps.config.exports.maxReportBytes }));
+  app.use('/api', express.json({ limit: '1mb' }));
+  const routeDeps = { config: deps.config, logger: deps.logger, stores, temporal: deps.temporal.client };
+  app.use(tenantRoutes(routeDeps, openapi));
+  app.use(exportRoutes(routeDeps, openapi));
+
+  const document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: { title: 'Exact Online expense export API', version: '1.0.0', description: 'Connect tenants to Exact Online through Maesn and export approved expense reports.' },
+  });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.get('/admin', (_req, res) => {
+    res.type('html').send(adminPage({ temporalUiUrl: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace }));
   });
 
   app.use(notFoundHandler);

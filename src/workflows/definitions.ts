@@ -13,3 +13,10 @@ export const searchAttributes = {
 } as const;
 
 export const allSearchAttributeKeys = Object.values(searchAttributes);
+
+/** Workflow IDs: business keys, so a repeated start finds the same run. */
+export const workflowIds = {
+  onboarding: (tenantId: string) => `onboarding:${tenantId}`,
+  manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
+  export: (tenantId: string, reportId: string) => `export:${tenantId}:${reportId}`,
+} as const;

@@ -43,7 +43,7 @@ describe('with MongoDB and Temporal up', () => {
 
   test('GET /readyz answers 200 when both are reachable', async () => {
     const res = await fetch(`${api.url}/readyz`);
-    const body = await res.json();
+    const body: any = await res.json();
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.deepEqual(body.failed, []);
     assert.equal(body.checks.mongodb.ok, true);
@@ -72,7 +72,7 @@ describe('with MongoDB and Temporal up', () => {
   test('unknown routes get a JSON 404 with the request ID', async () => {
     const res = await fetch(`${api.url}/nope`, { headers: { 'X-Request-Id': 'r-404' } });
     assert.equal(res.status, 404);
-    const body = await res.json();
+    const body: any = await res.json();
     assert.equal(body.error.code, 'not_found');
     assert.equal(body.error.requestId, 'r-404');
   });
@@ -83,7 +83,7 @@ describe('with a dependency down', () => {
     const api = await appWith(`mongodb://127.0.0.1:${await freePort()}/?directConnection=true&serverSelectionTimeoutMS=500`, testStack().temporalAddress);
     try {
       const res = await fetch(`${api.url}/readyz`);
-      const body = await res.json();
+      const body: any = await res.json();
       assert.equal(res.status, 503);
       assert.deepEqual(body.failed, ['mongodb']);
       assert.equal(body.checks.temporal.ok, true);
@@ -97,7 +97,7 @@ describe('with a dependency down', () => {
     const api = await appWith(testStack().mongoUri, `127.0.0.1:${await freePort()}`);
     try {
       const res = await fetch(`${api.url}/readyz`);
-      const body = await res.json();
+      const body: any = await res.json();
       assert.equal(res.status, 503);
       assert.deepEqual(body.failed, ['temporal']);
       assert.equal(body.checks.mongodb.ok, true);

@@ -1,0 +1,48 @@
+/** Shared plumbing of the activities: dependencies, the tenant's Maesn connection, error mapping. */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { ProductConfig } from '../config';
+import type { Logger } from '../logger';
+import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection } from '../maesn';
+import type { Stores } from '../store';
+
+export interface ActivityDeps {
+  config: ProductConfig;
+  logger: Logger;
+  stores: Stores;
+  maesn: MaesnClient;
+  /** For schedules (resync). */
+  temporal: Client;
+}
+
+/** The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history). */
+export async function connectionFor(deps: ActivityDeps, tenantId: string): Promise<{ conn: MaesnConnection; division: string }> {
+  const cred = await deps.stores.tenants.revealAccountKey(tenantId);
+  if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, 'NotConnected');
+  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division };
+}
+
+/**
+ * Maesn errors → ApplicationFailure with the error class as type, so workflow retry policies can
+ * name them. Business errors are non-retryable; 429 carries Retry-After as the next retry delay.
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (!(err instanceof MaesnError)) return err;
+  const c = classifyMaesnError(err);
+  return ApplicationFailure.create({
+    message: c.message,
+    type: c.type,
+    nonRetryable: !c.retryable,
+    nextRetryDelay: err instanceof MaesnRateLimitedError ? err.retryAfterMs : undefined,
+    details: [{ kind: c.kind, status: c.status ?? null, outcomeUnknown: c.outcomeUnknown, reauthorizationRequired: c.reauthorizationRequired }],
+  });
+}
+
+/** Runs `fn`, converting Maesn errors for Temporal. */
+export async function maesnCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}

@@ -1,0 +1,128 @@
+/** Onboarding activities: hosted-auth link, connection check and storage, resync schedule. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { maesnCall, type ActivityDeps } from './common';
+import { createSyncActivities, resyncScheduleId } from './sync';
+
+export function createOnboardingActivities(deps: ActivityDeps) {
+  const { stores, config, logger } = deps;
+  const sync = createSyncActivities(deps);
+
+  return {
+    markNeedsReauthorization: sync.markNeedsReauthorization,
+
+    async createAuthorizationLink({ tenantId, state, workflowId }: { tenantId: string; state: string; workflowId: string }): Promise<{ authorizationUrl: string }> {
+      const base = config.api.publicBaseUrl.replace(/\/$/, '');
+      const callbackUrl = new URL(`${base}/api/exact/callback`);
+      callbackUrl.searchParams.set('tenantId', tenantId);
+      callbackUrl.searchParams.set('state', state);
+      const cancelUrl = new URL(`${base}/admin`);
+      cancelUrl.searchParams.set('tenant', tenantId);
+      cancelUrl.searchParams.set('cancelled', '1');
+      const authorizationUrl = await maesnCall(() =>
+        deps.maesn.getHostedAuthLink({ callbackUrl: callbackUrl.toString(), cancelCallbackUrl: cancelUrl.toString(), includeSignature: true }),
+      );
+      const conn = await stores.tenants.getConnection(tenantId);
+      await stores.tenants.setConnection(tenantId, {
+        state: 'awaiting_authorization',
+        targetSystem: config.maesn.targetSystem,
+        pendingAuthorization: { state, authorizationUrl, startedAt: new Date(), workflowId },
+        // Remembered so an abandoned reconnect leaves the tenant where it was.
+        ...(conn ? {} : {}),
+        error: null,
+      });
+      await stores.tenants.connections.updateOne({ _id: tenantId }, { $set: { stateBeforeAuthorization: conn?.state ?? 'disconnected' } });
+      return { authorizationUrl };
+    },
+
+    /** The link expired unused: back to the state before it (a reconnect attempt changes nothing). */
+    async expireAuthorization({ tenantId, state }: { tenantId: string; state: string }): Promise<void> {
+      const conn = (await stores.tenants.getConnection(tenantId)) as (Awaited<ReturnType<typeof stores.tenants.getConnection>> & { stateBeforeAuthorization?: string }) | null;
+      if (conn?.pendingAuthorization?.state !== state) return;
+      const previous = conn.stateBeforeAuthorization;
+      const restored = previous === 'connected' || previous === 'needs_reauthorization' || previous === 'error' ? previous : 'disconnected';
+      await stores.tenants.setConnection(tenantId, {
+        state: restored as never,
+        pendingAuthorization: null,
+        error: { message: 'the authorization link expired before it was used; connect again', at: new Date() },
+      });
+      await stores.tenants.deletePendingCredentials(tenantId);
+    },
+
+    /** Adopts the credential from the callback after checking that it reaches the chosen division. */
+    async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null }> {
+      const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId);
+      if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', 'CredentialNotFound');
+      const companies = await maesnCall(() => deps.maesn.listCompanies(cred.accountKey));
+      const company = companies.find((c) => c.id === cred.division || String(c.client_number ?? '') === cred.division);
+      if (!company) {
+        throw ApplicationFailure.nonRetryable(`the connection has no access to division ${cred.division}`, 'DivisionNotAccessible');
+      }
+      const previous = await stores.tenants.getConnection(tenantId);
+      if (previous?.division && previous.division !== cred.division) {
+        logger.warn({ tenantId, from: previous.division, to: cred.division }, 'tenant reconnected to another division');
+      }
+      await stores.tenants.setConnection(tenantId, {
+        state: 'syncing',
+        division: cred.division,
+        divisionName: company.name ?? null,
+        accountKey: stores.tenants.sealAccountKey(cred.accountKey),
+        connectedAt: new Date(),
+        pendingAuthorization: null,
+        error: null,
+      });
+      await stores.tenants.deletePendingCredentials(tenantId);
+      return { division: cred.division, divisionName: company.name ?? null };
+    },
+
+    /** Creates the tenant's resync schedule, or updates and unpauses the existing one. */
+    async ensureResyncSchedule({ tenantId, interval, fullSyncEvery }: { tenantId: string; interval: Duration; fullSyncEvery: Duration }): Promise<{ scheduleId: string }> {
+      const scheduleId = resyncScheduleId(tenantId);
+      const action = {
+        type: 'startWorkflow' as const,
+        workflowType: 'syncMasterData',
+        workflowId: `sync:${tenantId}:scheduled`,
+        taskQueue: config.temporal.taskQueue,
+        args: [{ tenantId, mode: 'auto', trigger: 'schedule', fullSyncEvery }],
+      };
+      try {
+        await deps.temporal.schedule.create({
+          scheduleId,
+          spec: { intervals: [{ every: interval }] },
+          action,
+          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+          memo: { tenantId },
+        });
+      } catch (err) {
+        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+        const handle = deps.temporal.schedule.getHandle(scheduleId);
+        await handle.update((prev) => ({ ...prev, spec: { intervals: [{ every: interval }] }, action }));
+        await handle.unpause('connection restored');
+      }
+      return { scheduleId };
+    },
+
+    /** The connection works: exports waiting for reauthorization are woken up. */
+    async markConnected({ tenantId }: { tenantId: string }): Promise<{ resumedExports: number }> {
+      await stores.tenants.setConnection(tenantId, { state: 'connected', error: null });
+      const waiting = await stores.exports.workflowIdsWithStatus(tenantId, ['waiting_for_reauthorization']);
+      let resumed = 0;
+      for (const id of waiting) {
+        try {
+          await deps.temporal.workflow.getHandle(id).signal('retry');
+          resumed++;
+        } catch (err) {
+          logger.warn({ err, workflowId: id }, 'could not wake export after reconnect');
+        }
+      }
+      return { resumedExports: resumed };
+    },
+
+    async markError({ tenantId, message }: { tenantId: string; message: string }): Promise<void> {
+      await stores.tenants.setConnection(tenantId, { state: 'error', pendingAuthorization: null, error: { message, at: new Date() } });
+    },
+  };
+}
+
+export type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;

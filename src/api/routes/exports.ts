@@ -1,0 +1,369 @@
+/**
+ * Mappings and exports: the platform submits approved reports, admins fix mappings, ops retry
+ * or cancel.
+ */
+import { createHash } from 'node:crypto';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ProductConfig } from '../../config';
+import { base64DecodedSize, createMasterDataLookup, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, validateMappings, type ExpenseReport } from '../../domain';
+import type { Logger } from '../../logger';
+import { loadMasterDataFor } from '../../activities';
+import { exportId, exportStatuses, type ExportDoc, type Stores } from '../../store';
+import { searchAttributes, workflowIds } from '../../workflows/definitions';
+import type { ExportExpenseReportInput } from '../../workflows/export';
+import { HttpError, notFound } from '../errors';
+import { addRoute, errors } from '../route';
+import { tenantIdSchema } from './tenants';
+
+export interface ExportRouteDeps {
+  config: ProductConfig;
+  logger: Logger;
+  stores: Stores;
+  temporal: Client;
+}
+
+const tenantParams = z.object({ tenantId: tenantIdSchema });
+const reportParams = tenantParams.extend({ reportId: z.string().min(1).max(128).regex(/^\S+$/, 'no whitespace') });
+
+const missingSchema = z.object({ expenseId: z.string().nullable(), field: z.string(), value: z.string(), reason: z.string(), message: z.string().optional() });
+const lineSchema = z.object({
+  position: z.number(),
+  side: z.enum(['DEBIT', 'CREDIT']),
+  expenseId: z.string().nullable(),
+  accountCode: z.string(),
+  description: z.string(),
+  netAmount: z.string(),
+  taxAmount: z.string(),
+  grossAmount: z.string(),
+  vatCode: z.string().nullable(),
+  costCenter: z.string().nullable(),
+  costUnit: z.string().nullable(),
+  supplier: z.string().nullable(),
+});
+const exportStatusSchema = z
+  .object({
+    exportId: z.string(),
+    tenantId: z.string(),
+    reportId: z.string(),
+    status: z.enum(exportStatuses),
+    division: z.string().nullable(),
+    missing: z.array(missingSchema),
+    lines: z.array(lineSchema),
+    exactEntryId: z.string().nullable(),
+    exactEntryNumber: z.string().nullable(),
+    postedAt: z.string().nullable(),
+    error: z.object({ message: z.string(), line: z.number().nullable().optional(), code: z.string().nullable().optional() }).nullable(),
+    workflowId: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ExportStatus' });
+
+const cents = (c: number) => {
+  const sign = c < 0 ? '-' : '';
+  const a = Math.abs(c);
+  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+};
+
+function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
+  const lines =
+    doc.entry?.lines.map((l) => ({
+      position: l.position,
+      side: l.side,
+      expenseId: l.expenseId,
+      accountCode: l.account.code,
+      description: l.description,
+      netAmount: cents(l.netCents),
+      taxAmount: cents(l.taxCents),
+      grossAmount: cents(l.grossCents),
+      vatCode: l.vatCode?.code ?? null,
+      costCenter: l.dimensions.find((d) => d.categoryName === 'CostCenter')?.code ?? null,
+      costUnit: l.dimensions.find((d) => d.categoryName === 'CostUnit')?.code ?? null,
+      supplier: l.supplier?.code ?? null,
+    })) ?? [];
+  return {
+    exportId: doc._id,
+    tenantId: doc.tenantId,
+    reportId: doc.reportId,
+    status: doc.status,
+    division: doc.division,
+    missing: doc.missing,
+    lines,
+    exactEntryId: doc.exactEntryId,
+    exactEntryNumber: doc.exactEntryNumber,
+    postedAt: doc.postedAt?.toISOString() ?? null,
+    error: doc.error,
+    workflowId: doc.workflowId,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** JSON with sorted keys: the same report always hashes the same. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): Router {
+  const router = Router();
+  const { stores, temporal, config, logger } = deps;
+
+  async function requireTenant(tenantId: string) {
+    if (!(await stores.tenants.get(tenantId))) throw notFound(`tenant ${tenantId}`);
+  }
+
+  async function requireExport(tenantId: string, reportId: string) {
+    await requireTenant(tenantId);
+    const doc = await stores.exports.get(tenantId, reportId);
+    if (!doc) throw notFound(`export of report ${reportId}`);
+    return doc;
+  }
+
+  async function startExportWorkflow(tenantId: string, reportId: string) {
+    const input: ExportExpenseReportInput = {
+      tenantId,
+      reportId,
+      reminderInterval: config.exports.reminderInterval as never,
+      reauthorizationCheckInterval: config.exports.reauthorizationCheckInterval as never,
+    };
+    try {
+      await temporal.workflow.start('exportExpenseReport', {
+        workflowId: workflowIds.export(tenantId, reportId),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // A finished export (posted or cancelled) is never run again for the same report.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: searchAttributes.tenantId, value: tenantId },
+          { key: searchAttributes.reportId, value: reportId },
+          { key: searchAttributes.exportStatus, value: 'validating' },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /** Signals the export's workflow; 409 when it has ended. */
+  async function signalExport(tenantId: string, reportId: string, signal: 'mappingFixed' | 'retry' | 'cancel') {
+    const doc = await requireExport(tenantId, reportId);
+    if (doc.status === 'posted' || doc.status === 'cancelled') throw new HttpError(409, 'export_finished', `the export is ${doc.status}`);
+    try {
+      await temporal.workflow.getHandle(doc.workflowId).signal(signal);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'export_finished', 'the export run has ended');
+      throw err;
+    }
+    return { exportId: doc._id, status: doc.status, signal };
+  }
+
+  // --- mappings -------------------------------------------------------------------------------
+
+  addRoute(router, registry, {
+    method: 'get',
+    path: '/api/tenants/:tenantId/mappings',
+    summary: "The tenant's mappings (null until first saved)",
+    tags: ['mappings'],
+    params: tenantParams,
+    responses: { 200: { description: 'mappings', schema: z.object({ mappings: mappingsSchema.nullable(), version: z.number(), updatedAt: z.string().nullable() }) }, ...errors(404) },
+    handler: async ({ params }) => {
+      await requireTenant(params.tenantId);
+      const m = await stores.mappings.get(params.tenantId);
+      return { mappings: m?.mappings ?? null, version: m?.version ?? 0, updatedAt: m?.updatedAt.toISOString() ?? null };
+    },
+  });
+
+  addRoute(router, registry, {
+    method: 'put',
+    path: '/api/tenants/:tenantId/mappings',
+    summary: 'Replace the mappings; reports every invalid reference and wakes exports waiting for mappings',
+    tags: ['mappings'],
+    params: tenantParams,
+    body: mappingsSchema,
+    responses: {
+      200: {
+        description: 'saved (also when references are invalid: they are listed)',
+        schema: z.object({
+          version: z.number(),
+          valid: z.boolean(),
+          issues: z.array(z.object({ path: z.string(), value: z.string(), reason: z.string(), message: z.string() })),
+          signalledExports: z.number(),
+        }),
+      },
+      ...errors(400, 404),
+    },
+    handler: async ({ params, body }) => {
+      await requireTenant(params.tenantId);
+      const lookup = createMasterDataLookup(await loadMasterDataFor({ stores }, params.tenantId, body));
+      const issues = validateMappings(body, lookup);
+      const { version } = await stores.mappings.put(params.tenantId, body);
+      await stores.tenants.connections.updateOne(
+        { _id: params.tenantId },
+        { $set: { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: issues.map((i) => ({ kind: '', code: i.value, usedIn: i.path, reason: i.message })) } } },
+      );
+      const waiting = await stores.exports.workflowIdsWithStatus(params.tenantId, ['waiting_for_mappings']);
+      let signalled = 0;
+      await Promise.all(
+        waiting.map(async (id) => {
+          try {
+            await temporal.workflow.getHandle(id).signal('mappingFixed');
+            signalled++;
+          } catch (err) {
+            logger.warn({ err, workflowId: id }, 'could not signal export');
+          }
+        }),
+      );
+      return { version, valid: issues.length === 0, issues: issues.map((i) => ({ path: i.path, value: i.value, reason: i.reason, message: i.message })), signalledExports: signalled };
+    },
+  });
+
+  // --- exports --------------------------------------------------------------------------------
+
+  addRoute(router, registry, {
+    method: 'post',
+    path: '/api/tenants/:tenantId/expense-reports/:reportId/export',
+    summary: 'Export an approved expense report (idempotent: the same report returns the same export)',
+    tags: ['exports'],
+    params: reportParams,
+    body: expenseReportSchema,
+    responses: {
+      202: { description: 'accepted', schema: z.object({ exportId: z.string(), status: z.enum(exportStatuses) }) },
+      ...errors(400, 404, 409, 413),
+    },
+    handler: async ({ params, body }, _req, res) => {
+      const report = body as ExpenseReport;
+      if (report.reportId !== params.reportId) {
+        throw new HttpError(400, 'invalid_request', 'body.reportId must equal the reportId in the path', [{ path: 'body.reportId', message: `expected ${params.reportId}` }]);
+      }
+      const files: { receiptId: string; expenseId: string; fileName: string; contentType: string; data: Buffer }[] = [];
+      report.expenses.forEach((e, ei) => {
+        if (e.type !== 'receipt') return;
+        e.receipts.forEach((r, ri) => {
+          const size = base64DecodedSize(r.contentBase64);
+          if (size > config.exports.maxReceiptBytes) {
+            throw new HttpError(413, 'receipt_too_large', `receipt ${r.fileName} is ${size} bytes; the limit is ${config.exports.maxReceiptBytes} bytes`, [
+              { path: `body.expenses.${ei}.receipts.${ri}.contentBase64`, message: `larger than ${config.exports.maxReceiptBytes} bytes` },
+            ], { limitBytes: config.exports.maxReceiptBytes });
+          }
+          files.push({ receiptId: defaultReceiptId(e.id, ri), expenseId: e.id, fileName: r.fileName, contentType: r.contentType, data: Buffer.from(r.contentBase64, 'base64') });
+        });
+      });
+      await requireTenant(params.tenantId);
+
+      const contentHash = createHash('sha256').update(canonicalJson(report)).digest('hex');
+      const existing = await stores.exports.get(params.tenantId, params.reportId);
+      if (existing && existing.contentHash !== contentHash) {
+        throw new HttpError(409, 'conflict', `report ${params.reportId} was already submitted with different content`, undefined, { exportId: existing._id, status: existing.status });
+      }
+      // Receipts first (keyed by content hash, idempotent), then the export document (unique).
+      if (!existing) await stores.exports.putReceipts(params.tenantId, params.reportId, contentHash, files);
+      const conn = await stores.tenants.getConnection(params.tenantId);
+      const now = new Date();
+      const { doc, created } = existing
+        ? { doc: existing, created: false }
+        : await stores.exports.insertOrGet({
+            _id: exportId(params.tenantId, params.reportId),
+            tenantId: params.tenantId,
+            reportId: params.reportId,
+            contentHash,
+            report: toReportRef(report),
+            status: 'validating',
+            workflowId: workflowIds.export(params.tenantId, params.reportId),
+            division: conn?.division ?? null,
+            missing: [],
+            entry: null,
+            exactEntryId: null,
+            exactEntryNumber: null,
+            postedAt: null,
+            error: null,
+            createdAt: now,
+            updatedAt: now,
+          });
+      if (!created && doc.contentHash !== contentHash) {
+        // Lost a race against a different submission of the same report.
+        await stores.exports.deleteReceipts(params.tenantId, params.reportId, contentHash);
+        throw new HttpError(409, 'conflict', `report ${params.reportId} was already submitted with different content`, undefined, { exportId: doc._id, status: doc.status });
+      }
+      await startExportWorkflow(params.tenantId, params.reportId);
+      res.status(202).json({ exportId: doc._id, status: doc.status });
+    },
+  });
+
+  addRoute(router, registry, {
+    method: 'get',
+    path: '/api/tenants/:tenantId/expense-reports/:reportId/export',
+    summary: 'Status of an export: missing mappings, the booking as built, the Exact entry',
+    tags: ['exports'],
+    params: reportParams,
+    responses: { 200: { description: 'the export', schema: exportStatusSchema }, ...errors(404) },
+    handler: async ({ params }) => present(await requireExport(params.tenantId, params.reportId)),
+  });
+
+  const signalResponse = { 202: { description: 'signal sent', schema: z.object({ exportId: z.string(), status: z.string(), signal: z.string() }) }, ...errors(404, 409) };
+  for (const [path, signal, summary] of [
+    ['mapping-fixed', 'mappingFixed', 'Tell the export that mappings were fixed (validates again)'],
+    ['retry', 'retry', 'Retry a rejected export after a fix made in Exact Online'],
+    ['cancel', 'cancel', 'Cancel an export that has not been posted'],
+  ] as const) {
+    addRoute(router, registry, {
+      method: 'post',
+      path: `/api/tenants/:tenantId/expense-reports/:reportId/export/${path}`,
+      summary,
+      tags: ['exports'],
+      params: reportParams,
+      responses: signalResponse,
+      handler: async ({ params }, _req, res) => {
+        res.status(202).json(await signalExport(params.tenantId, params.reportId, signal));
+      },
+    });
+  }
+
+  addRoute(router, registry, {
+    method: 'get',
+    path: '/api/tenants/:tenantId/exports',
+    summary: "The tenant's exports, newest first",
+    tags: ['exports'],
+    params: tenantParams,
+    query: z.object({
+      status: z.enum(exportStatuses).optional(),
+      page: z.coerce.number().int().min(1).default(1),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+    responses: {
+      200: {
+        description: 'a page of exports',
+        schema: z.object({
+          items: z.array(z.object({ exportId: z.string(), reportId: z.string(), status: z.enum(exportStatuses), exactEntryNumber: z.string().nullable(), updatedAt: z.string() })),
+          total: z.number(),
+          page: z.number(),
+          limit: z.number(),
+        }),
+      },
+      ...errors(400, 404),
+    },
+    handler: async ({ params, query }) => {
+      await requireTenant(params.tenantId);
+      const [docs, total] = await Promise.all([stores.exports.list(params.tenantId, query), stores.exports.count(params.tenantId, query.status)]);
+      return {
+        items: docs.map((d) => ({ exportId: d._id, reportId: d.reportId, status: d.status, exactEntryNumber: d.exactEntryNumber, updatedAt: d.updatedAt.toISOString() })),
+        total,
+        page: query.page,
+        limit: query.limit,
+      };
+    },
+  });
+
+  return router;
+}

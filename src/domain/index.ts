@@ -1,0 +1,10 @@
+/**
+ * Public entry of the domain layer: pure, deterministic code (no I/O, no clock,
+ * no randomness, no Node built-ins) that is safe to import inside Temporal workflows.
+ */
+export * from './money';
+export * from './schemas';
+export * from './master-data';
+export * from './amounts';
+export * from './mapping-check';
+export * from './journal-entry';

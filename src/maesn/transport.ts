@@ -1,0 +1,267 @@
+/**
+ * HTTP plumbing for the Maesn client: pooled keep-alive connections (undici Agent), a timeout
+ * on every call, error mapping, and retries with exponential backoff + full jitter for reads.
+ * Writes are sent exactly once.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'undici';
+import {
+  MaesnError,
+  MaesnRateLimitedError,
+  errorFromNetwork,
+  errorFromResponse,
+} from './errors';
+
+export interface RetryOptions {
+  /** Total attempts for reads, including the first (default 4). Writes always get 1. */
+  attempts?: number;
+  /** First backoff step in ms (default 250); doubles per attempt. */
+  baseDelayMs?: number;
+  /** Upper bound for one backoff step (default 10 000). */
+  maxDelayMs?: number;
+  /** Wait used for a 429 without a usable Retry-After (default 1 000). */
+  defaultRetryAfterMs?: number;
+  /** A 429 asking for a longer wait than this is not waited out in-process (default 30 000). */
+  maxRetryAfterMs?: number;
+  /** Injectable for tests: returns [0,1). */
+  random?: () => number;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface MaesnLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface TransportOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  retry?: RetryOptions;
+  logger?: MaesnLogger;
+  /** Values that must never appear in logs or error messages. */
+  secrets: () => readonly (string | undefined)[];
+  /** Max pooled connections per origin (default 10). */
+  connections?: number;
+  /** Keep-alive idle timeout in ms (default 30 000). */
+  keepAliveTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface MultipartPart {
+  name: string;
+  value: string | { data: Uint8Array; fileName: string; contentType?: string };
+}
+
+export interface CallSpec {
+  operation: string;
+  method: 'GET' | 'POST';
+  /** Path with parameters substituted (and encoded). */
+  path: string;
+  /** Path template for logs, e.g. /accounting/journalEntries/{id}. */
+  pathTemplate: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers: Record<string, string>;
+  json?: unknown;
+  multipart?: MultipartPart[];
+  signal?: AbortSignal;
+  accept?: string;
+  /** Extra values (e.g. the account key) to scrub from error messages. */
+  secrets?: readonly string[];
+}
+
+export interface RawResponse {
+  status: number;
+  contentType: string;
+  text: string;
+  attempts: number;
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Encodes parts as multipart/form-data. Returns the body and the boundary. */
+export function encodeMultipart(parts: MultipartPart[]): { body: Buffer; boundary: string } {
+  const boundary = `----maesn-${randomBytes(12).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  const quote = (s: string) => s.replace(/["\r\n\\]/g, (c) => (c === '"' ? '%22' : c === '\\' ? '\\\\' : ''));
+  for (const p of parts) {
+    chunks.push(Buffer.from(`--${boundary}\r\n`));
+    if (typeof p.value === 'string') {
+      chunks.push(Buffer.from(`Content-Disposition: form-data; name="${quote(p.name)}"\r\n\r\n`));
+      chunks.push(Buffer.from(p.value, 'utf8'));
+    } else {
+      chunks.push(
+        Buffer.from(
+          `Content-Disposition: form-data; name="${quote(p.name)}"; filename="${quote(p.value.fileName)}"\r\n` +
+            `Content-Type: ${p.value.contentType ?? 'application/octet-stream'}\r\n\r\n`,
+        ),
+      );
+      chunks.push(Buffer.from(p.value.data.buffer, p.value.data.byteOffset, p.value.data.byteLength));
+    }
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), boundary };
+}
+
+export class Transport {
+  private readonly agent: Agent;
+  private readonly base: URL;
+  private readonly retry: Required<Omit<RetryOptions, 'random' | 'sleep'>> & Pick<Required<RetryOptions>, 'random' | 'sleep'>;
+  private closed = false;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.base = new URL(opts.baseUrl);
+    this.agent = new Agent({
+      connections: opts.connections ?? 10,
+      keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+      keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs ?? 30_000, 60_000),
+    });
+    const r = opts.retry ?? {};
+    this.retry = {
+      attempts: Math.max(1, r.attempts ?? 4),
+      baseDelayMs: r.baseDelayMs ?? 250,
+      maxDelayMs: r.maxDelayMs ?? 10_000,
+      defaultRetryAfterMs: r.defaultRetryAfterMs ?? 1_000,
+      maxRetryAfterMs: r.maxRetryAfterMs ?? 30_000,
+      random: r.random ?? Math.random,
+      sleep: r.sleep ?? defaultSleep,
+    };
+  }
+
+  get defaultRetryAfterMs(): number {
+    return this.retry.defaultRetryAfterMs;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.agent.close();
+  }
+
+  private url(path: string, query?: CallSpec['query']): URL {
+    const u = new URL(this.base.toString());
+    u.pathname = `${this.base.pathname.replace(/\/+$/, '')}${path}`;
+    u.search = '';
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v !== undefined) u.searchParams.set(k, String(v));
+    }
+    return u;
+  }
+
+  /** Backoff before retry number `retryIndex` (0-based): full jitter over an exponential cap. */
+  private backoffMs(retryIndex: number): number {
+    const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** retryIndex);
+    return Math.floor(this.retry.random() * cap);
+  }
+
+  /** Sends a call; reads are retried on transient failures and 429, writes are not. */
+  async call(spec: CallSpec): Promise<RawResponse> {
+    const isWrite = spec.method !== 'GET';
+    const maxAttempts = isWrite ? 1 : this.retry.attempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.once(spec, isWrite);
+        return { ...res, attempts: attempt };
+      } catch (err) {
+        if (!(err instanceof MaesnError) || !err.retryable || attempt >= maxAttempts) throw err;
+        let delay = this.backoffMs(attempt - 1);
+        if (err instanceof MaesnRateLimitedError) {
+          if (err.retryAfterMs > this.retry.maxRetryAfterMs) throw err;
+          // Wait at least what the server asked for, plus a little jitter to spread clients out.
+          delay = err.retryAfterMs + Math.floor(this.retry.random() * Math.min(this.retry.baseDelayMs, 1000));
+        }
+        this.opts.logger?.warn(
+          { operation: spec.operation, method: spec.method, path: spec.pathTemplate, status: err.status, attempt, delayMs: delay, errorKind: err.kind },
+          'maesn call failed, retrying',
+        );
+        await this.retry.sleep(delay, spec.signal);
+      }
+    }
+  }
+
+  private async once(spec: CallSpec, isWrite: boolean): Promise<Omit<RawResponse, 'attempts'>> {
+    if (this.closed) throw new Error('MaesnClient is closed');
+    const url = this.url(spec.path, spec.query);
+    const headers: Record<string, string> = {
+      accept: spec.accept ?? 'application/json',
+      'user-agent': this.opts.userAgent ?? 'exact-expense-export/maesn-client',
+      ...spec.headers,
+    };
+    let body: string | Buffer | undefined;
+    if (spec.multipart) {
+      const mp = encodeMultipart(spec.multipart);
+      body = mp.body;
+      headers['content-type'] = `multipart/form-data; boundary=${mp.boundary}`;
+    } else if (spec.json !== undefined) {
+      body = JSON.stringify(spec.json);
+      headers['content-type'] = 'application/json';
+    }
+
+    const timeout = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      timeout.abort(new Error('timeout'));
+    }, this.opts.timeoutMs);
+    const signal = spec.signal ? AbortSignal.any([spec.signal, timeout.signal]) : timeout.signal;
+    const started = Date.now();
+    try {
+      const res = await request(url, {
+        method: spec.method,
+        headers,
+        body,
+        signal,
+        dispatcher: this.agent,
+      });
+      const text = await res.body.text();
+      const ctHeader = res.headers['content-type'];
+      const contentType = (Array.isArray(ctHeader) ? ctHeader[0] : ctHeader) ?? '';
+      this.opts.logger?.debug(
+        { operation: spec.operation, method: spec.method, path: spec.pathTemplate, status: res.statusCode, durationMs: Date.now() - started },
+        'maesn call',
+      );
+      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, contentType, text };
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* keep text */
+      }
+      const ra = res.headers['retry-after'];
+      throw errorFromResponse({
+        operation: spec.operation,
+        status: res.statusCode,
+        body: parsed,
+        retryAfterHeader: Array.isArray(ra) ? ra[0] : ra,
+        isWrite,
+        defaultRetryAfterMs: this.retry.defaultRetryAfterMs,
+        secrets: [...this.opts.secrets(), ...(spec.secrets ?? [])],
+      });
+    } catch (err) {
+      if (err instanceof MaesnError) throw err;
+      if (spec.signal?.aborted && !timedOut) throw spec.signal.reason ?? err;
+      const mapped = errorFromNetwork({ operation: spec.operation, err, isWrite, timedOut });
+      this.opts.logger?.debug(
+        { operation: spec.operation, method: spec.method, path: spec.pathTemplate, code: mapped.code, durationMs: Date.now() - started },
+        'maesn call network failure',
+      );
+      throw mapped;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

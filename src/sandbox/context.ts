@@ -1,0 +1,41 @@
+/** Shared server context and the API-key check (used by Maesn routes and the control API). */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import type { Logger } from 'pino';
+import type { FaultRegistry } from './faults';
+import { unauthorized } from './http-errors';
+import type { MonotonicClock } from './ids';
+import type { RateLimiter } from './rate-limit';
+import type { SandboxState } from './state';
+
+export function hashKey(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+export interface SandboxContext {
+  state: SandboxState;
+  limiter: RateLimiter;
+  faults: FaultRegistry;
+  clock: MonotonicClock;
+  logger: Logger;
+  apiKeyHash: Buffer;
+  toIso(): string;
+}
+
+export function checkApiKey(ctx: SandboxContext, req: Request): void {
+  const key = header(req, 'x-api-key');
+  if (!key) throw unauthorized('Missing X-API-KEY header');
+  if (!timingSafeEqual(hashKey(key), ctx.apiKeyHash)) throw unauthorized('Invalid API key');
+}
+
+
+export function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function q(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  if (Array.isArray(v)) return v.length ? String(v[0]) : undefined;
+  return v === undefined ? undefined : String(v);
+}

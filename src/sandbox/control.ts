@@ -1,0 +1,350 @@
+/**
+ * Sandbox-only control API under `/_sandbox` (X-API-KEY required; never part of Maesn's API).
+ * Used by tests and demos to shape the simulated Exact administration and to inject faults.
+ *
+ *   GET    /_sandbox/divisions                                   list divisions
+ *   POST   /_sandbox/divisions                                   { code, name, generate?, empty? }
+ *   POST   /_sandbox/divisions/:division/reset                   back to the division's seed
+ *   GET    /_sandbox/divisions/:division/journalEntries          all stored entries (no paging)
+ *   POST   /_sandbox/divisions/:division/:kind                   create master record
+ *   PATCH  /_sandbox/divisions/:division/:kind/:ref              change (ref = id or code)
+ *   DELETE /_sandbox/divisions/:division/:kind/:ref              delete
+ *   POST   /_sandbox/divisions/:division/:kind/:ref/block|unblock
+ *   POST   /_sandbox/divisions/:division/periods/:period/close|reopen   (period = YYYY-MM)
+ *   POST   /_sandbox/connections                                 { division, targetSystem? } → { accountKey }
+ *   POST   /_sandbox/connections/revoke                          { accountKey }
+ *   GET|POST|DELETE /_sandbox/faults                             list / add (FaultSpec) / clear
+ *   PUT    /_sandbox/rate-limits                                 { perMinute, perDay }
+ *   POST   /_sandbox/rate-limits/reset                           { division? } clears counters
+ *
+ * kind ∈ accounts | journals | taxRates | costCenters | costUnits | suppliers.
+ * Every create/change stamps updatedDate (so lastModifiedAt picks it up); delete removes the record.
+ */
+import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import { z } from 'zod';
+import { checkApiKey, type SandboxContext } from './context';
+import { SandboxHttpError, badRequest, notFound } from './http-errors';
+import { randomGuid } from './ids';
+import { PERIOD_RE } from './journal-entries';
+import { MASTER_KINDS, type DivisionState, type MasterKind } from './state';
+import { TARGET_SYSTEMS, type DimensionValue, type GlAccount, type Journal, type SandboxTargetSystem, type StoredJournalEntry, type Supplier, type VatCode } from './types';
+
+const BALANCE_SHEET_TYPES = [10, 12, 14, 16, 20, 21, 22, 24, 25, 26, 27, 29, 30, 32, 35, 40, 50, 52, 55, 60, 90, 100];
+const CREDIT_TYPES = [14, 21, 22, 25, 27, 29, 35, 50, 52, 55, 60, 100, 110, 140, 160];
+
+const policy = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+const nullableStr = z.string().nullable();
+
+export const masterSchemas = {
+  accounts: z.object({
+    id: z.string().optional(),
+    code: z.string().min(1).max(20),
+    description: z.string().min(1),
+    type: z.number().int().default(121),
+    balanceType: z.enum(['B', 'W']).optional(),
+    balanceSide: z.enum(['D', 'C']).optional(),
+    isBlocked: z.boolean().default(false),
+    useCostcenter: policy.default(0),
+    useCostunit: policy.default(0),
+    vatCode: nullableStr.default(null),
+  }),
+  journals: z.object({
+    id: z.string().optional(),
+    code: z.string().min(1).max(10),
+    description: z.string().min(1),
+    type: z.union([z.literal(10), z.literal(12), z.literal(20), z.literal(22), z.literal(90)]),
+    allowVat: z.boolean().default(false),
+    allowVariableCurrency: z.boolean().default(false),
+    currency: z.string().length(3).default('EUR'),
+    glAccountId: nullableStr.default(null),
+    isBlocked: z.boolean().default(false),
+  }),
+  taxRates: z.object({
+    id: z.string().optional(),
+    code: z.string().min(1).max(3),
+    description: z.string().min(1),
+    /** Percentage, e.g. 21 or 9. */
+    percentage: z.number().min(0).max(100),
+    type: z.enum(['B', 'E', 'I', 'N']).default('E'),
+    transactionType: z.enum(['S', 'P', 'B']).default('B'),
+    charged: z.boolean().default(false),
+    glToClaim: nullableStr.default(null),
+    glToPay: nullableStr.default(null),
+    isBlocked: z.boolean().default(false),
+  }),
+  costCenters: z.object({ id: z.string().optional(), code: z.string().min(1).max(8), description: z.string().min(1), endDate: nullableStr.default(null) }),
+  costUnits: z.object({ id: z.string().optional(), code: z.string().min(1).max(8), description: z.string().min(1), endDate: nullableStr.default(null) }),
+  suppliers: z.object({
+    id: z.string().optional(),
+    code: z.string().min(1).max(18),
+    name: z.string().min(1),
+    isEmployee: z.boolean().default(false),
+    firstName: nullableStr.default(null),
+    lastName: nullableStr.default(null),
+    blocked: z.boolean().default(false),
+    email: nullableStr.default(null),
+    phone: nullableStr.default(null),
+    vatNumber: nullableStr.default(null),
+    iban: nullableStr.default(null),
+    bic: nullableStr.default(null),
+    addressLine: nullableStr.default(null),
+    postalCode: nullableStr.default(null),
+    city: nullableStr.default(null),
+    countryCode: z.string().length(2).default('NL'),
+    purchaseVatCode: nullableStr.default(null),
+  }),
+} as const;
+
+export type MasterInput<K extends MasterKind> = z.input<(typeof masterSchemas)[K]>;
+
+type AnyRecord = GlAccount | Journal | VatCode | DimensionValue | Supplier;
+
+function toRecord(kind: MasterKind, input: Record<string, unknown>, base: Partial<AnyRecord>, nowIso: string): AnyRecord {
+  const common = { id: (input.id as string | undefined) ?? base.id ?? randomGuid(), createdDate: base.createdDate ?? nowIso, updatedDate: nowIso };
+  if (kind === 'accounts') {
+    const t = input.type as number;
+    return {
+      ...(input as object),
+      ...common,
+      balanceType: (input.balanceType as 'B' | 'W' | undefined) ?? (BALANCE_SHEET_TYPES.includes(t) ? 'B' : 'W'),
+      balanceSide: (input.balanceSide as 'D' | 'C' | undefined) ?? (CREDIT_TYPES.includes(t) ? 'C' : 'D'),
+    } as GlAccount;
+  }
+  if (kind === 'taxRates') {
+    const { percentage, ...rest } = input as { percentage: number };
+    return { ...rest, ...common, percentageBp: Math.round(percentage * 100) } as unknown as VatCode;
+  }
+  return { ...(input as object), ...common } as AnyRecord;
+}
+
+/** The editable view of a stored record (for PATCH merging). */
+function toInput(kind: MasterKind, rec: AnyRecord): Record<string, unknown> {
+  const { createdDate: _c, updatedDate: _u, ...rest } = rec as AnyRecord & Record<string, unknown>;
+  void _c;
+  void _u;
+  if (kind === 'taxRates') {
+    const { percentageBp, ...r } = rest as unknown as VatCode & Record<string, unknown>;
+    return { ...r, percentage: percentageBp / 100 };
+  }
+  return rest;
+}
+
+function setBlocked(kind: MasterKind, rec: AnyRecord, blocked: boolean, now: Date): Record<string, unknown> {
+  switch (kind) {
+    case 'suppliers':
+      return { blocked };
+    case 'costCenters':
+    case 'costUnits':
+      return { endDate: blocked ? new Date(now.getTime() - 86_400_000).toISOString() : null };
+    default:
+      void rec;
+      return { isBlocked: blocked };
+  }
+}
+
+export interface ControlHelpers {
+  entryDto(division: DivisionState, e: StoredJournalEntry): unknown;
+  createConnection(division: string, targetSystem: SandboxTargetSystem): string;
+}
+
+const divisionCreateSchema = z.object({
+  code: z.string().regex(/^\d{1,9}$/),
+  name: z.string().min(1),
+  empty: z.boolean().optional(),
+  generate: z
+    .object({
+      suppliers: z.number().int().min(0).max(1_000_000).optional(),
+      accounts: z.number().int().min(0).max(100_000).optional(),
+      costCenters: z.number().int().min(0).max(100_000).optional(),
+      costUnits: z.number().int().min(0).max(100_000).optional(),
+      seed: z.number().int().optional(),
+    })
+    .optional(),
+});
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    throw badRequest(
+      'Invalid control request',
+      r.error.issues.map((i) => ({ code: 'INVALID', message: i.message, field: i.path.join('.') })),
+    );
+  }
+  return r.data;
+}
+
+export function registerControlRoutes(app: Express, ctx: SandboxContext, helpers: ControlHelpers): void {
+  const r = express.Router();
+  r.use((req: Request, _res: Response, next: NextFunction) => {
+    checkApiKey(ctx, req);
+    next();
+  });
+  r.use(express.json({ limit: '50mb' }));
+
+  const div = (req: Request): DivisionState => {
+    const d = ctx.state.divisions.get(String(req.params.division));
+    if (!d) throw notFound(`Division ${String(req.params.division)} does not exist`);
+    return d;
+  };
+  const kindOf = (req: Request): MasterKind => {
+    const k = String(req.params.kind);
+    if (!(MASTER_KINDS as readonly string[]).includes(k)) throw notFound(`Unknown master data kind '${k}' (use ${MASTER_KINDS.join(', ')})`);
+    return k as MasterKind;
+  };
+
+  r.get('/divisions', (_req, res) => {
+    res.json({
+      data: [...ctx.state.divisions.values()].map((d) => ({
+        code: d.info.code,
+        name: d.info.name,
+        seed: d.info.seed,
+        counts: {
+          accounts: d.accounts.size,
+          journals: d.journals.size,
+          taxRates: d.taxRates.size,
+          costCenters: d.costCenters.size,
+          costUnits: d.costUnits.size,
+          suppliers: d.suppliers.size,
+          journalEntries: d.entries.length,
+        },
+      })),
+    });
+  });
+
+  r.post('/divisions', (req, res) => {
+    const b = parse(divisionCreateSchema, req.body);
+    if (ctx.state.divisions.has(b.code)) throw new SandboxHttpError(409, 'CONFLICT', `Division ${b.code} already exists`);
+    const d = ctx.state.createDivision({
+      code: b.code,
+      name: b.name,
+      seed: b.generate ? { kind: 'generated', options: b.generate } : b.empty ? { kind: 'empty' } : { kind: 'demo', variant: 'main' },
+      createdDate: ctx.toIso(),
+    });
+    res.status(201).json({ data: { code: d.info.code, name: d.info.name } });
+  });
+
+  r.post('/divisions/:division/reset', (req, res) => {
+    const d = div(req);
+    ctx.state.resetDivision(d.info.code);
+    ctx.limiter.reset(d.info.code);
+    res.json({ data: { code: d.info.code, reset: true } });
+  });
+
+  r.get('/divisions/:division/journalEntries', (req, res) => {
+    const d = div(req);
+    res.json({ data: d.entries.map((e) => ({ ...(helpers.entryDto(d, e) as object), attachments: e.files })) });
+  });
+
+  r.post('/divisions/:division/periods/:period/:action', (req, res) => {
+    const d = div(req);
+    const period = String(req.params.period);
+    if (!PERIOD_RE.test(period)) throw badRequest(`period must be YYYY-MM, got '${period}'`);
+    const action = String(req.params.action);
+    if (action !== 'close' && action !== 'reopen') throw notFound(`Unknown period action '${action}' (close|reopen)`);
+    d.ledger.periods[period] = action === 'close' ? 'closed' : 'open';
+    d.persistLedger();
+    res.json({ data: { period, status: d.ledger.periods[period] } });
+  });
+
+  r.post('/divisions/:division/:kind', (req, res) => {
+    const d = div(req);
+    const kind = kindOf(req);
+    const input = parse(masterSchemas[kind], req.body) as Record<string, unknown>;
+    const coll = d.collection(kind);
+    if (coll.getByCode(String(input.code))) throw new SandboxHttpError(409, 'CONFLICT', `${kind} code ${String(input.code)} already exists`);
+    if (typeof input.id === 'string' && coll.getById(input.id)) throw new SandboxHttpError(409, 'CONFLICT', `${kind} id ${input.id} already exists`);
+    const rec = toRecord(kind, input, {}, ctx.toIso());
+    coll.put(rec);
+    d.persistMaster(kind);
+    res.status(201).json({ data: rec });
+  });
+
+  const update = (req: Request, res: Response, patch: Record<string, unknown>): void => {
+    const d = div(req);
+    const kind = kindOf(req);
+    const coll = d.collection(kind);
+    const prev = coll.byIdOrCode(String(req.params.ref));
+    if (!prev) throw notFound(`${kind} '${String(req.params.ref)}' not found in division ${d.info.code}`);
+    const merged = parse(masterSchemas[kind], { ...toInput(kind, prev), ...patch, id: prev.id }) as Record<string, unknown>;
+    const other = coll.getByCode(String(merged.code));
+    if (other && other.id !== prev.id) throw new SandboxHttpError(409, 'CONFLICT', `${kind} code ${String(merged.code)} already exists`);
+    const rec = toRecord(kind, merged, prev, ctx.toIso());
+    coll.put(rec);
+    d.persistMaster(kind);
+    res.json({ data: rec });
+  };
+
+  r.patch('/divisions/:division/:kind/:ref', (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('body must be an object');
+    const { id: _id, createdDate: _c, updatedDate: _u, ...patch } = body;
+    void _id;
+    void _c;
+    void _u;
+    update(req, res, patch);
+  });
+
+  r.post('/divisions/:division/:kind/:ref/:action', (req, res) => {
+    const action = String(req.params.action);
+    if (action !== 'block' && action !== 'unblock') throw notFound(`Unknown action '${action}' (block|unblock)`);
+    const d = div(req);
+    const kind = kindOf(req);
+    const prev = d.collection(kind).byIdOrCode(String(req.params.ref));
+    if (!prev) throw notFound(`${kind} '${String(req.params.ref)}' not found in division ${d.info.code}`);
+    update(req, res, setBlocked(kind, prev, action === 'block', ctx.clock.wall()));
+  });
+
+  r.delete('/divisions/:division/:kind/:ref', (req, res) => {
+    const d = div(req);
+    const kind = kindOf(req);
+    const coll = d.collection(kind);
+    const prev = coll.byIdOrCode(String(req.params.ref));
+    if (!prev) throw notFound(`${kind} '${String(req.params.ref)}' not found in division ${d.info.code}`);
+    coll.delete(prev.id);
+    d.persistMaster(kind);
+    res.json({ data: { id: prev.id, deleted: true } });
+  });
+
+  r.post('/connections', (req, res) => {
+    const b = parse(z.object({ division: z.string(), targetSystem: z.enum(TARGET_SYSTEMS).default('exact-nl') }), req.body);
+    if (!ctx.state.divisions.has(b.division)) throw notFound(`Division ${b.division} does not exist`);
+    const accountKey = helpers.createConnection(b.division, b.targetSystem);
+    res.status(201).json({ data: { accountKey, division: b.division, targetSystem: b.targetSystem } });
+  });
+
+  r.post('/connections/revoke', (req, res) => {
+    const b = parse(z.object({ accountKey: z.string().min(1) }), req.body);
+    res.json({ data: { revoked: ctx.state.revokeConnection(b.accountKey) } });
+  });
+
+  r.get('/faults', (_req, res) => {
+    res.json({ data: ctx.faults.list() });
+  });
+  r.post('/faults', (req, res) => {
+    try {
+      res.status(201).json({ data: ctx.faults.add(req.body as never) });
+    } catch (err) {
+      if (err instanceof z.ZodError) throw badRequest('Invalid fault', err.issues.map((i) => ({ code: 'INVALID', message: i.message, field: i.path.join('.') })));
+      throw badRequest((err as Error).message);
+    }
+  });
+  r.delete('/faults', (_req, res) => {
+    ctx.faults.clear();
+    res.json({ data: { cleared: true } });
+  });
+
+  r.put('/rate-limits', (req, res) => {
+    const b = parse(z.object({ perMinute: z.number().int().positive(), perDay: z.number().int().positive() }), req.body);
+    ctx.state.settings.rateLimit = b;
+    ctx.limiter.config = b;
+    ctx.state.persistMeta();
+    res.json({ data: b });
+  });
+  r.post('/rate-limits/reset', (req, res) => {
+    const b = parse(z.object({ division: z.string().optional() }), req.body);
+    ctx.limiter.reset(b.division);
+    res.json({ data: { reset: true } });
+  });
+
+  app.use('/_sandbox', r);
+}

@@ -1,0 +1,43 @@
+/** Standalone sandbox: `npm run sandbox`. Reads SANDBOX_* / MAESN_* env via loadSandboxConfig(). */
+import { loadSandboxConfig } from '../config';
+import { createLogger } from '../logger';
+import { startSandbox } from './index';
+
+async function main(): Promise<void> {
+  const cfg = loadSandboxConfig();
+  const logger = createLogger({ name: 'maesn-sandbox', level: cfg.log.level, pretty: cfg.log.pretty });
+  const sb = await startSandbox({
+    port: cfg.port,
+    host: cfg.host,
+    dataDir: cfg.dataDir,
+    apiKey: cfg.apiKey,
+    signingSecret: cfg.signingSecret,
+    // config derives a default public URL from host:port; only pass it on when it was set explicitly
+    // (with SANDBOX_PORT=0 the default would point at port 0).
+    publicUrl: cfg.publicUrl === `http://${cfg.host}:${cfg.port}` ? undefined : cfg.publicUrl,
+    rateLimit: cfg.rateLimit,
+    logger,
+  });
+  logger.info({ url: sb.url, dataDir: cfg.dataDir }, `Maesn sandbox listening on ${sb.url}`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Maesn sandbox shutting down');
+    sb.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while closing sandbox');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  // eslint-disable-next-line no-console
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

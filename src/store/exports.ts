@@ -1,0 +1,183 @@
+/**
+ * Exports of expense reports (one per tenant + report) and their receipts.
+ *
+ * Receipts are stored here, outside Temporal history; workflows carry only references. Receipt
+ * keys include the report's content hash, so a conflicting resubmission can never overwrite the
+ * receipts of the export that already exists.
+ */
+import { Binary, MongoServerError, type Collection, type Db } from 'mongodb';
+import type { ExpenseReportRef, JournalEntry } from '../domain';
+
+export const exportStatuses = ['validating', 'waiting_for_mappings', 'waiting_for_reauthorization', 'posting', 'rejected', 'posted', 'cancelled'] as const;
+export type ExportStatus = (typeof exportStatuses)[number];
+
+export interface MissingMapping {
+  expenseId: string | null;
+  field: string;
+  value: string;
+  reason: string;
+  message?: string;
+}
+
+export interface ExportDoc {
+  _id: string; // `${tenantId}:${reportId}`
+  tenantId: string;
+  reportId: string;
+  contentHash: string;
+  /** The report without receipt contents (receipts by reference). */
+  report: ExpenseReportRef;
+  status: ExportStatus;
+  workflowId: string;
+  /** The Exact division pinned when the export was accepted. */
+  division: string | null;
+  missing: MissingMapping[];
+  /** The booking as built (domain entry), once validation passed. */
+  entry: JournalEntry | null;
+  exactEntryId: string | null;
+  exactEntryNumber: string | null;
+  postedAt: Date | null;
+  /** How the entry was found: posted by us, or adopted by the duplicate lookup. */
+  postedVia?: 'created' | 'adopted' | null;
+  error: { message: string; line?: number | null; code?: string | null } | null;
+  /** Posting bookkeeping (see postJournalEntry): first attempt time, unknown-outcome flag, lease. */
+  posting?: { firstAttemptAt?: Date; outcomeUnknown?: boolean; leaseUntil?: Date | null; attempts?: number };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ReceiptDoc {
+  _id: string;
+  tenantId: string;
+  reportId: string;
+  contentHash: string;
+  receiptId: string;
+  expenseId: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  data: Binary;
+  createdAt: Date;
+}
+
+export const exportId = (tenantId: string, reportId: string) => `${tenantId}:${reportId}`;
+
+export class ExportStore {
+  readonly col: Collection<ExportDoc>;
+  readonly receipts: Collection<ReceiptDoc>;
+
+  constructor(db: Db) {
+    this.col = db.collection<ExportDoc>('exports');
+    this.receipts = db.collection<ReceiptDoc>('receipts');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ tenantId: 1, status: 1, updatedAt: -1 });
+    await this.receipts.createIndex({ tenantId: 1, reportId: 1, contentHash: 1 });
+  }
+
+  /** Stores the receipts of one submission (idempotent per content hash). */
+  async putReceipts(
+    tenantId: string,
+    reportId: string,
+    contentHash: string,
+    receipts: { receiptId: string; expenseId: string; fileName: string; contentType: string; data: Buffer }[],
+  ): Promise<void> {
+    if (receipts.length === 0) return;
+    const now = new Date();
+    await this.receipts.bulkWrite(
+      receipts.map((r) => ({
+        updateOne: {
+          filter: { _id: receiptKey(tenantId, reportId, contentHash, r.receiptId) },
+          update: {
+            $setOnInsert: {
+              tenantId,
+              reportId,
+              contentHash,
+              receiptId: r.receiptId,
+              expenseId: r.expenseId,
+              fileName: r.fileName,
+              contentType: r.contentType,
+              size: r.data.length,
+              data: new Binary(r.data),
+              createdAt: now,
+            },
+          },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async getReceipts(tenantId: string, reportId: string, contentHash: string): Promise<ReceiptDoc[]> {
+    return this.receipts.find({ tenantId, reportId, contentHash }).toArray();
+  }
+
+  async deleteReceipts(tenantId: string, reportId: string, contentHash: string): Promise<void> {
+    await this.receipts.deleteMany({ tenantId, reportId, contentHash });
+  }
+
+  /** Inserts the export; returns the existing one instead when the report was submitted before. */
+  async insertOrGet(doc: ExportDoc): Promise<{ doc: ExportDoc; created: boolean }> {
+    try {
+      await this.col.insertOne(doc);
+      return { doc, created: true };
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) {
+        const existing = await this.col.findOne({ _id: doc._id });
+        if (existing) return { doc: existing, created: false };
+      }
+      throw err;
+    }
+  }
+
+  get(tenantId: string, reportId: string): Promise<ExportDoc | null> {
+    return this.col.findOne({ _id: exportId(tenantId, reportId) });
+  }
+
+  async update(tenantId: string, reportId: string, set: Partial<Omit<ExportDoc, '_id'>> & Record<string, unknown>): Promise<void> {
+    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { ...set, updatedAt: new Date() } });
+  }
+
+  /**
+   * Takes the posting lease (so two attempts of one export never call Maesn at the same time).
+   * Returns the document as it was before, or null when another attempt holds the lease.
+   */
+  async acquirePostingLease(tenantId: string, reportId: string, leaseMs: number): Promise<ExportDoc | null> {
+    const now = new Date();
+    return this.col.findOneAndUpdate(
+      {
+        _id: exportId(tenantId, reportId),
+        $or: [{ 'posting.leaseUntil': { $exists: false } }, { 'posting.leaseUntil': null }, { 'posting.leaseUntil': { $lt: now } }],
+      },
+      { $set: { 'posting.leaseUntil': new Date(now.getTime() + leaseMs), updatedAt: now }, $inc: { 'posting.attempts': 1 } },
+      { returnDocument: 'before' },
+    );
+  }
+
+  async releasePostingLease(tenantId: string, reportId: string, set: Record<string, unknown> = {}): Promise<void> {
+    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.leaseUntil': null, ...set, updatedAt: new Date() } });
+  }
+
+  list(tenantId: string, filter: { status?: ExportStatus; page: number; limit: number }): Promise<ExportDoc[]> {
+    return this.col
+      .find({ tenantId, ...(filter.status ? { status: filter.status } : {}) }, { projection: { entry: 0 } })
+      .sort({ updatedAt: -1 })
+      .skip((filter.page - 1) * filter.limit)
+      .limit(filter.limit)
+      .toArray();
+  }
+
+  count(tenantId: string, status?: ExportStatus): Promise<number> {
+    return this.col.countDocuments({ tenantId, ...(status ? { status } : {}) });
+  }
+
+  async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {
+    const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
+    return docs.map((d) => d.workflowId);
+  }
+}
+
+export function receiptKey(tenantId: string, reportId: string, contentHash: string, receiptId: string): string {
+  return `${tenantId}:${reportId}:${contentHash.slice(0, 16)}:${receiptId}`;
+}

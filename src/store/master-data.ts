@@ -1,0 +1,132 @@
+/**
+ * Synced Exact master data: one collection per kind, unique on (tenantId, id), looked up by
+ * (tenantId, code). Records are never deleted: a record that disappeared from Exact is marked
+ * inactive by a full sync (`markUnseenInactive`).
+ */
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+
+export const masterDataKinds = ['gl-accounts', 'journals', 'vat-codes', 'suppliers', 'cost-centers', 'cost-units'] as const;
+export type MasterDataKind = (typeof masterDataKinds)[number];
+
+const collectionName: Record<MasterDataKind, string> = {
+  'gl-accounts': 'md_gl_accounts',
+  journals: 'md_journals',
+  'vat-codes': 'md_vat_codes',
+  suppliers: 'md_suppliers',
+  'cost-centers': 'md_cost_centers',
+  'cost-units': 'md_cost_units',
+};
+
+/** Fields every kind has; kind-specific fields (kind, percentage, usage, vatNumber, …) ride along. */
+export interface MasterDataRecord {
+  id: string;
+  code: string;
+  name: string;
+  active: boolean;
+  blocked?: boolean;
+  /** Last modification in Exact, as Maesn reported it. */
+  updatedDate?: string | null;
+  [field: string]: unknown;
+}
+
+export interface StoredMasterDataRecord extends MasterDataRecord {
+  tenantId: string;
+  syncedAt: Date;
+  lastSeenRunId: string;
+  /** Set when a full sync no longer found the record in Exact. */
+  removedFromSourceAt?: Date | null;
+}
+
+export interface ListQuery {
+  page: number;
+  limit: number;
+  search?: string;
+  active?: boolean;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export class MasterDataStore {
+  private readonly cols: Record<MasterDataKind, Collection<StoredMasterDataRecord>>;
+
+  constructor(db: Db) {
+    this.cols = Object.fromEntries(masterDataKinds.map((k) => [k, db.collection<StoredMasterDataRecord>(collectionName[k])])) as never;
+  }
+
+  collection(kind: MasterDataKind): Collection<StoredMasterDataRecord> {
+    return this.cols[kind];
+  }
+
+  async ensureIndexes(): Promise<void> {
+    for (const kind of masterDataKinds) {
+      const col = this.cols[kind];
+      await col.createIndex({ tenantId: 1, id: 1 }, { unique: true, name: 'tenant_id_unique' });
+      await col.createIndex({ tenantId: 1, code: 1 }, { name: 'tenant_code' });
+      await col.createIndex({ tenantId: 1, lastSeenRunId: 1 }, { name: 'tenant_run' });
+    }
+    await this.cols.suppliers.createIndex({ tenantId: 1, vatNumberNorm: 1 }, { name: 'tenant_vat' });
+    await this.cols.suppliers.createIndex({ tenantId: 1, nameNorm: 1 }, { name: 'tenant_name' });
+  }
+
+  /** Upserts one page of records; idempotent, so a repeated page after a crash changes nothing. */
+  async upsertPage(kind: MasterDataKind, tenantId: string, runId: string, records: MasterDataRecord[]): Promise<number> {
+    if (records.length === 0) return 0;
+    const now = new Date();
+    const ops: AnyBulkWriteOperation<StoredMasterDataRecord>[] = records.map((r) => ({
+      updateOne: {
+        filter: { tenantId, id: r.id },
+        update: { $set: { ...r, tenantId, syncedAt: now, lastSeenRunId: runId, removedFromSourceAt: null } },
+        upsert: true,
+      },
+    }));
+    const res = await this.cols[kind].bulkWrite(ops, { ordered: false });
+    return res.upsertedCount + res.modifiedCount + (res.matchedCount - res.modifiedCount);
+  }
+
+  /**
+   * After a complete full sync: records of the tenant not seen in `runId` disappeared from Exact.
+   * They stay (for history and mapping health) but become inactive. Returns how many changed.
+   */
+  async markUnseenInactive(kind: MasterDataKind, tenantId: string, runId: string): Promise<number> {
+    const res = await this.cols[kind].updateMany(
+      { tenantId, lastSeenRunId: { $ne: runId }, active: true },
+      { $set: { active: false, removedFromSourceAt: new Date() } },
+    );
+    return res.modifiedCount;
+  }
+
+  async count(kind: MasterDataKind, tenantId: string, filter: { active?: boolean } = {}): Promise<number> {
+    const q: Filter<StoredMasterDataRecord> = { tenantId };
+    if (filter.active !== undefined) q.active = filter.active;
+    return this.cols[kind].countDocuments(q);
+  }
+
+  async list(kind: MasterDataKind, tenantId: string, q: ListQuery): Promise<{ items: StoredMasterDataRecord[]; total: number }> {
+    const filter: Filter<StoredMasterDataRecord> = { tenantId };
+    if (q.active !== undefined) filter.active = q.active;
+    if (q.search) {
+      const rx = { $regex: escapeRegex(q.search), $options: 'i' };
+      filter.$or = [{ code: rx }, { name: rx }];
+    }
+    const [items, total] = await Promise.all([
+      this.cols[kind]
+        .find(filter, { projection: { _id: 0 } })
+        .sort({ code: 1, id: 1 })
+        .skip((q.page - 1) * q.limit)
+        .limit(q.limit)
+        .toArray(),
+      this.cols[kind].countDocuments(filter),
+    ]);
+    return { items, total };
+  }
+
+  findByCodes(kind: MasterDataKind, tenantId: string, codes: string[]): Promise<StoredMasterDataRecord[]> {
+    return this.cols[kind].find({ tenantId, code: { $in: codes } }, { projection: { _id: 0 } }).toArray();
+  }
+
+  all(kind: MasterDataKind, tenantId: string): Promise<StoredMasterDataRecord[]> {
+    return this.cols[kind].find({ tenantId }, { projection: { _id: 0 } }).toArray();
+  }
+}

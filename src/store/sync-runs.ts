@@ -1,0 +1,69 @@
+/** History of master-data sync runs: kept across disconnects, one document per run. */
+import type { Collection, Db } from 'mongodb';
+
+export type SyncMode = 'full' | 'incremental';
+export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'needs_reauthorization';
+
+export interface KindCounts {
+  /** Records read from Maesn. */
+  fetched: number;
+  /** Records written (inserted or updated). */
+  upserted: number;
+  /** Records marked inactive because a full sync no longer found them. */
+  deactivated: number;
+  pages: number;
+}
+
+export interface SyncRunDoc {
+  _id: string; // runId
+  tenantId: string;
+  mode: SyncMode;
+  /** lastModifiedAt sent to Maesn (incremental runs). */
+  since: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  status: SyncRunStatus;
+  counts: Record<string, KindCounts>;
+  errors: { kind?: string; message: string }[];
+  trigger: string;
+}
+
+export class SyncRunStore {
+  readonly col: Collection<SyncRunDoc>;
+  constructor(db: Db) {
+    this.col = db.collection<SyncRunDoc>('sync_runs');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ tenantId: 1, startedAt: -1 });
+  }
+
+  /** Records the start; repeated (activity retry) it keeps the first start. */
+  async start(run: Pick<SyncRunDoc, '_id' | 'tenantId' | 'mode' | 'since' | 'trigger'> & { startedAt: Date }): Promise<void> {
+    await this.col.updateOne(
+      { _id: run._id },
+      { $setOnInsert: { ...run, finishedAt: null, status: 'running', counts: {}, errors: [] } },
+      { upsert: true },
+    );
+  }
+
+  async finish(runId: string, status: SyncRunStatus, counts: Record<string, KindCounts>, errors: SyncRunDoc['errors']): Promise<void> {
+    await this.col.updateOne({ _id: runId }, { $set: { status, counts, errors, finishedAt: new Date() } });
+  }
+
+  get(runId: string): Promise<SyncRunDoc | null> {
+    return this.col.findOne({ _id: runId });
+  }
+
+  latest(tenantId: string): Promise<SyncRunDoc | null> {
+    return this.col.find({ tenantId }).sort({ startedAt: -1 }).limit(1).next();
+  }
+
+  latestSucceeded(tenantId: string, mode?: SyncMode): Promise<SyncRunDoc | null> {
+    return this.col
+      .find({ tenantId, status: 'succeeded', ...(mode ? { mode } : {}) })
+      .sort({ startedAt: -1 })
+      .limit(1)
+      .next();
+  }
+}

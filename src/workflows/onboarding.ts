@@ -1,0 +1,178 @@
+/**
+ * onboardTenant (ID `onboarding:<tenantId>`): hosted-auth link → wait for the `authorized` signal
+ * → check the connection → initial sync (child) → resync schedule. Also the reauthorization flow:
+ * connecting again runs the same workflow and resumes the schedule.
+ *
+ * The signal carries a reference to the credential the API stored (encrypted) on the callback,
+ * never the account key itself: no secret enters workflow history.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { OnboardingActivities } from '../activities/onboarding';
+import { searchAttributes } from './definitions';
+import { syncMasterData, type SyncMasterDataResult } from './sync';
+
+export interface OnboardTenantInput {
+  tenantId: string;
+  /** How long the hosted-auth link waits for the admin (default 1 hour). */
+  authorizationTimeout?: Duration;
+  /** Interval of the scheduled resync (default 1 hour). */
+  resyncInterval?: Duration;
+  /** How often a scheduled sync is a full one (default 24 hours). */
+  fullSyncEvery?: Duration;
+  pageSize?: 5 | 10 | 20 | 50 | 100;
+}
+
+export type OnboardingStep =
+  | 'creating_link'
+  | 'awaiting_authorization'
+  | 'verifying'
+  | 'syncing'
+  | 'scheduling'
+  | 'connected'
+  | 'needs_reauthorization'
+  | 'expired'
+  | 'failed';
+
+export interface OnboardingStatus {
+  tenantId: string;
+  step: OnboardingStep;
+  authorizationUrl?: string;
+  division?: string;
+  error?: string;
+  sync?: SyncMasterDataResult;
+}
+
+export interface AuthorizedSignal {
+  /** The `state` this run put in the callback URL (rejects callbacks of older links). */
+  state: string;
+  /** Reference to the credential the API stored, encrypted, when the callback arrived. */
+  credentialId: string;
+}
+
+export const authorizedSignal = defineSignal<[AuthorizedSignal]>('authorized');
+export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
+/** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
+export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');
+
+const acts = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 15,
+    nonRetryableErrorTypes: ['MaesnUnauthorizedError', 'MaesnInvalidRequestError', 'MaesnNotFoundError', 'DivisionNotAccessible', 'CredentialNotFound'],
+  },
+});
+
+const TERMINAL: OnboardingStep[] = ['connected', 'needs_reauthorization', 'expired', 'failed'];
+
+function describe(err: unknown): { type?: string; message: string } {
+  let e = err;
+  while (e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) e = e.cause;
+  if (e instanceof ApplicationFailure) return { type: e.type ?? undefined, message: e.message };
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+export async function onboardTenant(input: OnboardTenantInput): Promise<OnboardingStatus> {
+  const { tenantId } = input;
+  const status: OnboardingStatus = { tenantId, step: 'creating_link' };
+  const state = uuid4();
+  let credentialId: string | undefined;
+
+  const setStep = (step: OnboardingStep) => {
+    status.step = step;
+    upsertSearchAttributes([
+      { key: searchAttributes.tenantId, value: tenantId },
+      { key: searchAttributes.onboardingStatus, value: step },
+    ]);
+  };
+
+  setHandler(onboardingStatusQuery, () => status);
+  setHandler(authorizedSignal, (s) => {
+    // A callback of an older link (other state) or a second callback is ignored.
+    if (s.state === state && credentialId === undefined) credentialId = s.credentialId;
+  });
+  setHandler(
+    authorizationUrlUpdate,
+    async () => {
+      await condition(() => status.authorizationUrl !== undefined || TERMINAL.includes(status.step));
+      if (status.step !== 'awaiting_authorization' || !status.authorizationUrl) {
+        throw ApplicationFailure.nonRetryable(`onboarding is ${status.step}, no authorization is pending`, 'NotAwaitingAuthorization');
+      }
+      return { authorizationUrl: status.authorizationUrl };
+    },
+  );
+
+  setStep('creating_link');
+  try {
+    const link = await acts.createAuthorizationLink({ tenantId, state, workflowId: workflowInfo().workflowId });
+    status.authorizationUrl = link.authorizationUrl;
+    setStep('awaiting_authorization');
+
+    const authorized = await condition(() => credentialId !== undefined, input.authorizationTimeout ?? '1 hour');
+    if (!authorized) {
+      await acts.expireAuthorization({ tenantId, state });
+      status.error = 'the authorization link expired before the admin finished; connect again';
+      setStep('expired');
+      return await finish(status);
+    }
+
+    setStep('verifying');
+    const conn = await acts.activateConnection({ tenantId, credentialId: credentialId! });
+    status.division = conn.division;
+
+    setStep('syncing');
+    const sync = await executeChild(syncMasterData, {
+      workflowId: `sync:${tenantId}:onboarding-${workflowInfo().runId}`,
+      args: [{ tenantId, mode: 'auto', trigger: 'onboarding', fullSyncEvery: input.fullSyncEvery, pageSize: input.pageSize }],
+    });
+    status.sync = sync;
+    if (sync.status === 'needs_reauthorization') {
+      status.error = 'Maesn refused the new connection during the initial sync';
+      setStep('needs_reauthorization');
+      return await finish(status);
+    }
+
+    setStep('scheduling');
+    await acts.ensureResyncSchedule({ tenantId, interval: input.resyncInterval ?? '1 hour', fullSyncEvery: input.fullSyncEvery ?? '24 hours' });
+    await acts.markConnected({ tenantId });
+    setStep('connected');
+    return await finish(status);
+  } catch (err) {
+    const d = describe(err);
+    status.error = d.message;
+    if (d.type === 'MaesnUnauthorizedError') {
+      await acts.markNeedsReauthorization({ tenantId, message: d.message });
+      setStep('needs_reauthorization');
+    } else {
+      await acts.markError({ tenantId, message: d.message });
+      setStep('failed');
+      await finish(status);
+      // Fail the run so ops see it in the Temporal UI; the tenant shows state `error`.
+      throw ApplicationFailure.nonRetryable(`onboarding of ${tenantId} failed: ${d.message}`, 'OnboardingFailed');
+    }
+    return await finish(status);
+  }
+}
+
+async function finish(status: OnboardingStatus): Promise<OnboardingStatus> {
+  await condition(allHandlersFinished);
+  return status;
+}

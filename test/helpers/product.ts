@@ -1,0 +1,145 @@
+/**
+ * The whole product in one test process, wired to the real stack: a worker on its own task queue,
+ * the API on a free port, a fresh database, and a Maesn sandbox of its own (over HTTP).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createApp } from '../../src/api/app';
+import { loadConfig, type ProductConfig } from '../../src/config';
+import { MaesnClient } from '../../src/maesn';
+import { SandboxControl, startSandbox } from '../../src/sandbox';
+import { createStores, type Stores } from '../../src/store';
+import { createProductWorker } from '../../src/worker';
+import { listen } from './http';
+import { testDb, testStack, uniqueId } from './stack';
+
+export interface Product {
+  config: ProductConfig;
+  apiUrl: string;
+  sandboxUrl: string;
+  sandbox: SandboxControl;
+  stores: Stores;
+  temporal: Client;
+  worker: Worker;
+  taskQueue: string;
+  /** fetch against the API; JSON in and out. */
+  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export interface ProductOptions {
+  /** Extra environment for loadConfig (durations, etc.). */
+  env?: Record<string, string>;
+  /** Sandbox rate limits (default: high, so tests are not throttled unless they want to be). */
+  rateLimit?: { perMinute: number; perDay: number };
+  /** Start no worker (a test that runs its own, e.g. in a child process). */
+  noWorker?: boolean;
+}
+
+export async function startProduct(opts: ProductOptions = {}): Promise<Product> {
+  const stack = testStack();
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const sandboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+  const apiKey = 'product-test-api-key';
+  const signingSecret = 'product-test-signing-secret';
+  const sandbox = await startSandbox({
+    port: 0,
+    dataDir: sandboxDir,
+    apiKey,
+    signingSecret,
+    rateLimit: opts.rateLimit ?? { perMinute: 100_000, perDay: 10_000_000 },
+    logger,
+  });
+  const mongo = await testDb('product');
+  const taskQueue = uniqueId('tq');
+
+  // The API's public URL is needed in config before it listens: reserve it by listening first.
+  let config = loadConfig({
+    NODE_ENV: 'test',
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    MONGODB_URI: stack.mongoUri,
+    MONGODB_DB: mongo.db.databaseName,
+    MAESN_BASE_URL: sandbox.url,
+    MAESN_API_KEY: apiKey,
+    MAESN_SIGNING_SECRET: signingSecret,
+    MAESN_TIMEOUT_MS: '10000',
+    ...opts.env,
+  });
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const temporal = new Client({ connection });
+  const stores = createStores(mongo.db, config.encryptionKey);
+  const maesn = MaesnClient.fromConfig(config.maesn, {});
+
+  let apiServer: Awaited<ReturnType<typeof listen>> | undefined;
+  const placeholder = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection }, stores });
+  apiServer = await listen(placeholder);
+  // Now that the port is known, rebuild the app with the right public URL on the same server.
+  config = { ...config, api: { ...config.api, publicBaseUrl: apiServer.url } };
+  const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection }, stores });
+  apiServer.setHandler(app);
+
+  let worker: Worker | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  let running: Promise<void> | undefined;
+  if (!opts.noWorker) {
+    nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    worker = await createProductWorker({ config, logger, db: mongo.db, connection: nativeConnection, temporal, maesn, overrides: { taskQueue, shutdownGraceTime: '1s' } });
+    running = worker.run();
+  }
+
+  return {
+    config,
+    apiUrl: apiServer.url,
+    sandboxUrl: sandbox.url,
+    sandbox: new SandboxControl(sandbox.url, apiKey),
+    stores,
+    temporal,
+    worker: worker!,
+    taskQueue,
+    async call(method, p, body) {
+      const res = await fetch(`${apiServer!.url}${p}`, {
+        method,
+        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+        redirect: 'manual',
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await running?.catch(() => undefined);
+      await apiServer?.close();
+      await Promise.allSettled([sandbox.close(), maesn.close(), connection.close(), nativeConnection?.close()]);
+      await mongo.dispose();
+      fs.rmSync(sandboxDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the time is up. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
