@@ -141,12 +141,20 @@ export class ProcessGroup {
     return mp;
   }
 
-  /** Stops every process, newest first: SIGTERM to its group, SIGKILL after `graceMs`. */
-  async stopAll(graceMs = 10_000): Promise<void> {
+  private stopped?: Promise<void>;
+
+  /**
+   * Stops every process, newest first: SIGTERM to its group, SIGKILL after `graceMs`.
+   * Safe to call more than once (a signal during a normal teardown): every call waits for the same stop.
+   */
+  stopAll(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    for (const p of [...this.procs].reverse()) {
-      await stopProcess(p, graceMs);
-    }
+    this.stopped ??= (async () => {
+      for (const p of [...this.procs].reverse()) {
+        await stopProcess(p, graceMs);
+      }
+    })();
+    return this.stopped;
   }
 }
 

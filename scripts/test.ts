@@ -35,11 +35,13 @@ async function main() {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exact-export-test-'));
   const group = new ProcessGroup();
   let exitCode = 1;
-  const teardown = async () => {
-    await group.stopAll(5_000);
-    if (process.env.KEEP_TEST_DATA) console.log(`[test] kept ${runDir}`);
-    else fs.rmSync(runDir, { recursive: true, force: true });
-  };
+  let tornDown: Promise<void> | undefined;
+  const teardown = () =>
+    (tornDown ??= (async () => {
+      await group.stopAll(5_000);
+      if (process.env.KEEP_TEST_DATA) console.log(`[test] kept ${runDir}`);
+      else fs.rmSync(runDir, { recursive: true, force: true });
+    })());
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
       console.error(`[test] ${sig}: tearing down`);
@@ -84,7 +86,7 @@ async function main() {
 
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, ...files],
+      ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '300000'}`, `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, ...files],
       { cwd: ROOT, env, stdio: 'inherit' },
     );
     exitCode = await new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

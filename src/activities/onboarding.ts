@@ -97,8 +97,14 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       } catch (err) {
         if (!(err instanceof ScheduleAlreadyRunning)) throw err;
         const handle = deps.temporal.schedule.getHandle(scheduleId);
-        await handle.update((prev) => ({ ...prev, spec: { intervals: [{ every: interval }] }, action }));
-        await handle.unpause('connection restored');
+        // One update that also unpauses: a separate unpause could be overtaken by the update
+        // carrying the old paused state.
+        await handle.update((prev) => ({
+          ...prev,
+          spec: { intervals: [{ every: interval }] },
+          action,
+          state: { ...prev.state, paused: false, note: 'connection restored' },
+        }));
       }
       return { scheduleId };
     },

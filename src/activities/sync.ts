@@ -88,7 +88,11 @@ export function createSyncActivities(deps: ActivityDeps) {
 
     async syncResource(input: { tenantId: string; runId: string; resource: SyncResource; mode: SyncMode; since: string | null; pageSize: PageLimit }): Promise<Record<string, KindCounts>> {
       const ctx = Context.current();
-      const resumed = ctx.info.heartbeatDetails as SyncHeartbeat | undefined;
+      // Resume from whichever is further: the last heartbeat or the checkpoint written after each page.
+      const fromHeartbeat = ctx.info.heartbeatDetails as SyncHeartbeat | undefined;
+      const checkpoint = await stores.syncRuns.getCheckpoint(input.runId, input.resource);
+      const resumed: SyncHeartbeat | undefined =
+        checkpoint && checkpoint.nextPage > (fromHeartbeat?.nextPage ?? 0) ? { nextPage: checkpoint.nextPage, counts: checkpoint.counts } : fromHeartbeat;
       const counts: Record<string, KindCounts> = resumed?.counts ?? Object.fromEntries(kindsOf[input.resource].map((k) => [k, emptyCounts()]));
       const startPage = resumed?.nextPage ?? 1;
       if (resumed) ctx.log.info('resuming sync from heartbeat', { resource: input.resource, page: startPage });
@@ -119,6 +123,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             c.upserted += await stores.masterData.upsertPage(kind, input.tenantId, input.runId, records);
             c.pages += 1;
           }
+          await stores.syncRuns.saveCheckpoint(input.runId, input.resource, page.page + 1, counts);
           ctx.heartbeat({ nextPage: page.page + 1, counts } satisfies SyncHeartbeat);
         }
       });
@@ -131,13 +136,15 @@ export function createSyncActivities(deps: ActivityDeps) {
       return counts;
     },
 
-    async finishSyncRun(input: { runId: string; tenantId: string; mode: SyncMode; status: SyncRunStatus; counts: Record<string, KindCounts>; errors: SyncRunDoc['errors'] }): Promise<void> {
+    async finishSyncRun(input: { runId: string; tenantId: string; mode: SyncMode; status: SyncRunStatus; counts: Record<string, KindCounts>; errors: SyncRunDoc['errors']; trigger?: string }): Promise<void> {
       await stores.syncRuns.finish(input.runId, input.status, input.counts, input.errors);
+      await stores.syncRuns.dropCheckpoints(input.runId);
       if (input.status === 'succeeded') {
         const conn = await stores.tenants.getConnection(input.tenantId);
         const set: Record<string, unknown> = {};
         if (input.mode === 'full') set.lastFullSyncAt = new Date();
-        if (conn?.state === 'syncing' && !conn.pendingAuthorization) Object.assign(set, { state: 'connected', error: null });
+        // During onboarding the workflow itself says `connected`, once the schedule exists too.
+        if (conn?.state === 'syncing' && !conn.pendingAuthorization && input.trigger !== 'onboarding') Object.assign(set, { state: 'connected', error: null });
         if (Object.keys(set).length) await stores.tenants.setConnection(input.tenantId, set);
       } else if (input.status === 'failed') {
         await stores.tenants.setConnection(input.tenantId, {

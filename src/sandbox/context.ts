@@ -12,7 +12,34 @@ export function hashKey(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/** One authenticated Maesn call, as seen by the sandbox (for tests and support: which pages were read). */
+export interface LoggedRequest {
+  at: string;
+  operation: string;
+  division: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+}
+
+/** The most recent calls, oldest dropped first. */
+export class RequestLog {
+  private items: LoggedRequest[] = [];
+  constructor(private readonly capacity = 50_000) {}
+  push(r: LoggedRequest): void {
+    this.items.push(r);
+    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+  }
+  list(filter: { operation?: string; division?: string } = {}): LoggedRequest[] {
+    return this.items.filter((r) => (!filter.operation || r.operation === filter.operation) && (!filter.division || r.division === filter.division));
+  }
+  clear(): void {
+    this.items = [];
+  }
+}
+
 export interface SandboxContext {
+  requests: RequestLog;
   state: SandboxState;
   limiter: RateLimiter;
   faults: FaultRegistry;

@@ -4,6 +4,7 @@
  */
 import { DEV_DEFAULTS } from '../config';
 import type { FaultSpec } from './faults';
+import type { LoggedRequest } from './context';
 import type { MasterInput } from './control';
 import type { MasterKind } from './state';
 import type { GenerateOptions, SandboxTargetSystem } from './types';
@@ -170,6 +171,14 @@ export class SandboxControl {
     if (mode === 'reset') return this.addFault({ ...base, mode: 'reset' });
     if ('status' in mode) return this.addFault({ ...base, mode: 'status', status: mode.status });
     return this.addFault({ ...base, mode: 'timeout', holdMs: mode.timeoutMs });
+  }
+  /** Authenticated Maesn calls the sandbox served (newest last), optionally of one operation/division. */
+  listRequests(filter: { operation?: string; division?: string } = {}): Promise<LoggedRequest[]> {
+    const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
+    return this.call('GET', `/requests${qs ? `?${qs}` : ''}`);
+  }
+  clearRequests(): Promise<{ cleared: true }> {
+    return this.call('DELETE', '/requests');
   }
   listFaults(): Promise<StoredFault[]> {
     return this.call('GET', '/faults');

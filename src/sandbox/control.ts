@@ -317,6 +317,16 @@ export function registerControlRoutes(app: Express, ctx: SandboxContext, helpers
     res.json({ data: { revoked: ctx.state.revokeConnection(b.accountKey) } });
   });
 
+  r.get('/requests', (req, res) => {
+    const operation = typeof req.query.operation === 'string' ? req.query.operation : undefined;
+    const division = typeof req.query.division === 'string' ? req.query.division : undefined;
+    res.json({ data: ctx.requests.list({ operation, division }) });
+  });
+  r.delete('/requests', (_req, res) => {
+    ctx.requests.clear();
+    res.json({ data: { cleared: true } });
+  });
+
   r.get('/faults', (_req, res) => {
     res.json({ data: ctx.faults.list() });
   });

@@ -33,6 +33,7 @@
  *   minute window, resets in epoch milliseconds; 429 adds Retry-After (seconds).
  */
 export { startSandbox, type SandboxOptions, type RunningSandbox } from './server';
+export type { LoggedRequest } from './context';
 export { SandboxControl, SandboxControlError, type ConnectResult, type DivisionSummary, type StoredFault } from './control-client';
 export { signCallbackParams, verifyCallbackSignature, canonicalCallbackString } from './signature';
 export { generateAdministration, demoAdministration, DEMO_DIVISIONS, SEED_TIMESTAMP } from './seed';

@@ -4,7 +4,7 @@
  * limits, fault injection and the sandbox-only control API.
  */
 import { createHash } from 'node:crypto';
-import { checkApiKey, hashKey, header, q, type SandboxContext } from './context';
+import { RequestLog, checkApiKey, hashKey, header, q, type SandboxContext } from './context';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -124,7 +124,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
   const state = new SandboxState(opts.dataDir, logger, clock, defaults, { seed: opts.seed ?? true, rateLimitOverride: opts.rateLimit !== undefined });
   const limiter = new RateLimiter(state.settings.rateLimit);
   const faults = new FaultRegistry();
-  const ctx: SandboxContext = { state, limiter, faults, clock, logger, apiKeyHash: hashKey(opts.apiKey), toIso: () => clock.iso() };
+  const ctx: SandboxContext = { requests: new RequestLog(), state, limiter, faults, clock, logger, apiKeyHash: hashKey(opts.apiKey), toIso: () => clock.iso() };
   const sessions = new Map<string, HostedSession>();
   const heldTimers = new Set<NodeJS.Timeout>();
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '') ?? '';
@@ -204,6 +204,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
       const division = state.divisions.get(divCode);
       if (!division) throw forbidden(`Division ${divCode} is not available (DivisionBlocked)`);
       res.locals.call = { connection: conn, division, operation } satisfies CallLocals;
+      ctx.requests.push({
+        at: clock.iso(),
+        operation,
+        division: divCode,
+        method: req.method,
+        path: req.path,
+        query: Object.fromEntries(Object.entries(req.query as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+      });
       // rate limit
       const d = limiter.take(divCode, clock.wall().getTime());
       for (const [k, v] of Object.entries(d.headers)) res.setHeader(k, v);

@@ -28,10 +28,34 @@ export interface SyncRunDoc {
   trigger: string;
 }
 
+/** Where a resource's sync got to: written after every page, so a crash never re-reads a finished page. */
+export interface SyncCheckpoint {
+  _id: string; // `${runId}:${resource}`
+  runId: string;
+  nextPage: number;
+  counts: Record<string, KindCounts>;
+  updatedAt: Date;
+}
+
 export class SyncRunStore {
   readonly col: Collection<SyncRunDoc>;
+  private readonly checkpoints: Collection<SyncCheckpoint>;
   constructor(db: Db) {
     this.col = db.collection<SyncRunDoc>('sync_runs');
+    this.checkpoints = db.collection<SyncCheckpoint>('sync_checkpoints');
+  }
+
+  async saveCheckpoint(runId: string, resource: string, nextPage: number, counts: Record<string, KindCounts>): Promise<void> {
+    await this.checkpoints.updateOne({ _id: `${runId}:${resource}` }, { $set: { runId, nextPage, counts, updatedAt: new Date() } }, { upsert: true });
+  }
+
+  getCheckpoint(runId: string, resource: string): Promise<SyncCheckpoint | null> {
+    return this.checkpoints.findOne({ _id: `${runId}:${resource}` });
+  }
+
+  /** Checkpoints are only useful while their run is going on. */
+  async dropCheckpoints(runId: string): Promise<void> {
+    await this.checkpoints.deleteMany({ runId });
   }
 
   async ensureIndexes(): Promise<void> {

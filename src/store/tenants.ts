@@ -100,7 +100,8 @@ export class TenantStore {
   async setConnection(tenantId: string, set: Partial<Omit<ConnectionDoc, '_id'>>, unset: (keyof ConnectionDoc)[] = []): Promise<void> {
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() } };
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
-    await this.connections.updateOne({ _id: tenantId }, { $setOnInsert: { targetSystem: set.targetSystem ?? 'exact-nl' }, ...update } as never, { upsert: true });
+    if (set.targetSystem === undefined) update.$setOnInsert = { targetSystem: 'exact-nl' };
+    await this.connections.updateOne({ _id: tenantId }, update as never, { upsert: true });
   }
 
   /** Stores a credential from the connect callback; returns its reference for the workflow signal. */

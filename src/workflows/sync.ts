@@ -84,13 +84,14 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
     return { status: 'needs_reauthorization', runId, mode: plan.mode, counts };
   }
   if (errors.length) {
-    await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'failed', counts, errors });
+    await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'failed', counts, errors, trigger: input.trigger });
     throw ApplicationFailure.nonRetryable(
       `sync of ${errors.map((e) => e.kind).join(', ')} failed: ${errors.map((e) => e.message).join('; ')}`,
       'SyncFailed',
     );
   }
-  await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'succeeded', counts, errors });
+  // Health first: a finished run always comes with up-to-date mapping health.
   const health = await control.checkMappingHealth({ tenantId });
+  await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'succeeded', counts, errors, trigger: input.trigger });
   return { status: 'succeeded', runId, mode: plan.mode, counts, mappingHealthOk: health.ok };
 }

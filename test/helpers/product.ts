@@ -23,6 +23,7 @@ export interface Product {
   sandboxUrl: string;
   sandbox: SandboxControl;
   stores: Stores;
+  db: import('mongodb').Db;
   temporal: Client;
   worker: Worker;
   taskQueue: string;
@@ -98,6 +99,7 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     sandboxUrl: sandbox.url,
     sandbox: new SandboxControl(sandbox.url, apiKey),
     stores,
+    db: mongo.db,
     temporal,
     worker: worker!,
     taskQueue,

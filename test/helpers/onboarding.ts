@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { eventually, type Product } from './product';
+
+/** Drives the hosted-auth page like an admin would: returns the callback URL Maesn redirects to. */
+export async function authorizeInSandbox(authorizationUrl: string, division: string): Promise<string> {
+  const page = await fetch(authorizationUrl);
+  const html = await page.text();
+  assert.equal(page.status, 200);
+  assert.match(html, new RegExp(`value="${division}"`), 'the hosted page lists the division');
+  const res = await fetch(authorizationUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ division, action: 'login' }).toString(),
+    redirect: 'manual',
+  });
+  await res.body?.cancel();
+  assert.equal(res.status, 302);
+  return res.headers.get('location')!;
+}
+
+/** Creates (if needed) and connects a tenant through the whole flow; waits until it is connected. */
+export async function connectTenant(p: Product, tenantId: string, division = '123456'): Promise<{ callbackUrl: string }> {
+  const created = await p.call('POST', '/api/tenants', { tenantId, name: `Tenant ${tenantId}` });
+  assert.ok(created.status === 201 || created.status === 200, JSON.stringify(created.body));
+  const connect = await p.call('POST', `/api/tenants/${tenantId}/exact/connect`);
+  assert.equal(connect.status, 200, JSON.stringify(connect.body));
+  const callbackUrl = await authorizeInSandbox(connect.body.authorizationUrl, division);
+  const cb = await fetch(callbackUrl, { headers: { accept: 'application/json' } });
+  assert.equal(cb.status, 200, await cb.clone().text());
+  await waitForState(p, tenantId, 'connected');
+  return { callbackUrl };
+}
+
+export async function waitForState(p: Product, tenantId: string, state: string, timeoutMs = 90_000): Promise<any> {
+  return eventually(
+    async () => {
+      const s = await p.call('GET', `/api/tenants/${tenantId}/exact`);
+      return s.body?.state === state ? s.body : null;
+    },
+    `tenant ${tenantId} to be ${state}`,
+    timeoutMs,
+  );
+}
+
+/** Waits for a sync run newer than `after` to finish; returns the status body. */
+export async function waitForSync(p: Product, tenantId: string, after: string | null, timeoutMs = 90_000): Promise<any> {
+  return eventually(
+    async () => {
+      const s = await p.call('GET', `/api/tenants/${tenantId}/exact`);
+      const last = s.body?.lastSync;
+      return last && last.runId !== after && last.finishedAt ? s.body : null;
+    },
+    `a new sync of ${tenantId} to finish`,
+    timeoutMs,
+  );
+}
