@@ -84,29 +84,34 @@ export class ExportStore {
   ): Promise<void> {
     if (receipts.length === 0) return;
     const now = new Date();
-    await this.receipts.bulkWrite(
-      receipts.map((r) => ({
-        updateOne: {
-          filter: { _id: receiptKey(tenantId, reportId, contentHash, r.receiptId) },
-          update: {
-            $setOnInsert: {
-              tenantId,
-              reportId,
-              contentHash,
-              receiptId: r.receiptId,
-              expenseId: r.expenseId,
-              fileName: r.fileName,
-              contentType: r.contentType,
-              size: r.data.length,
-              data: new Binary(r.data),
-              createdAt: now,
+    try {
+      await this.receipts.bulkWrite(
+        receipts.map((r) => ({
+          updateOne: {
+            filter: { _id: receiptKey(tenantId, reportId, contentHash, r.receiptId) },
+            update: {
+              $setOnInsert: {
+                tenantId,
+                reportId,
+                contentHash,
+                receiptId: r.receiptId,
+                expenseId: r.expenseId,
+                fileName: r.fileName,
+                contentType: r.contentType,
+                size: r.data.length,
+                data: new Binary(r.data),
+                createdAt: now,
+              },
             },
+            upsert: true,
           },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
+        })),
+        { ordered: false },
+      );
+    } catch (err) {
+      // Two submissions of the same report racing: the other one inserted the same receipts.
+      if (!isDuplicateKeyOnly(err)) throw err;
+    }
   }
 
   async getReceipts(tenantId: string, reportId: string, contentHash: string): Promise<ReceiptDoc[]> {
@@ -176,6 +181,14 @@ export class ExportStore {
     const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
     return docs.map((d) => d.workflowId);
   }
+}
+
+/** True when a (bulk) write failed only because documents with the same _id already exist. */
+function isDuplicateKeyOnly(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: { code: number }[] | { code: number } };
+  if (e.code === 11000) return true;
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  return list.length > 0 && list.every((w) => w.code === 11000);
 }
 
 export function receiptKey(tenantId: string, reportId: string, contentHash: string, receiptId: string): string {
