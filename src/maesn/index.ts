@@ -52,6 +52,7 @@ export {
   journalSchema,
   numberToDecimalString,
   taxRateSchema,
+  toJournalEntryWire,
   type Account,
   type Company,
   type DebitCredit,

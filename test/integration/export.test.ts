@@ -3,6 +3,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from '@temporalio/worker';
 import { DEMO_DIVISION, demoMappings, mixedReport, simpleReport } from '../../scripts/demo-data';
 import { authorizeInSandbox, connectTenant, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
@@ -101,6 +102,11 @@ describe('happy path', () => {
     assert.equal(again.body.status, 'posted');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((await entriesFor(reportId)).length, 1);
+  });
+
+  test('the run replays deterministically against the current workflow code', async () => {
+    const history = await p.temporal.workflow.getHandle(`export:${tenantId}:${reportId}`).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, `export:${tenantId}:${reportId}`);
   });
 
   test('the same reportId with different content is a conflict', async () => {

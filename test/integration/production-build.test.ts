@@ -1,0 +1,83 @@
+/**
+ * `npm run build` output runs as in production: the compiled worker loads the prebuilt workflow
+ * bundle, runs workflows and activities, and both processes stop cleanly on SIGTERM.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ROOT, freePort, httpOk } from '../../scripts/stack';
+import { eventually } from '../helpers/product';
+import { testDb, testStack, uniqueId } from '../helpers/stack';
+
+let mongo: Awaited<ReturnType<typeof testDb>>;
+before(async () => {
+  mongo = await testDb('prod');
+});
+after(async () => {
+  await mongo?.dispose();
+});
+
+function run(file: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [path.join(ROOT, file)], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out, exit: new Promise((r) => child.once('exit', (code) => r(code))) };
+}
+
+test('the production build runs the worker from the prebuilt bundle and the API; both stop on SIGTERM', { timeout: 180_000 }, async () => {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist/workflow-bundle.js')));
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist/src/worker.js')));
+
+  const stack = testStack();
+  const taskQueue = uniqueId('prod');
+  const metricsPort = await freePort();
+  const apiPort = await freePort();
+  const env = {
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    MONGODB_URI: stack.mongoUri,
+    MONGODB_DB: mongo.db.databaseName,
+    WORKER_METRICS_PORT: String(metricsPort),
+    API_PORT: String(apiPort),
+  };
+  const worker = run('dist/src/worker.js', env);
+  const api = run('dist/src/api/main.js', env);
+  try {
+    await eventually(() => httpOk(`http://127.0.0.1:${metricsPort}/metrics`), 'compiled worker up', 60_000);
+    await eventually(() => httpOk(`http://127.0.0.1:${apiPort}/readyz`), 'compiled API ready', 60_000);
+
+    // A workflow from the bundle runs an activity: an export that does not exist fails as a business error.
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    try {
+      const client = new Client({ connection });
+      const err = await client.workflow
+        .execute('exportExpenseReport', { taskQueue, workflowId: uniqueId('export:none'), args: [{ tenantId: 't', reportId: 'missing' }] })
+        .then(() => null, (e) => e);
+      assert.ok(err instanceof WorkflowFailedError, String(err));
+      assert.match(String((err as any).cause?.cause?.message ?? (err as any).cause?.message), /not found/);
+    } finally {
+      await connection.close();
+    }
+
+    // JSON logs in production.
+    assert.match(worker.output(), /^\{"level":30,.*"msg":"worker started"/m);
+
+    // Indexes were created at start-up.
+    const idx = await mongo.db.collection('md_suppliers').indexes();
+    assert.ok(idx.some((i) => i.name === 'tenant_id_unique' && i.unique));
+
+    worker.child.kill('SIGTERM');
+    api.child.kill('SIGTERM');
+    assert.equal(await worker.exit, 0, worker.output().slice(-2000));
+    assert.equal(await api.exit, 0, api.output().slice(-2000));
+    assert.match(worker.output(), /worker stopped/);
+  } finally {
+    if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    if (api.child.exitCode === null) api.child.kill('SIGKILL');
+  }
+});
