@@ -14,6 +14,7 @@
  *   POST   /_sandbox/connections                                 { division, targetSystem? } → { accountKey }
  *   POST   /_sandbox/connections/revoke                          { accountKey }
  *   GET|POST|DELETE /_sandbox/faults                             list / add (FaultSpec) / clear
+ *   GET|DELETE /_sandbox/requests                                the Maesn calls served (?operation=&division=) / clear
  *   PUT    /_sandbox/rate-limits                                 { perMinute, perDay }
  *   POST   /_sandbox/rate-limits/reset                           { division? } clears counters
  *

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
-import { DEMO_DIVISION, demoMappings, mixedReport, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoFiles, demoMappings, mixedReport, simpleReport } from '../../scripts/demo-data';
 import { authorizeInSandbox, connectTenant, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
@@ -107,6 +107,17 @@ describe('happy path', () => {
   test('the run replays deterministically against the current workflow code', async () => {
     const history = await p.temporal.workflow.getHandle(`export:${tenantId}:${reportId}`).fetchHistory();
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, `export:${tenantId}:${reportId}`);
+  });
+
+  test('neither receipts nor credentials are in the workflow history', async () => {
+    const history = await p.temporal.workflow.getHandle(`export:${tenantId}:${reportId}`).fetchHistory();
+    const text = JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+    const key = (await p.stores.tenants.revealAccountKey(tenantId))!.accountKey;
+    assert.ok(!text.includes(key), 'account key in history');
+    assert.ok(!text.includes(demoFiles.pdf.slice(0, 40)), 'receipt content in history');
+    assert.ok(!text.includes(p.config.maesn.apiKey), 'API key in history');
+    const onboarding = JSON.stringify(await p.temporal.workflow.getHandle(`onboarding:${tenantId}`).fetchHistory(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+    assert.ok(!onboarding.includes(key), 'account key in onboarding history');
   });
 
   test('the same reportId with different content is a conflict', async () => {
