@@ -233,10 +233,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   // --- 4. approve reports --------------------------------------------------------------------
   step('Approve three expense reports (as the expense platform would)');
+  // Report ids are unique per run as well (Exact is searched for them to avoid double posts),
+  // and short: they start every line description, which Exact limits to 60 characters.
+  const reportBase = tenantId.replace(/^demo-/, 'R');
+  const coworking = simpleReport(`${reportBase}-3`, { category: 'coworking', amount: '35.00' });
+  coworking.description = 'Werkplek op locatie';
+  coworking.expenses[0].description = 'Flexplek coworking';
   const reports: { report: ExpenseReport; label: string }[] = [
-    { report: mixedReport(`${tenantId}-1`), label: 'mixed: 21/9/0 % VAT, mileage, USD, 2 receipts' },
-    { report: simpleReport(`${tenantId}-2`), label: 'simple: parking, 1 receipt' },
-    { report: simpleReport(`${tenantId}-3`, { category: 'coworking', amount: '35.00' }), label: 'category "coworking", not mapped yet' },
+    { report: mixedReport(`${reportBase}-1`), label: 'mixed: 21/9/0 % VAT, mileage, USD, 2 receipts' },
+    { report: simpleReport(`${reportBase}-2`), label: 'simple: parking, 1 receipt' },
+    { report: coworking, label: 'category "coworking", not mapped yet' },
   ];
   const exportPath = (reportId: string) => `/api/tenants/${tenantId}/expense-reports/${encodeURIComponent(reportId)}/export`;
   for (const { report, label } of reports) {

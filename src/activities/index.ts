@@ -8,7 +8,7 @@ import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
 
 export type { ActivityDeps } from './common';
-export { resyncScheduleId, loadMasterDataFor } from './sync';
+export { resyncScheduleId, loadMasterDataFor, toHealthIssues } from './sync';
 
 export function createActivities(deps: ActivityDeps) {
   return {

@@ -29,16 +29,15 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         targetSystem: config.maesn.targetSystem,
         pendingAuthorization: { state, authorizationUrl, startedAt: new Date(), workflowId },
         // Remembered so an abandoned reconnect leaves the tenant where it was.
-        ...(conn ? {} : {}),
+        stateBeforeAuthorization: conn?.state === 'awaiting_authorization' ? conn.stateBeforeAuthorization : (conn?.state ?? 'disconnected'),
         error: null,
       });
-      await stores.tenants.connections.updateOne({ _id: tenantId }, { $set: { stateBeforeAuthorization: conn?.state ?? 'disconnected' } });
       return { authorizationUrl };
     },
 
     /** The link expired unused: back to the state before it (a reconnect attempt changes nothing). */
     async expireAuthorization({ tenantId, state }: { tenantId: string; state: string }): Promise<void> {
-      const conn = (await stores.tenants.getConnection(tenantId)) as (Awaited<ReturnType<typeof stores.tenants.getConnection>> & { stateBeforeAuthorization?: string }) | null;
+      const conn = await stores.tenants.getConnection(tenantId);
       if (conn?.pendingAuthorization?.state !== state) return;
       const previous = conn.stateBeforeAuthorization;
       const restored = previous === 'connected' || previous === 'needs_reauthorization' || previous === 'error' ? previous : 'disconnected';

@@ -162,12 +162,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         return { ok: true, issues: 0 };
       }
       const lookup = createMasterDataLookup(await loadMasterDataFor(deps, tenantId, m.mappings));
-      const issues: MappingHealthIssue[] = validateMappings(m.mappings, lookup).map((i) => ({
-        kind: kindOfPath(i.path),
-        code: i.value,
-        usedIn: i.path,
-        reason: i.message,
-      }));
+      const issues = toHealthIssues(validateMappings(m.mappings, lookup));
       await stores.tenants.setConnection(tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues } });
       if (issues.length) logger.warn({ tenantId, issues: issues.length }, 'mapped master data is no longer usable');
       return { ok: issues.length === 0, issues: issues.length };
@@ -176,6 +171,11 @@ export function createSyncActivities(deps: ActivityDeps) {
 }
 
 export const resyncScheduleId = (tenantId: string) => `resync:${tenantId}`;
+
+/** Mapping problems as mapping-health issues: which master-data kind, which code, where it is used. */
+export function toHealthIssues(issues: { path: string; value: string; message: string }[]): MappingHealthIssue[] {
+  return issues.map((i) => ({ kind: kindOfPath(i.path), code: i.value, usedIn: i.path, reason: i.message }));
+}
 
 function kindOfPath(path: string): string {
   if (path.startsWith('categories') || path === 'creditAccount') return 'gl-accounts';

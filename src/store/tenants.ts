@@ -43,6 +43,8 @@ export interface ConnectionDoc {
   updatedAt: Date;
   error?: { message: string; at: Date } | null;
   pendingAuthorization?: { state: string; authorizationUrl?: string; startedAt: Date; workflowId: string } | null;
+  /** The state before the pending authorization began (restored if the link expires unused). */
+  stateBeforeAuthorization?: ConnectionState;
   lastFullSyncAt?: Date;
   mappingHealth?: MappingHealth;
 }

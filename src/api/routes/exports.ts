@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ProductConfig } from '../../config';
 import { base64DecodedSize, createMasterDataLookup, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, validateMappings, type ExpenseReport } from '../../domain';
 import type { Logger } from '../../logger';
-import { loadMasterDataFor } from '../../activities';
+import { loadMasterDataFor, toHealthIssues } from '../../activities';
 import { exportId, exportStatuses, type ExportDoc, type Stores } from '../../store';
 import { searchAttributes, workflowIds } from '../../workflows/definitions';
 import type { ExportExpenseReportInput } from '../../workflows/export';
@@ -209,10 +209,9 @@ export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): 
       const lookup = createMasterDataLookup(await loadMasterDataFor({ stores }, params.tenantId, body));
       const issues = validateMappings(body, lookup);
       const { version } = await stores.mappings.put(params.tenantId, body);
-      await stores.tenants.connections.updateOne(
-        { _id: params.tenantId },
-        { $set: { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: issues.map((i) => ({ kind: '', code: i.value, usedIn: i.path, reason: i.message })) } } },
-      );
+      if (await stores.tenants.getConnection(params.tenantId)) {
+        await stores.tenants.setConnection(params.tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: toHealthIssues(issues) } });
+      }
       const waiting = await stores.exports.workflowIdsWithStatus(params.tenantId, ['waiting_for_mappings']);
       let signalled = 0;
       await Promise.all(
