@@ -44,8 +44,11 @@ EOF
   exit 3
 }
 
-temporal_ok() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "Server ${TEMPORAL_SERVER_VERSION}"; }
-ferretdb_ok() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "^version: v${FERRETDB_VERSION}\$"; }
+# The output is captured first: with pipefail, `cmd | grep -q` fails whenever grep stops reading
+# before cmd has written everything (SIGPIPE).
+version_of() { [ -x "$1" ] && "$1" --version 2>/dev/null; }
+temporal_ok() { local v; v="$(version_of "$1")" && [[ "$v" == *"Server ${TEMPORAL_SERVER_VERSION}"* ]]; }
+ferretdb_ok() { local v; v="$(version_of "$1")" && grep -qx "version: v${FERRETDB_VERSION}" <<<"$v"; }
 
 need_go() {
   command -v go >/dev/null 2>&1 || die_no_go "$1" "'go' is not on PATH"

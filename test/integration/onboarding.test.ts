@@ -299,6 +299,15 @@ describe('input errors', () => {
     assert.equal(r.status, 409);
   });
 
+  test('the admin page is served and drives the API', async () => {
+    const res = await fetch(`${p.apiUrl}/admin?tenant=x`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const html = await res.text();
+    assert.match(html, /Integrations · Exact Online/);
+    for (const route of ['/exact/connect', '/exact/sync', '/master-data/', '/mappings']) assert.ok(html.includes(route), `page calls ${route}`);
+  });
+
   test('the OpenAPI document describes the routes', async () => {
     const doc = (await p.call('GET', '/api/openapi.json')).body;
     assert.equal(doc.openapi, '3.0.3');
