@@ -72,6 +72,11 @@ export function adminPage(opts: { temporalUiUrl: string; namespace: string }): s
   <table><thead><tr><th>Code</th><th>Name</th><th>Details</th><th>Active</th></tr></thead><tbody id="rows"></tbody></table>
 </section>
 
+<section id="exports" hidden>
+  <h2>Exports</h2>
+  <table><thead><tr><th>Report</th><th>Status</th><th>Exact entry</th><th>Problem</th><th></th></tr></thead><tbody id="exportRows"></tbody></table>
+</section>
+
 <section id="mappings" hidden>
   <h2>Mappings</h2>
   <div class="muted">Exact codes per category, VAT rate, cost center, cost unit, employee and merchant.</div>
@@ -95,7 +100,7 @@ async function refresh() {
   const t = tenant(); if (!t) return;
   try {
     const s = await api('GET', '/api/tenants/' + encodeURIComponent(t) + '/exact');
-    ['connection', 'masterdata', 'mappings'].forEach((id) => ($(id).hidden = false));
+    ['connection', 'masterdata', 'exports', 'mappings'].forEach((id) => ($(id).hidden = false));
     $('state').textContent = s.state.replace(/_/g, ' '); $('state').className = 'state ' + s.state;
     const rows = [
       ['Division', s.division ? s.division + (s.divisionName ? ' · ' + s.divisionName : '') : '—'],
@@ -106,7 +111,11 @@ async function refresh() {
       ['Problem', s.error || '—'],
     ];
     $('details').innerHTML = rows.map(([k, v]) => '<dt>' + esc(k) + '</dt><dd>' + esc(v) + '</dd>').join('');
-    $('connect').textContent = s.state === 'needs_reauthorization' ? 'Reconnect' : s.state === 'awaiting_authorization' ? 'Continue authorizing' : 'Connect to Exact Online';
+    $('connect').textContent = ['needs_reauthorization', 'connected', 'error'].includes(s.state) ? 'Reconnect' : s.state === 'awaiting_authorization' ? 'Continue authorizing' : 'Connect to Exact Online';
+    $('connect').className = s.state === 'connected' ? 'secondary' : '';
+    const ex = await api('GET', '/api/tenants/' + encodeURIComponent(t) + '/exports?limit=20').catch(() => null);
+    if (ex) $('exportRows').innerHTML = ex.items.map((i) => '<tr><td>' + esc(i.reportId) + '</td><td>' + esc(i.status.replace(/_/g, ' ')) + '</td><td>' + esc(i.exactEntryNumber || '—') + '</td><td>' + esc(i.problem || '') + '</td><td>' +
+      (i.status === 'rejected' ? '<button class="secondary" data-retry="' + esc(i.reportId) + '">Retry</button>' : i.status === 'waiting_for_mappings' ? '<button class="secondary" data-fixed="' + esc(i.reportId) + '">Mapping fixed</button>' : '') + '</td></tr>').join('') || '<tr><td colspan="5" class="muted">no exports yet</td></tr>';
     $('sync').disabled = !['connected', 'error'].includes(s.state);
     $('disconnect').disabled = s.state === 'disconnected';
     $('runs').href = CFG.temporalUiUrl + '/namespaces/' + CFG.namespace + '/workflows?query=' + encodeURIComponent('TenantId="' + t + '"');
@@ -115,6 +124,11 @@ async function refresh() {
   } catch (e) { say(e.message, 'err'); }
 }
 $('load').onclick = () => { say(''); refresh(); };
+$('exportRows').onclick = async (ev) => {
+  const b = ev.target.closest('button'); if (!b) return;
+  const report = b.dataset.retry || b.dataset.fixed;
+  try { await api('POST', '/api/tenants/' + encodeURIComponent(tenant()) + '/expense-reports/' + encodeURIComponent(report) + '/export/' + (b.dataset.retry ? 'retry' : 'mapping-fixed')); say('Sent.', 'ok'); setTimeout(refresh, 1000); } catch (e) { say(e.message, 'err'); }
+};
 $('create').onclick = async () => {
   try { await api('POST', '/api/tenants', { tenantId: tenant(), name: $('tenantName').value.trim() || tenant() }); say('Tenant ready.', 'ok'); refresh(); } catch (e) { say(e.message, 'err'); }
 };

@@ -184,7 +184,8 @@ describe('waiting and rejections', () => {
       [['x1', 'category', 'coworking', 'not_mapped']],
     );
     const listed = await p.call('GET', `/api/tenants/${tenantId}/exports?status=waiting_for_mappings`);
-    assert.ok(listed.body.items.some((i: any) => i.reportId === reportId));
+    const item = listed.body.items.find((i: any) => i.reportId === reportId);
+    assert.match(item.problem, /1 missing: .*coworking/);
     // The reminder fires while it waits (2 s in this test).
     await eventually(async () => ((await p.temporal.workflow.getHandle(`export:${tenantId}:${reportId}`).query<any>('state')).reminders >= 1 ? true : null), 'a reminder', 20_000);
 

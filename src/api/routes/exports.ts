@@ -344,7 +344,9 @@ export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): 
       200: {
         description: 'a page of exports',
         schema: z.object({
-          items: z.array(z.object({ exportId: z.string(), reportId: z.string(), status: z.enum(exportStatuses), exactEntryNumber: z.string().nullable(), updatedAt: z.string() })),
+          items: z.array(
+            z.object({ exportId: z.string(), reportId: z.string(), status: z.enum(exportStatuses), exactEntryNumber: z.string().nullable(), problem: z.string().nullable(), updatedAt: z.string() }),
+          ),
           total: z.number(),
           page: z.number(),
           limit: z.number(),
@@ -356,7 +358,15 @@ export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): 
       await requireTenant(params.tenantId);
       const [docs, total] = await Promise.all([stores.exports.list(params.tenantId, query), stores.exports.count(params.tenantId, query.status)]);
       return {
-        items: docs.map((d) => ({ exportId: d._id, reportId: d.reportId, status: d.status, exactEntryNumber: d.exactEntryNumber, updatedAt: d.updatedAt.toISOString() })),
+        items: docs.map((d) => ({
+          exportId: d._id,
+          reportId: d.reportId,
+          status: d.status,
+          exactEntryNumber: d.exactEntryNumber,
+          // What an admin has to act on: Exact's rejection, or the first missing mapping.
+          problem: d.error?.message ?? (d.missing.length ? `${d.missing.length} missing: ${d.missing[0].message ?? `${d.missing[0].field} ${d.missing[0].value}`}` : null),
+          updatedAt: d.updatedAt.toISOString(),
+        })),
         total,
         page: query.page,
         limit: query.limit,
