@@ -60,10 +60,6 @@ export function toMaesnJournalEntry(entry: JournalEntry): JournalEntryCreateInpu
   };
 }
 
-function reportCore(report: ReportCore): ReportCore {
-  return report;
-}
-
 export function createExportActivities(deps: ActivityDeps) {
   const { stores, logger } = deps;
 
@@ -113,7 +109,8 @@ export function createExportActivities(deps: ActivityDeps) {
         await stores.exports.update(tenantId, reportId, { missing, entry: null });
         return { missing: missing.length };
       }
-      const report = reportCore(doc.report as unknown as ReportCore);
+      // The stored report carries receipt references; validation and building need only the core.
+      const report = doc.report as unknown as ReportCore;
       const lookup = await loadLookup(tenantId, m.mappings, report);
       const v = validateReport(report, m.mappings, lookup);
       if (!v.ok) {

@@ -281,6 +281,28 @@ describe('input checks', () => {
     assert.equal((await p.call('GET', exportPath(reportId))).status, 404);
   });
 
+  test('PUT mappings reports every invalid reference with its reason', async () => {
+    const t = uniqueId('mapcheck');
+    await connectTenant(p, t, DEMO_DIVISION);
+    const m = demoMappings();
+    m.categories = { ...m.categories, travel: { glAccount: '9999' }, old: { glAccount: '4590' } }; // unknown; blocked in the seed
+    m.vatRates = { ...m.vatRates, '21': '1' }; // a sales VAT code
+    m.employees = { ...m.employees, 'emp-lucas': { supplier: '9006' } }; // blocked creditor
+    const r = await p.call('PUT', `/api/tenants/${t}/mappings`, m);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.valid, false);
+    const byPath = Object.fromEntries(r.body.issues.map((i: any) => [i.path, i.reason]));
+    assert.equal(byPath['categories.travel.glAccount'], 'unknown');
+    assert.equal(byPath['categories.old.glAccount'], 'blocked');
+    assert.equal(byPath['vatRates.21'], 'vat_code_not_usable');
+    assert.equal(byPath['employees.emp-lucas.supplier'], 'inactive');
+    const status = (await p.call('GET', `/api/tenants/${t}/exact`)).body;
+    assert.equal(status.mappingHealth.ok, false);
+    const bad = await p.call('PUT', `/api/tenants/${t}/mappings`, { ...m, journalCode: 5 });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.body.error.fields.some((f: any) => f.path === 'body.journalCode'));
+  });
+
   test('unknown tenant → 404', async () => {
     const r = await p.call('POST', `/api/tenants/nobody/expense-reports/r1/export`, simpleReport('r1'));
     assert.equal(r.status, 404);

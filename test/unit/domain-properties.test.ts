@@ -72,7 +72,6 @@ const mappings = mappingsSchema.parse({
 // Generators
 // ---------------------------------------------------------------------------
 
-const centsString = (min: number, max: number) => fc.integer({ min, max }).map(formatCents);
 /** decimal string with up to `decimals` fraction digits, value in (0, max] */
 const positiveDecimal = (maxUnits: number, decimals: number) =>
   fc.tuple(fc.integer({ min: 1, max: maxUnits }), fc.integer({ min: 0, max: decimals })).map(([units, scale]) => {
