@@ -1,42 +1,19 @@
 /**
  * Benchmark 3: the pure-CPU part of accepting an export (POST …/export) for a report with
  * 20 receipts of 200 KB each (≈ 5.3 MB of base64): receipt sizes (`base64DecodedSize`), the
- * content hash (canonical JSON + SHA-256) and `toReportRef`. The other CPU steps of that route
+ * content hash (the route's canonical JSON + SHA-256) and `toReportRef`. The other CPU steps of that route
  * (JSON body parsing, zod validation with base64 checks, decoding the receipts into Buffers) are
  * measured alongside so the headline number can be put in context.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { base64DecodedSize, expenseReportSchema, toReportRef, type ExpenseReport } from '../src/domain';
+import { base64DecodedSize, canonicalJson, expenseReportSchema, toReportRef, type ExpenseReport } from '../src/domain';
 import { fmtNum, fmtUs, measureCpu, prng, type BenchResult } from './lib';
 
 export const RECEIPTS = 20;
 export const RECEIPT_BYTES = 200 * 1024;
 
-/**
- * JSON with object keys sorted and undefined members dropped, as the export route hashes the
- * report (`canonicalJson` in src/api/routes/exports.ts is module-private, so the benchmark
- * carries an equivalent; keep the two in step, or export the route's one and use it here).
- */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonical(value[i]);
-    return `${out}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const key of Object.keys(obj).sort()) {
-      if (obj[key] === undefined) continue;
-      parts.push(`${JSON.stringify(key)}:${canonical(obj[key])}`);
-    }
-    return `{${parts.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function contentHash(report: unknown): string {
-  return createHash('sha256').update(canonical(report)).digest('hex');
+  return createHash('sha256').update(canonicalJson(report)).digest('hex');
 }
 
 export function makeReportWithReceipts(seed = 11): ExpenseReport {

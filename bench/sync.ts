@@ -6,7 +6,12 @@
  *      records/s, heap after every page (max − min) and RSS growth;
  *  (b) the product's store path: pages mapped with `supplierRecord` and written with
  *      `MasterDataStore.upsertPage`, records/s of the upserts alone and end to end, first into an
- *      empty collection (inserts), then again (a full resync: every record matched, nothing new).
+ *      empty collection (inserts), then again (a full resync: every record matched, nothing new);
+ *  (c) for comparison only, the same pages written by `_id`-keyed upserts and by insertMany.
+ *
+ * FerretDB 1.x on SQLite evaluates most filters in its own process after reading the collection,
+ * so an upsert costs time proportional to the collection's size. Each write pass therefore has a
+ * time budget; the per-page times are fitted against the collection size and extrapolated.
  *
  * The caller owns the services (see `startSyncServices`), so they are stopped in its `finally`.
  */
@@ -150,7 +155,7 @@ function windowRate(pageMs: number[], pageRecords: number[], from: number, to: n
   return ms > 0 ? recs / (ms / 1000) : NaN;
 }
 
-export async function runSyncBench(s: SyncServices, opts: { suppliers: number; accounts: number; resyncPages: number; log: (msg: string) => void }): Promise<BenchResult[]> {
+export async function runSyncBench(s: SyncServices, opts: { suppliers: number; accounts: number; upsertBudgetMs: number; resyncBudgetMs: number; experimentBudgetMs: number; hangTimeoutMs: number; log: (msg: string) => void }): Promise<BenchResult[]> {
   const { log } = opts;
   const sandbox = s.sandbox!;
   const mongo = s.mongo!;
@@ -177,7 +182,7 @@ export async function runSyncBench(s: SyncServices, opts: { suppliers: number; a
       median: `${fmtUs(pages.median * 1e3)}/page`,
       p95: `${fmtUs(pages.p95 * 1e3)}/page`,
       throughput: `${fmtNum(a.records / (a.ms / 1000))} records/s`,
-      note: `heap range ${mib(heap.max - heap.min)} MiB, RSS +${mib(a.rssMax - a.rssBefore)} MiB`,
+      note: `heap after each page: range ${mib(heap.max - heap.min)} MiB; after full GC ${a.heapAfterGcBefore === null ? 'n/a' : `${mib((a.heapAfterGcAfter ?? NaN) - a.heapAfterGcBefore)} MiB`}; RSS +${mib(a.rssMax - a.rssBefore)} MiB`,
     },
     metrics: {
       records: a.records,
@@ -198,78 +203,225 @@ export async function runSyncBench(s: SyncServices, opts: { suppliers: number; a
   await store.ensureIndexes();
   log(`  indexes created in ${fmtNum((nowMs() - t) / 1000)} s`);
 
-  const upsertPass = async (runId: string, maxPages: number) => {
-    const upsertMs: number[] = [];
-    const pageRecords: number[] = [];
-    let mapMs = 0;
+
+  // Each write pass streams pages from the sandbox like syncResource does and hands each mapped
+  // page to `write`; it stops when the stream ends, after `maxPages`, or when `budgetMs` is spent.
+  const writePass = async (write: (records: MasterDataRecord[]) => Promise<number>, o: { budgetMs: number; maxPages?: number; sizeBefore: number; grows: boolean }) => {
+    const pages: PageWrite[] = [];
+    let size = o.sizeBefore;
     let written = 0;
+    let mapMs = 0;
     const t0 = nowMs();
     for await (const page of conn.listAll('suppliers', { limit: 100, rawData: true })) {
       const m0 = nowMs();
       const records = toRecords(page.items, page.raw);
-      const u0 = nowMs();
-      written += await store.upsertPage('suppliers', TENANT, runId, records);
-      upsertMs.push(nowMs() - u0);
-      mapMs += u0 - m0;
-      pageRecords.push(records.length);
-      if (upsertMs.length >= maxPages) break;
+      const w0 = nowMs();
+      const n = await write(records);
+      const w1 = nowMs();
+      mapMs += w0 - m0;
+      written += n;
+      pages.push({ sizeBefore: size, records: records.length, ms: w1 - w0 });
+      if (o.grows) size += records.length;
+      if (pages.length >= (o.maxPages ?? Infinity) || w1 - t0 >= o.budgetMs) break;
     }
-    const totalMs = nowMs() - t0;
-    const records = pageRecords.reduce((x, y) => x + y, 0);
-    const upsertTotal = upsertMs.reduce((x, y) => x + y, 0);
-    return { records, written, pages: upsertMs.length, totalMs, upsertTotal, mapMs, upsertMs, pageRecords };
+    return { pages, written, mapMs, totalMs: nowMs() - t0, sizeAfter: size };
   };
 
-  const passResult = (label: string, p: Awaited<ReturnType<typeof upsertPass>>, extra: Record<string, unknown>): BenchResult => {
-    const d = distribution(p.upsertMs);
-    const n = p.pages;
-    const first = windowRate(p.upsertMs, p.pageRecords, 0, 10);
-    const last = windowRate(p.upsertMs, p.pageRecords, n - 10, n);
+  const passResult = (name: string, p: Awaited<ReturnType<typeof writePass>>, extra: Record<string, unknown>): BenchResult => {
+    const perPage = distribution(p.pages.map((x) => x.ms));
+    const records = p.pages.reduce((a, x) => a + x.records, 0);
+    const writeMs = p.pages.reduce((a, x) => a + x.ms, 0);
+    const fit = linearFit(p.pages.map((x) => [x.sizeBefore, x.ms]));
+    const w = Math.max(1, Math.min(10, Math.floor(p.pages.length / 2)));
+    const first = rate(p.pages.slice(0, w));
+    const last = rate(p.pages.slice(-w));
+    const complete = records >= opts.suppliers;
     return {
       group: 'sync',
-      name: label,
+      name,
       summary: {
-        median: `${fmtUs(d.median * 1e3)}/page`,
-        p95: `${fmtUs(d.p95 * 1e3)}/page`,
-        throughput: `${fmtNum(p.records / (p.upsertTotal / 1000))} records/s`,
-        note: `end to end ${fmtNum(p.records / (p.totalMs / 1000))} rec/s; first/last 10 pages ${fmtNum(first)}/${fmtNum(last)} rec/s`,
+        median: `${fmtUs(perPage.median * 1e3)}/page`,
+        p95: `${fmtUs(perPage.p95 * 1e3)}/page`,
+        throughput: `${fmtNum(records / (writeMs / 1000))} records/s`,
+        note: `${complete ? 'all' : 'budget hit after'} ${records} rec; first/last ${w} pages ${fmtNum(first)}/${fmtNum(last)} rec/s`,
       },
       metrics: {
-        records: p.records,
+        records,
         written: p.written,
-        pages: p.pages,
-        upsertMsPerPage: d,
-        upsertRecordsPerSec: p.records / (p.upsertTotal / 1000),
-        endToEndRecordsPerSec: p.records / (p.totalMs / 1000),
+        pages: p.pages.length,
+        complete,
+        collectionSizeBefore: p.pages[0]?.sizeBefore ?? null,
+        collectionSizeAfter: p.sizeAfter,
+        writeMsPerPage: perPage,
+        writeRecordsPerSec: records / (writeMs / 1000),
+        endToEndRecordsPerSec: records / (p.totalMs / 1000),
         mapMsTotal: p.mapMs,
-        upsertMsTotal: p.upsertTotal,
+        writeMsTotal: writeMs,
         totalMs: p.totalMs,
-        firstTenPagesRecordsPerSec: first,
-        lastTenPagesRecordsPerSec: last,
-        estimatedMinutesFor100kSuppliers: 100_000 / (p.records / (p.totalMs / 1000)) / 60,
+        windowPages: w,
+        firstPagesRecordsPerSec: first,
+        lastPagesRecordsPerSec: last,
+        /** page write ms ≈ interceptMs + msPerExistingDoc × documents already in the collection */
+        fit,
         ...extra,
       },
     };
   };
 
-  const first = await upsertPass('bench-run-1', Number.MAX_SAFE_INTEGER);
-  if (first.written !== opts.suppliers) throw new Error(`upserted ${first.written} suppliers, expected ${opts.suppliers}`);
-  log(`  first sync (inserts): ${first.records} records, upserts ${fmtNum(first.upsertTotal / 1000)} s of ${fmtNum(first.totalMs / 1000)} s`);
-  results.push(passResult(`upsertPage suppliers, empty collection (${first.records})`, first, { kind: 'insert' }));
+  // (b1) first sync into an empty collection: every upsert inserts.
+  const first = await writePass((r) => store.upsertPage('suppliers', TENANT, 'bench-run-1', r), { budgetMs: opts.upsertBudgetMs, sizeBefore: 0, grows: true });
+  const firstRecords = first.pages.reduce((a, x) => a + x.records, 0);
+  log(`  upsertPage, first sync: ${firstRecords} records in ${fmtNum(first.totalMs / 1000)} s`);
+  const fit = linearFit(first.pages.map((x) => [x.sizeBefore, x.ms]));
+  results.push(
+    passResult(`upsertPage suppliers, first sync (empty collection)`, first, {
+      estimates: {
+        basis: 'linear fit of page time against collection size, extrapolated (FerretDB scans the collection per upsert)',
+        firstSyncMinutes: { '20000': estimateFirstSyncMs(fit, 20_000) / 60_000, '100000': estimateFirstSyncMs(fit, 100_000) / 60_000 },
+        resyncMinutes: { '20000': estimateResyncMs(fit, 20_000) / 60_000, '100000': estimateResyncMs(fit, 100_000) / 60_000 },
+      },
+    }),
+  );
 
-  const again = await upsertPass('bench-run-2', opts.resyncPages);
-  log(`  resync (updates): ${again.records} records, upserts ${fmtNum(again.upsertTotal / 1000)} s of ${fmtNum(again.totalMs / 1000)} s`);
-  results.push(passResult(`upsertPage suppliers, resync (${again.records} of ${opts.suppliers})`, again, { kind: 'update', collectionSize: opts.suppliers }));
+  // (c) experiments, not product code: the same pages written another way, for comparison.
+  if (opts.experimentBudgetMs > 0) {
+    const db = mongo.db;
+    const byId = db.collection<Record<string, unknown> & { _id: string }>('bench_suppliers_by_id');
+    await byId.createIndex({ tenantId: 1, code: 1 });
+    await byId.createIndex({ tenantId: 1, lastSeenRunId: 1 });
+    const viaId = await writePass(
+      async (records) => {
+        if (!records.length) return 0;
+        const now = new Date();
+        const res = await byId.bulkWrite(
+          records.map((r) => ({
+            updateOne: { filter: { _id: `${TENANT}:${r.id}` }, update: { $set: { ...r, tenantId: TENANT, syncedAt: now, lastSeenRunId: 'x', removedFromSourceAt: null } }, upsert: true },
+          })),
+          { ordered: false },
+        );
+        return res.upsertedCount + res.matchedCount;
+      },
+      { budgetMs: opts.experimentBudgetMs * 0.6, sizeBefore: 0, grows: true },
+    );
+    log(`  experiment, upsert by _id: ${viaId.pages.reduce((a, x) => a + x.records, 0)} records in ${fmtNum(viaId.totalMs / 1000)} s`);
+    results.push(passResult('experiment: upsert by _id = tenant:id (first sync)', viaId, { experiment: true }));
 
-  // What a full sync does after the last page: mark records not seen in this run inactive.
+    const plain = db.collection<Record<string, unknown>>('bench_suppliers_insert');
+    await plain.createIndex({ tenantId: 1, id: 1 }, { unique: true });
+    await plain.createIndex({ tenantId: 1, code: 1 });
+    const inserted = await writePass(
+      async (records) => {
+        if (!records.length) return 0;
+        const now = new Date();
+        const res = await plain.insertMany(records.map((r) => ({ ...r, tenantId: TENANT, syncedAt: now, lastSeenRunId: 'x' })), { ordered: false });
+        return res.insertedCount;
+      },
+      { budgetMs: opts.experimentBudgetMs * 0.4, sizeBefore: 0, grows: true },
+    );
+    log(`  experiment, insertMany: ${inserted.pages.reduce((a, x) => a + x.records, 0)} records in ${fmtNum(inserted.totalMs / 1000)} s`);
+    results.push(passResult('experiment: insertMany (no upsert)', inserted, { experiment: true }));
+  }
+
+  // (b2) resync of the same records (what every full sync after the first does): every upsert
+  // matches. FerretDB 1.24.2 never answers an update command carrying 100 or more upserts that all
+  // match existing documents, so the product's page of 100 would hang; this pass hands
+  // upsertPage half pages (product code, smaller batches) and the next one probes the hang.
+  const resync = await writePass(
+    async (r) => (await store.upsertPage('suppliers', TENANT, 'bench-run-2', r.slice(0, 50))) + (await store.upsertPage('suppliers', TENANT, 'bench-run-2', r.slice(50))),
+    { budgetMs: opts.resyncBudgetMs, maxPages: first.pages.length, sizeBefore: first.sizeAfter, grows: false },
+  );
+  log(`  upsertPage, resync in halves: ${resync.pages.reduce((a, x) => a + x.records, 0)} records in ${fmtNum(resync.totalMs / 1000)} s`);
+  results.push(passResult(`upsertPage suppliers, resync in pages of 50 (${first.sizeAfter} stored)`, resync, {}));
+
+  // What a full sync does after its last page: mark what it did not see inactive.
   t = nowMs();
-  const deactivated = await store.markUnseenInactive('suppliers', TENANT, 'bench-run-2');
+  const marked = await withTimeout(store.markUnseenInactive('suppliers', TENANT, 'bench-run-2'), opts.hangTimeoutMs);
   const markMs = nowMs() - t;
   results.push({
     group: 'sync',
-    name: `markUnseenInactive over ${opts.suppliers} suppliers`,
-    summary: { median: fmtUs(markMs * 1e3), note: `single run; ${deactivated} records deactivated` },
-    metrics: { ms: markMs, deactivated, collectionSize: opts.suppliers },
+    name: `markUnseenInactive (${first.sizeAfter} stored)`,
+    summary: marked.ok ? { median: fmtUs(markMs * 1e3), note: `single call; ${marked.value} deactivated` } : { note: marked.timedOut ? `no answer within ${opts.hangTimeoutMs / 1000} s` : `failed: ${marked.error}` },
+    metrics: { ms: marked.ok ? markMs : null, deactivated: marked.ok ? marked.value : null, collectionSize: first.sizeAfter },
   });
+  // The product's own page size on a resync: one upsertPage of 100 records that all exist.
+  let fullPage: string;
+  let fullPageMs: number | null = null;
+  const fullPageRecords: MasterDataRecord[] = [];
+  for await (const page of conn.listAll('suppliers', { limit: 100, rawData: true })) {
+    fullPageRecords.push(...toRecords(page.items, page.raw));
+    break;
+  }
+  t = nowMs();
+  const outcome = await withTimeout(store.upsertPage('suppliers', TENANT, 'bench-run-3', fullPageRecords), opts.hangTimeoutMs);
+  if (outcome.ok) {
+    fullPageMs = nowMs() - t;
+    fullPage = `returned in ${fmtUs(fullPageMs * 1e3)}`;
+  } else {
+    fullPage = outcome.timedOut ? `no answer within ${opts.hangTimeoutMs / 1000} s (hang)` : `failed: ${outcome.error}`;
+  }
+  log(`  upsertPage of ${fullPageRecords.length} existing records: ${fullPage}`);
+  results.push({
+    group: 'sync',
+    name: `upsertPage suppliers, resync page of ${fullPageRecords.length} (product page size)`,
+    summary: { median: fullPageMs === null ? 'n/a' : fmtUs(fullPageMs * 1e3), note: fullPage },
+    metrics: { records: fullPageRecords.length, ms: fullPageMs, hung: !outcome.ok && outcome.timedOut, timeoutMs: opts.hangTimeoutMs, outcome: fullPage },
+  });
+
   return results;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; timedOut: boolean; error?: string };
+
+/** Waits for `p` at most `ms`; a promise that never settles is left behind (the caller closes the client). */
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<Outcome<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Outcome<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, timedOut: true }), ms);
+  });
+  p.catch(() => undefined); // a late rejection (client closed) must not crash the run
+  try {
+    return await Promise.race([p.then((value): Outcome<T> => ({ ok: true, value }), (err: unknown): Outcome<T> => ({ ok: false, timedOut: false, error: err instanceof Error ? err.message : String(err) })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface PageWrite {
+  /** documents in the collection when the page was written */
+  sizeBefore: number;
+  records: number;
+  ms: number;
+}
+
+function rate(pages: PageWrite[]): number {
+  const ms = pages.reduce((a, x) => a + x.ms, 0);
+  return ms > 0 ? pages.reduce((a, x) => a + x.records, 0) / (ms / 1000) : NaN;
+}
+
+/** Least squares y = intercept + slope·x over [x, y] points. */
+export function linearFit(points: Array<[number, number]>): { interceptMs: number; msPerExistingDoc: number; points: number } {
+  const n = points.length;
+  if (n < 2) return { interceptMs: points[0]?.[1] ?? NaN, msPerExistingDoc: NaN, points: n };
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  return { interceptMs: my - slope * mx, msPerExistingDoc: slope, points: n };
+}
+
+/** Pages of 100 into a collection growing from 0 to `total`. */
+function estimateFirstSyncMs(fit: { interceptMs: number; msPerExistingDoc: number }, total: number): number {
+  let ms = 0;
+  for (let size = 0; size < total; size += 100) ms += Math.max(0, fit.interceptMs + fit.msPerExistingDoc * size);
+  return ms;
+}
+
+/** Pages of 100 into a collection that already holds `total`. */
+function estimateResyncMs(fit: { interceptMs: number; msPerExistingDoc: number }, total: number): number {
+  return (total / 100) * Math.max(0, fit.interceptMs + fit.msPerExistingDoc * total);
 }

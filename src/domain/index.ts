@@ -8,3 +8,4 @@ export * from './master-data';
 export * from './amounts';
 export * from './mapping-check';
 export * from './journal-entry';
+export * from './canonical-json';

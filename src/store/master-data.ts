@@ -30,6 +30,8 @@ export interface MasterDataRecord {
 }
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
+  /** `<tenantId>:<id>` */
+  _id?: string;
   tenantId: string;
   syncedAt: Date;
   lastSeenRunId: string;
@@ -42,6 +44,19 @@ export interface ListQuery {
   limit: number;
   search?: string;
   active?: boolean;
+}
+
+/** Replaces per bulk write: FerretDB stops answering at 100 matched upserts in one call. */
+const WRITE_BATCH = 50;
+
+export const recordKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
+
+/** Indexes of the documents an unordered insert rejected as duplicates; null if anything else failed. */
+function duplicateKeyIndexes(err: unknown): number[] | null {
+  const e = err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } };
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  if (list.length === 0 || !list.every((w) => w.code === 11000)) return null;
+  return list.map((w) => w.index);
 }
 
 function escapeRegex(s: string): string {
@@ -70,19 +85,36 @@ export class MasterDataStore {
     await this.cols.suppliers.createIndex({ tenantId: 1, nameNorm: 1 }, { name: 'tenant_name' });
   }
 
-  /** Upserts one page of records; idempotent, so a repeated page after a crash changes nothing. */
+  /**
+   * Upserts one page of records; idempotent, so a repeated page after a crash changes nothing.
+   *
+   * Documents are keyed `_id = <tenantId>:<id>`. The page is first inserted as a whole (new
+   * records, the common case of a first sync); records that already exist fail with a duplicate
+   * key and are then replaced by `_id`, in small batches. Plain upserts filtered on
+   * (tenantId, id) are what MongoDB is good at, but FerretDB (the embedded dev/test database)
+   * scans the collection for each of them and stops answering a bulk write of 100 matched
+   * upserts; bulk inserts and writes by `_id` hold up much better there.
+   */
   async upsertPage(kind: MasterDataKind, tenantId: string, runId: string, records: MasterDataRecord[]): Promise<number> {
     if (records.length === 0) return 0;
+    const col = this.cols[kind];
     const now = new Date();
-    const ops: AnyBulkWriteOperation<StoredMasterDataRecord>[] = records.map((r) => ({
-      updateOne: {
-        filter: { tenantId, id: r.id },
-        update: { $set: { ...r, tenantId, syncedAt: now, lastSeenRunId: runId, removedFromSourceAt: null } },
-        upsert: true,
-      },
-    }));
-    const res = await this.cols[kind].bulkWrite(ops, { ordered: false });
-    return res.upsertedCount + res.modifiedCount + (res.matchedCount - res.modifiedCount);
+    const docs = records.map((r) => ({ ...r, _id: recordKey(tenantId, r.id), tenantId, syncedAt: now, lastSeenRunId: runId, removedFromSourceAt: null }));
+    let existing: typeof docs = [];
+    try {
+      await col.insertMany(docs, { ordered: false });
+    } catch (err) {
+      const failed = duplicateKeyIndexes(err);
+      if (!failed) throw err;
+      existing = failed.map((i) => docs[i]);
+    }
+    for (let i = 0; i < existing.length; i += WRITE_BATCH) {
+      await col.bulkWrite(
+        existing.slice(i, i + WRITE_BATCH).map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
+        { ordered: false },
+      );
+    }
+    return docs.length;
   }
 
   /**

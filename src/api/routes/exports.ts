@@ -8,7 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ProductConfig } from '../../config';
-import { base64DecodedSize, createMasterDataLookup, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, validateMappings, type ExpenseReport } from '../../domain';
+import { base64DecodedSize, canonicalJson, createMasterDataLookup, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, validateMappings, type ExpenseReport } from '../../domain';
 import type { Logger } from '../../logger';
 import { loadMasterDataFor, toHealthIssues } from '../../activities';
 import { exportId, exportStatuses, type ExportDoc, type Stores } from '../../store';
@@ -100,19 +100,6 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
   };
-}
-
-/** JSON with sorted keys: the same report always hashes the same. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): Router {
