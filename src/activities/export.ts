@@ -135,7 +135,11 @@ export function createExportActivities(deps: ActivityDeps) {
 
     async postJournalEntry({ tenantId, reportId }: { tenantId: string; reportId: string }): Promise<{ exactEntryId: string; exactEntryNumber: string; postedVia: 'created' | 'adopted' }> {
       const ctx = Context.current();
-      const leaseMs = deps.config.maesn.timeoutMs * 3 + 30_000;
+      const attemptStarted = Date.now();
+      const attemptBudgetMs = ctx.info.startToCloseTimeoutMs;
+      // The lease outlives this attempt (Temporal may start the next one when the attempt times
+      // out, while this process still runs it), so a second attempt cannot overlap a POST.
+      const leaseMs = attemptBudgetMs + deps.config.maesn.timeoutMs + 30_000;
       const doc = await stores.exports.acquirePostingLease(tenantId, reportId, leaseMs);
       if (!doc) throw ApplicationFailure.retryable('another attempt is posting this export', 'PostInProgress');
       const release = (set: Record<string, unknown> = {}) => stores.exports.releasePostingLease(tenantId, reportId, set);
@@ -169,7 +173,13 @@ export function createExportActivities(deps: ActivityDeps) {
           .map((r) => ({ r, pos: doc.entry!.expenseLinePositions[r.expenseId] }))
           .filter((x) => x.pos !== undefined)
           .sort((a, b) => a.pos - b.pos || a.r.receiptId.localeCompare(b.r.receiptId))
-          .map(({ r, pos }) => ({ fileName: r.fileName, contentType: r.contentType, data: new Uint8Array(r.data.buffer), linePosition: pos }));
+          // A BSON Binary's buffer can be longer than its content.
+          .map(({ r, pos }) => ({ fileName: r.fileName, contentType: r.contentType, data: r.data.buffer.subarray(0, r.data.position), linePosition: pos }));
+
+        // Never start a POST that could still be running when this attempt's time is up.
+        if (Date.now() - attemptStarted + deps.config.maesn.timeoutMs + 5_000 > attemptBudgetMs) {
+          throw ApplicationFailure.retryable('not enough time left in this attempt to post safely', 'PostDeferred');
+        }
 
         // From here the outcome is unknown until Maesn answers definitely.
         await stores.exports.update(tenantId, reportId, { 'posting.firstAttemptAt': firstAttemptAt, 'posting.outcomeUnknown': true } as never);

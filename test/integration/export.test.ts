@@ -2,6 +2,7 @@
  * Export on approval, end to end: real dev server, FerretDB and the Maesn sandbox over HTTP.
  */
 import { after, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { DEMO_DIVISION, demoFiles, demoMappings, mixedReport, simpleReport } from '../../scripts/demo-data';
@@ -89,6 +90,12 @@ describe('happy path', () => {
     assert.deepEqual(
       entry.attachments.map((f: any) => [f.name, f.linePosition]).sort(),
       [['lunch.jpg', 2], ['treinkaartje.pdf', 1]],
+    );
+    // …byte for byte.
+    const sha = (b64: string) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex');
+    assert.deepEqual(
+      Object.fromEntries(entry.attachments.map((f: any) => [f.name, f.sha256])),
+      { 'treinkaartje.pdf': sha(demoFiles.pdf), 'lunch.jpg': sha(demoFiles.jpg) },
     );
     // The booking as built is visible on the export.
     assert.equal(done.lines.length, 6);
