@@ -109,17 +109,19 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
     return { status: 'cancelled' };
   };
 
-  /** Waits for a wake-up signal or cancel; `interval` makes it return periodically (false). */
-  const waitForWake = async (interval?: Duration): Promise<boolean> => {
-    const seen = wake;
-    return condition(() => wake !== seen || cancelled, interval as never);
-  };
+  /**
+   * Waits for a wake-up signal (one after `since`, so a signal that arrived while validating or
+   * posting is not missed) or cancel; `interval` makes it return periodically (false).
+   */
+  const waitForWake = async (since: number, interval?: Duration): Promise<boolean> =>
+    condition(() => wake !== since || cancelled, interval as never);
 
   await setStatus('validating');
   for (;;) {
     if (cancelled) return cancel();
 
     // 1. Validate (collects every problem) and build the entry.
+    const wakeBeforeValidation = wake;
     const v = await acts.prepareExport({ tenantId, reportId });
     if (v.alreadyPosted) {
       state.status = 'posted';
@@ -131,7 +133,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
     if (v.missing > 0) {
       await setStatus('waiting_for_mappings');
       // 2. Wait for "mapping fixed"; remind at the interval, never give up silently.
-      while (!(await waitForWake(input.reminderInterval ?? '24 hours'))) {
+      while (!(await waitForWake(wakeBeforeValidation, input.reminderInterval ?? '24 hours'))) {
         state.reminders++;
         reminders.add(1, { tenant: tenantId });
         log.warn('export still waiting for mappings', { tenantId, reportId, missing: state.missing, reminders: state.reminders });
@@ -144,6 +146,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
 
     // 3./4. Post exactly once.
     await setStatus('posting');
+    const wakeBeforePost = wake;
     try {
       const r = await post.postJournalEntry({ tenantId, reportId });
       state.status = 'posted';
@@ -156,8 +159,8 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
       if (f.type === 'MaesnUnauthorizedError' || f.type === 'NotConnected') {
         await setStatus('waiting_for_reauthorization', { error: { message: f.message } });
         // Wake on `retry` (sent when the tenant reconnects) or check the connection now and then.
-        for (;;) {
-          await waitForWake(input.reauthorizationCheckInterval ?? '1 minute');
+        for (let since = wakeBeforePost; ; since = wake) {
+          await waitForWake(since, input.reauthorizationCheckInterval ?? '1 minute');
           if (cancelled) return cancel();
           if ((await acts.connectionState({ tenantId })).state === 'connected') break;
         }
@@ -169,7 +172,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
         state.status = 'rejected';
         state.error = f.message;
         upsertSearchAttributes([{ key: searchAttributes.exportStatus, value: 'rejected' }]);
-        await waitForWake();
+        await waitForWake(wakeBeforePost);
         if (cancelled) return cancel();
         await setStatus('validating');
         continue;
