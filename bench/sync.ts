@@ -357,7 +357,7 @@ export async function runSyncBench(s: SyncServices, opts: { suppliers: number; a
     fullPageMs = nowMs() - t;
     fullPage = `returned in ${fmtUs(fullPageMs * 1e3)}`;
   } else {
-    fullPage = outcome.timedOut ? `no answer within ${opts.hangTimeoutMs / 1000} s (hang)` : `failed: ${outcome.error}`;
+    fullPage = outcome.timedOut ? `no answer within ${opts.hangTimeoutMs / 1000} s (slow rewrite or hang)` : `failed: ${outcome.error}`;
   }
   log(`  upsertPage of ${fullPageRecords.length} existing records: ${fullPage}`);
   results.push({
