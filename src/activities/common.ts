@@ -46,3 +46,12 @@ export async function maesnCall<T>(fn: () => Promise<T>): Promise<T> {
     throw toActivityFailure(err);
   }
 }
+
+/** Sends `signal` to each workflow; returns how many got it (a failure is logged, not thrown). */
+export async function signalEach(temporal: Client, workflowIds: string[], signal: string, logger: Logger): Promise<number> {
+  const results = await Promise.allSettled(workflowIds.map((id) => temporal.workflow.getHandle(id).signal(signal)));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') logger.warn({ err: r.reason, workflowId: workflowIds[i], signal }, 'could not signal workflow');
+  });
+  return results.filter((r) => r.status === 'fulfilled').length;
+}

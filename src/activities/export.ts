@@ -11,8 +11,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   buildJournalEntry,
+  categoryGlAccount,
   centsToDecimalString,
   createMasterDataLookup,
+  employeeSupplier,
+  exactCostCenter,
+  exactCostUnit,
+  findVatCodeMapping,
   hasExportReference,
   normalizeName,
   normalizeVatNumber,
@@ -21,7 +26,6 @@ import {
   type Mappings,
   type ReportCore,
 } from '../domain';
-import { exactCostCenter, exactCostUnit, categoryGlAccount, employeeSupplier, findVatCodeMapping } from '../domain';
 import {
   MaesnInvalidRequestError,
   MaesnRateLimitedError,
@@ -30,9 +34,9 @@ import {
   type JournalEntryFile,
   type MaesnConnection,
 } from '../maesn';
-import type { ExportStatus, MissingMapping, StoredMasterDataRecord } from '../store';
+import type { ExportStatus, MissingMapping } from '../store';
 import { connectionFor, toActivityFailure, type ActivityDeps } from './common';
-import { loadMasterDataFor } from './sync';
+import { loadMasterDataFor, toDomainSupplier } from './sync';
 
 /** How far before the first attempt the duplicate lookup starts (clock skew between us and Exact). */
 const LOOKUP_MARGIN_MS = 10 * 60_000;
@@ -87,7 +91,7 @@ export function createExportActivities(deps: ActivityDeps) {
       const known = new Set((data.suppliers ?? []).map((s) => s.id));
       data.suppliers = [
         ...(data.suppliers ?? []),
-        ...candidates.filter((c) => !known.has(c.id)).map((c: StoredMasterDataRecord) => ({ ...(c as object), vatNumber: (c.vatNumber as string | null) ?? undefined }) as never),
+        ...candidates.filter((c) => !known.has(c.id)).map(toDomainSupplier),
       ];
     }
     return createMasterDataLookup(data);

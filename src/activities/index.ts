@@ -7,8 +7,8 @@ import { createExportActivities } from './export';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
 
-export type { ActivityDeps } from './common';
-export { resyncScheduleId, loadMasterDataFor, toHealthIssues } from './sync';
+export { signalEach, type ActivityDeps } from './common';
+export { assessMappings, resyncScheduleId, loadMasterDataFor } from './sync';
 
 export function createActivities(deps: ActivityDeps) {
   return {

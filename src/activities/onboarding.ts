@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { maesnCall, type ActivityDeps } from './common';
+import { maesnCall, signalEach, type ActivityDeps } from './common';
 import { createSyncActivities, resyncScheduleId } from './sync';
 
 export function createOnboardingActivities(deps: ActivityDeps) {
@@ -112,15 +112,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     async markConnected({ tenantId }: { tenantId: string }): Promise<{ resumedExports: number }> {
       await stores.tenants.setConnection(tenantId, { state: 'connected', error: null });
       const waiting = await stores.exports.workflowIdsWithStatus(tenantId, ['waiting_for_reauthorization']);
-      let resumed = 0;
-      for (const id of waiting) {
-        try {
-          await deps.temporal.workflow.getHandle(id).signal('retry');
-          resumed++;
-        } catch (err) {
-          logger.warn({ err, workflowId: id }, 'could not wake export after reconnect');
-        }
-      }
+      const resumed = await signalEach(deps.temporal, waiting, 'retry', logger);
       return { resumedExports: resumed };
     },
 

@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { createMasterDataLookup, validateMappings, type MasterData, type Mappings } from '../domain';
+import { createMasterDataLookup, validateMappings, type MappingIssue, type MasterData, type Mappings, type Supplier } from '../domain';
 import type { ListResource, PageLimit } from '../maesn';
 import type { KindCounts, MasterDataKind, MasterDataRecord, MappingHealthIssue, StoredMasterDataRecord, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
 import { connectionFor, maesnCall, type ActivityDeps } from './common';
@@ -161,9 +161,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         await stores.tenants.setConnection(tenantId, { mappingHealth: { checkedAt: new Date(), ok: true, issues: [] } });
         return { ok: true, issues: 0 };
       }
-      const lookup = createMasterDataLookup(await loadMasterDataFor(deps, tenantId, m.mappings));
-      const issues = toHealthIssues(validateMappings(m.mappings, lookup));
-      await stores.tenants.setConnection(tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues } });
+      const issues = await assessMappings(deps, tenantId, m.mappings);
       if (issues.length) logger.warn({ tenantId, issues: issues.length }, 'mapped master data is no longer usable');
       return { ok: issues.length === 0, issues: issues.length };
     },
@@ -171,6 +169,18 @@ export function createSyncActivities(deps: ActivityDeps) {
 }
 
 export const resyncScheduleId = (tenantId: string) => `resync:${tenantId}`;
+
+/**
+ * Checks every reference of `mappings` against the synced master data, records the result as the
+ * tenant's mapping health (when it has a connection), and returns the problems.
+ */
+export async function assessMappings(deps: Pick<ActivityDeps, 'stores'>, tenantId: string, mappings: Mappings): Promise<MappingIssue[]> {
+  const issues = validateMappings(mappings, createMasterDataLookup(await loadMasterDataFor(deps, tenantId, mappings)));
+  if (await deps.stores.tenants.getConnection(tenantId)) {
+    await deps.stores.tenants.setConnection(tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: toHealthIssues(issues) } });
+  }
+  return issues;
+}
 
 /** Mapping problems as mapping-health issues: which master-data kind, which code, where it is used. */
 export function toHealthIssues(issues: { path: string; value: string; message: string }[]): MappingHealthIssue[] {
@@ -219,8 +229,13 @@ export async function loadMasterDataFor(
     vatCodes: plain(vatCodes),
     costCenters: plain(costCenters),
     costUnits: plain(costUnits),
-    suppliers: plain(suppliers).map((s) => ({ ...(s as object), vatNumber: (s as { vatNumber?: string | null }).vatNumber ?? undefined })) as never,
+    suppliers: suppliers.map(toDomainSupplier),
   };
+}
+
+/** A stored supplier as the domain sees it (no VAT number is `undefined`, not null). */
+export function toDomainSupplier(r: StoredMasterDataRecord): Supplier {
+  return { ...(r as unknown as Supplier), vatNumber: (r.vatNumber as string | null | undefined) ?? undefined };
 }
 
 export type SyncActivities = ReturnType<typeof createSyncActivities>;

@@ -5,8 +5,9 @@
  * keys include the report's content hash, so a conflicting resubmission can never overwrite the
  * receipts of the export that already exists.
  */
-import { Binary, MongoServerError, type Collection, type Db } from 'mongodb';
+import { Binary, type Collection, type Db } from 'mongodb';
 import type { ExpenseReportRef, JournalEntry } from '../domain';
+import { isDuplicateKeyError } from './mongo';
 
 export const exportStatuses = ['validating', 'waiting_for_mappings', 'waiting_for_reauthorization', 'posting', 'rejected', 'posted', 'cancelled'] as const;
 export type ExportStatus = (typeof exportStatuses)[number];
@@ -110,7 +111,7 @@ export class ExportStore {
       );
     } catch (err) {
       // Two submissions of the same report racing: the other one inserted the same receipts.
-      if (!isDuplicateKeyOnly(err)) throw err;
+      if (!isDuplicateKeyError(err)) throw err;
     }
   }
 
@@ -128,7 +129,7 @@ export class ExportStore {
       await this.col.insertOne(doc);
       return { doc, created: true };
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) {
+      if (isDuplicateKeyError(err)) {
         const existing = await this.col.findOne({ _id: doc._id });
         if (existing) return { doc: existing, created: false };
       }
@@ -181,14 +182,6 @@ export class ExportStore {
     const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
     return docs.map((d) => d.workflowId);
   }
-}
-
-/** True when a (bulk) write failed only because documents with the same _id already exist. */
-function isDuplicateKeyOnly(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: { code: number }[] | { code: number } };
-  if (e.code === 11000) return true;
-  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-  return list.length > 0 && list.every((w) => w.code === 11000);
 }
 
 export function receiptKey(tenantId: string, reportId: string, contentHash: string, receiptId: string): string {

@@ -3,7 +3,8 @@
  * (tenantId, code). Records are never deleted: a record that disappeared from Exact is marked
  * inactive by a full sync (`markUnseenInactive`).
  */
-import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
+import { duplicateKeyIndexes } from './mongo';
 
 export const masterDataKinds = ['gl-accounts', 'journals', 'vat-codes', 'suppliers', 'cost-centers', 'cost-units'] as const;
 export type MasterDataKind = (typeof masterDataKinds)[number];
@@ -50,14 +51,6 @@ export interface ListQuery {
 const WRITE_BATCH = 50;
 
 export const recordKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
-
-/** Indexes of the documents an unordered insert rejected as duplicates; null if anything else failed. */
-function duplicateKeyIndexes(err: unknown): number[] | null {
-  const e = err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } };
-  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-  if (list.length === 0 || !list.every((w) => w.code === 11000)) return null;
-  return list.map((w) => w.index);
-}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -23,3 +23,24 @@ export function createMongo(uri: string, dbName: string): Mongo {
 export async function pingMongo(db: Db): Promise<void> {
   await db.command({ ping: 1 });
 }
+
+const DUPLICATE_KEY = 11000;
+
+type WriteErrors = { code?: number; writeErrors?: { code: number; index: number }[] | { code: number; index: number } };
+
+/**
+ * Indexes of the documents a (bulk) write rejected because their key exists already; null when
+ * the error is not a write error, or anything else failed too.
+ */
+export function duplicateKeyIndexes(err: unknown): number[] | null {
+  const e = err as WriteErrors;
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  if (list.length === 0 || !list.every((w) => w.code === DUPLICATE_KEY)) return null;
+  return list.map((w) => w.index);
+}
+
+/** True when a write failed only because its documents' keys exist already. */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as WriteErrors;
+  return e.writeErrors ? duplicateKeyIndexes(err) !== null : e.code === DUPLICATE_KEY;
+}

@@ -4,28 +4,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ProductConfig } from '../../config';
-import { base64DecodedSize, canonicalJson, createMasterDataLookup, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, validateMappings, type ExpenseReport } from '../../domain';
-import type { Logger } from '../../logger';
-import { loadMasterDataFor, toHealthIssues } from '../../activities';
-import { exportId, exportStatuses, type ExportDoc, type Stores } from '../../store';
+import { base64DecodedSize, canonicalJson, centsToDecimalString, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, type ExpenseReport } from '../../domain';
+import { assessMappings, signalEach } from '../../activities';
+import { exportId, exportStatuses, type ExportDoc } from '../../store';
 import { searchAttributes, workflowIds } from '../../workflows/definitions';
 import type { ExportExpenseReportInput } from '../../workflows/export';
 import { HttpError, notFound } from '../errors';
 import { addRoute, errors } from '../route';
-import { tenantIdSchema } from './tenants';
+import { requireTenant as requireTenantIn, tenantParams, type RouteDeps } from './shared';
 
-export interface ExportRouteDeps {
-  config: ProductConfig;
-  logger: Logger;
-  stores: Stores;
-  temporal: Client;
-}
-
-const tenantParams = z.object({ tenantId: tenantIdSchema });
 const reportParams = tenantParams.extend({ reportId: z.string().min(1).max(128).regex(/^\S+$/, 'no whitespace') });
 
 const missingSchema = z.object({ expenseId: z.string().nullable(), field: z.string(), value: z.string(), reason: z.string(), message: z.string().optional() });
@@ -62,12 +52,6 @@ const exportStatusSchema = z
   })
   .meta({ id: 'ExportStatus' });
 
-const cents = (c: number) => {
-  const sign = c < 0 ? '-' : '';
-  const a = Math.abs(c);
-  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
-};
-
 function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
   const lines =
     doc.entry?.lines.map((l) => ({
@@ -76,9 +60,9 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
       expenseId: l.expenseId,
       accountCode: l.account.code,
       description: l.description,
-      netAmount: cents(l.netCents),
-      taxAmount: cents(l.taxCents),
-      grossAmount: cents(l.grossCents),
+      netAmount: centsToDecimalString(l.netCents),
+      taxAmount: centsToDecimalString(l.taxCents),
+      grossAmount: centsToDecimalString(l.grossCents),
       vatCode: l.vatCode?.code ?? null,
       costCenter: l.dimensions.find((d) => d.categoryName === 'CostCenter')?.code ?? null,
       costUnit: l.dimensions.find((d) => d.categoryName === 'CostUnit')?.code ?? null,
@@ -102,13 +86,11 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
   };
 }
 
-export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): Router {
+export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router {
   const router = Router();
   const { stores, temporal, config, logger } = deps;
 
-  async function requireTenant(tenantId: string) {
-    if (!(await stores.tenants.get(tenantId))) throw notFound(`tenant ${tenantId}`);
-  }
+  const requireTenant = (tenantId: string) => requireTenantIn(stores, tenantId);
 
   async function requireExport(tenantId: string, reportId: string) {
     await requireTenant(tenantId);
@@ -193,24 +175,10 @@ export function exportRoutes(deps: ExportRouteDeps, registry: OpenAPIRegistry): 
     },
     handler: async ({ params, body }) => {
       await requireTenant(params.tenantId);
-      const lookup = createMasterDataLookup(await loadMasterDataFor({ stores }, params.tenantId, body));
-      const issues = validateMappings(body, lookup);
       const { version } = await stores.mappings.put(params.tenantId, body);
-      if (await stores.tenants.getConnection(params.tenantId)) {
-        await stores.tenants.setConnection(params.tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: toHealthIssues(issues) } });
-      }
+      const issues = await assessMappings({ stores }, params.tenantId, body);
       const waiting = await stores.exports.workflowIdsWithStatus(params.tenantId, ['waiting_for_mappings']);
-      let signalled = 0;
-      await Promise.all(
-        waiting.map(async (id) => {
-          try {
-            await temporal.workflow.getHandle(id).signal('mappingFixed');
-            signalled++;
-          } catch (err) {
-            logger.warn({ err, workflowId: id }, 'could not signal export');
-          }
-        }),
-      );
+      const signalled = await signalEach(temporal, waiting, 'mappingFixed', logger);
       return { version, valid: issues.length === 0, issues: issues.map((i) => ({ path: i.path, value: i.value, reason: i.reason, message: i.message })), signalledExports: signalled };
     },
   });

@@ -8,35 +8,20 @@ import {
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { ProductConfig } from '../../config';
-import type { Logger } from '../../logger';
-import { connectionStates, masterDataKinds, type Stores } from '../../store';
+import { connectionStates, masterDataKinds } from '../../store';
 import { resyncScheduleId } from '../../activities';
 import { searchAttributes, workflowIds } from '../../workflows/definitions';
 import type { OnboardTenantInput } from '../../workflows/onboarding';
 import { authorizationUrlUpdate, authorizedSignal } from '../../workflows/onboarding';
 import type { SyncMasterDataInput } from '../../workflows/sync';
 import { verifyQuerySignature } from '../callback-signature';
-import { HttpError, notFound } from '../errors';
+import { HttpError } from '../errors';
 import { addRoute, errors } from '../route';
-
-export interface TenantRouteDeps {
-  config: ProductConfig;
-  logger: Logger;
-  stores: Stores;
-  temporal: Client;
-}
-
-export const tenantIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (1-64 characters, starting with a letter or digit)');
-
-const tenantParams = z.object({ tenantId: tenantIdSchema });
+import { requireTenant as requireTenantIn, tenantIdSchema, tenantParams, type RouteDeps } from './shared';
 
 const tenantSchema = z
   .object({ tenantId: z.string(), name: z.string(), createdAt: z.string() })
@@ -74,15 +59,11 @@ const connectionStatusSchema = z
   })
   .meta({ id: 'ExactConnectionStatus' });
 
-export function tenantRoutes(deps: TenantRouteDeps, registry: OpenAPIRegistry): Router {
+export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router {
   const router = Router();
   const { stores, temporal, config } = deps;
 
-  async function requireTenant(tenantId: string) {
-    const t = await stores.tenants.get(tenantId);
-    if (!t) throw notFound(`tenant ${tenantId}`);
-    return t;
-  }
+  const requireTenant = (tenantId: string) => requireTenantIn(stores, tenantId);
 
   addRoute(router, registry, {
     method: 'post',
