@@ -21,10 +21,10 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ProcessGroup, freePort, startFerret } from '../scripts/stack';
-import { supplierRecord } from '../src/activities/master-data-mapping';
+import { supplierRecord, type MasterDataRecord } from '../src/domain';
 import { MaesnClient, type MaesnConnection, type Supplier } from '../src/maesn';
 import { SandboxControl, startSandbox, type RunningSandbox } from '../src/sandbox';
-import { MasterDataStore, createMongo, type MasterDataRecord, type Mongo } from '../src/store';
+import { MasterDataStore, createMongo, type Mongo } from '../src/store';
 import { distribution, fmtNum, fmtUs, mib, type BenchResult } from './lib';
 
 const API_KEY = 'bench-api-key';

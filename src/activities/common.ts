@@ -3,35 +3,46 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
-import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection } from '../maesn';
+import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection, type MaesnErrorKind } from '../maesn';
 import type { Stores } from '../store';
+import { FailureType } from '../workflows/failures';
 
 export interface ActivityDeps {
   config: ProductConfig;
   logger: Logger;
   stores: Stores;
   maesn: MaesnClient;
-  /** For schedules (resync). */
+  /** For schedules (resync) and signals. */
   temporal: Client;
 }
 
 /** The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history). */
 export async function connectionFor(deps: ActivityDeps, tenantId: string): Promise<{ conn: MaesnConnection; division: string }> {
   const cred = await deps.stores.tenants.revealAccountKey(tenantId);
-  if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, 'NotConnected');
+  if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, FailureType.notConnected);
   return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division };
 }
 
+/** The failure type of each kind of Maesn error. */
+const failureTypeOf: Record<MaesnErrorKind, FailureType> = {
+  invalid_request: FailureType.maesnInvalidRequest,
+  unauthorized: FailureType.maesnUnauthorized,
+  not_found: FailureType.maesnNotFound,
+  rate_limited: FailureType.maesnRateLimited,
+  transient: FailureType.maesnTransient,
+  invalid_response: FailureType.maesnInvalidResponse,
+};
+
 /**
- * Maesn errors → ApplicationFailure with the error class as type, so workflow retry policies can
- * name them. Business errors are non-retryable; 429 carries Retry-After as the next retry delay.
+ * Maesn errors → ApplicationFailure typed by `FailureType`, so workflow retry policies can name
+ * them. Business errors are non-retryable; 429 carries Retry-After as the next retry delay.
  */
 export function toActivityFailure(err: unknown): unknown {
   if (!(err instanceof MaesnError)) return err;
   const c = classifyMaesnError(err);
   return ApplicationFailure.create({
     message: c.message,
-    type: c.type,
+    type: failureTypeOf[err.kind],
     nonRetryable: !c.retryable,
     nextRetryDelay: err instanceof MaesnRateLimitedError ? err.retryAfterMs : undefined,
     details: [{ kind: c.kind, status: c.status ?? null, outcomeUnknown: c.outcomeUnknown, reauthorizationRequired: c.reauthorizationRequired }],
@@ -45,13 +56,4 @@ export async function maesnCall<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toActivityFailure(err);
   }
-}
-
-/** Sends `signal` to each workflow; returns how many got it (a failure is logged, not thrown). */
-export async function signalEach(temporal: Client, workflowIds: string[], signal: string, logger: Logger): Promise<number> {
-  const results = await Promise.allSettled(workflowIds.map((id) => temporal.workflow.getHandle(id).signal(signal)));
-  results.forEach((r, i) => {
-    if (r.status === 'rejected') logger.warn({ err: r.reason, workflowId: workflowIds[i], signal }, 'could not signal workflow');
-  });
-  return results.filter((r) => r.status === 'fulfilled').length;
 }

@@ -11,20 +11,20 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   buildJournalEntry,
-  categoryGlAccount,
   centsToDecimalString,
   createMasterDataLookup,
-  employeeSupplier,
-  exactCostCenter,
-  exactCostUnit,
-  findVatCodeMapping,
   hasExportReference,
   normalizeName,
   normalizeVatNumber,
+  planAttachments,
+  reportCodes,
+  toMasterData,
   validateReport,
+  type ExportStatus,
   type JournalEntry,
   type Mappings,
   type ReportCore,
+  type ReportRef,
 } from '../domain';
 import {
   MaesnInvalidRequestError,
@@ -34,12 +34,20 @@ import {
   type JournalEntryFile,
   type MaesnConnection,
 } from '../maesn';
-import type { ExportStatus, MissingMapping } from '../store';
+import { loadMasterDataFor } from '../services';
+import type { ExportDoc, MissingMapping } from '../store';
+import { FailureType } from '../workflows/failures';
 import { connectionFor, toActivityFailure, type ActivityDeps } from './common';
-import { loadMasterDataFor, toDomainSupplier } from './sync';
 
 /** How far before the first attempt the duplicate lookup starts (clock skew between us and Exact). */
 const LOOKUP_MARGIN_MS = 10 * 60_000;
+
+type PostedVia = 'created' | 'adopted';
+interface Posted {
+  exactEntryId: string;
+  exactEntryNumber: string;
+  postedVia: PostedVia;
+}
 
 export function toMaesnJournalEntry(entry: JournalEntry): JournalEntryCreateInput {
   return {
@@ -67,34 +75,73 @@ export function toMaesnJournalEntry(entry: JournalEntry): JournalEntryCreateInpu
 export function createExportActivities(deps: ActivityDeps) {
   const { stores, logger } = deps;
 
+  /** The master data this report and the mappings refer to, plus the suppliers its merchants may match. */
   async function loadLookup(tenantId: string, mappings: Mappings, report: ReportCore) {
-    const extra = {
-      'gl-accounts': report.expenses.map((e) => categoryGlAccount(mappings, e.category)).filter((x): x is string => !!x),
-      'vat-codes': report.expenses
-        .map((e) => (e.type === 'mileage' ? findVatCodeMapping(mappings, '0') : findVatCodeMapping(mappings, e.vatRate)))
-        .filter((x): x is string => !!x),
-      'cost-centers': report.expenses.flatMap((e) => (e.costCenter ? [exactCostCenter(mappings, e.costCenter)] : [])),
-      'cost-units': report.expenses.flatMap((e) => (e.costUnit ? [exactCostUnit(mappings, e.costUnit)] : [])),
-      suppliers: [employeeSupplier(mappings, report.employee.id)].filter((x): x is string => !!x),
-    };
-    const data = await loadMasterDataFor(deps, tenantId, mappings, extra);
+    const data = await loadMasterDataFor(stores, tenantId, mappings, reportCodes(report, mappings));
     // Merchants are matched by VAT number, then by name: load the candidates for this report only.
     const merchants = report.expenses.flatMap((e) => (e.type === 'receipt' && e.merchant ? [e.merchant] : []));
     if (merchants.length) {
-      const vat = merchants.map((m) => m.vatNumber).filter((v): v is string => !!v).map(normalizeVatNumber);
-      const names = merchants.map((m) => normalizeName(m.name));
-      const candidates = await stores.masterData
-        .collection('suppliers')
-        .find({ tenantId, $or: [{ vatNumberNorm: { $in: vat } }, { nameNorm: { $in: names } }] }, { projection: { _id: 0 } })
-        .limit(500)
-        .toArray();
+      const candidates = await stores.masterData.findSupplierCandidates(tenantId, {
+        vatNumbersNorm: merchants.map((m) => m.vatNumber).filter((v): v is string => !!v).map(normalizeVatNumber),
+        namesNorm: merchants.map((m) => normalizeName(m.name)),
+      });
       const known = new Set((data.suppliers ?? []).map((s) => s.id));
-      data.suppliers = [
-        ...(data.suppliers ?? []),
-        ...candidates.filter((c) => !known.has(c.id)).map(toDomainSupplier),
-      ];
+      const more = toMasterData({ suppliers: candidates.filter((c) => !known.has(c.id)) }).suppliers ?? [];
+      data.suppliers = [...(data.suppliers ?? []), ...more];
     }
     return createMasterDataLookup(data);
+  }
+
+  /** The receipts to attach, in line order, with the line each belongs to. */
+  async function receiptFiles(doc: ExportDoc, entry: JournalEntry): Promise<JournalEntryFile[]> {
+    const stored = new Map((await stores.exports.getReceipts(doc.tenantId, doc.reportId, doc.contentHash)).map((r) => [r.receiptId, r]));
+    return planAttachments(entry, doc.report as ReportRef).flatMap((a) => {
+      const r = stored.get(a.receiptId);
+      // A BSON Binary's buffer can be longer than its content.
+      return r ? [{ fileName: r.fileName, contentType: r.contentType, data: r.data.buffer.subarray(0, r.data.position), linePosition: a.linePosition }] : [];
+    });
+  }
+
+  /** Posting is refused before any call: the tenant reconnected to another division. */
+  async function refuseDivisionChange(doc: ExportDoc, division: string): Promise<never> {
+    const error = { message: `the tenant is now connected to division ${division}, but this export was accepted for division ${doc.division}`, code: FailureType.divisionChanged };
+    // Nothing was posted by this attempt, but an earlier attempt's unknown outcome stays unknown.
+    await stores.exports.recordRejected(doc.tenantId, doc.reportId, error, { nothingPosted: false });
+    throw ApplicationFailure.nonRetryable(error.message, FailureType.divisionChanged);
+  }
+
+  /** An earlier attempt may have created the entry: look before posting again. */
+  async function adoptEarlierEntry(doc: ExportDoc, entry: JournalEntry, conn: MaesnConnection, firstAttemptAt: Date, signal: AbortSignal): Promise<Posted | null> {
+    if (!doc.posting?.outcomeUnknown) return null;
+    const found = await findPostedEntry(conn, doc.reportId, entry.journalCode, new Date(firstAttemptAt.getTime() - LOOKUP_MARGIN_MS), signal);
+    if (!found) return null;
+    await stores.exports.recordPosted(doc.tenantId, doc.reportId, { id: found.id, number: found.number, via: 'adopted' });
+    logger.warn({ tenantId: doc.tenantId, reportId: doc.reportId, exactEntryId: found.id }, 'adopted the entry an earlier attempt created');
+    return { exactEntryId: found.id, exactEntryNumber: found.number, postedVia: 'adopted' };
+  }
+
+  /** The POST itself; every answer is recorded before this returns or throws. */
+  async function createEntry(doc: ExportDoc, entry: JournalEntry, conn: MaesnConnection, files: JournalEntryFile[], firstAttemptAt: Date, signal: AbortSignal): Promise<Posted> {
+    const { tenantId, reportId } = doc;
+    // From here the outcome is unknown until Maesn answers definitely.
+    await stores.exports.markOutcomeUnknown(tenantId, reportId, firstAttemptAt);
+    try {
+      const res = await conn.createJournalEntry(toMaesnJournalEntry(entry), { files, signal });
+      const posted = { id: res.data.id ?? '', number: res.data.number ?? '', via: 'created' as const };
+      await stores.exports.recordPosted(tenantId, reportId, posted);
+      logger.info({ tenantId, reportId, exactEntryId: posted.id, exactEntryNumber: posted.number, division: doc.division }, 'journal entry posted');
+      return { exactEntryId: posted.id, exactEntryNumber: posted.number, postedVia: 'created' };
+    } catch (err) {
+      if (err instanceof MaesnInvalidRequestError) {
+        const first = err.fieldErrors?.[0];
+        const error = { message: err.targetMessage ?? err.message, line: first?.line ?? null, code: FailureType.businessRejection };
+        await stores.exports.recordRejected(tenantId, reportId, error, { nothingPosted: true });
+        throw ApplicationFailure.create({ message: error.message, type: FailureType.businessRejection, nonRetryable: true, details: [{ line: error.line, fields: err.fieldErrors ?? [] }] });
+      }
+      // Refused before anything was created.
+      if (err instanceof MaesnUnauthorizedError || err instanceof MaesnRateLimitedError) await stores.exports.markNothingPosted(tenantId, reportId);
+      throw err;
+    }
   }
 
   return {
@@ -105,7 +152,7 @@ export function createExportActivities(deps: ActivityDeps) {
     /** Validates the report against mappings and master data; builds and stores the entry when complete. */
     async prepareExport({ tenantId, reportId }: { tenantId: string; reportId: string }): Promise<{ missing: number; alreadyPosted?: { exactEntryId: string; exactEntryNumber: string } }> {
       const doc = await stores.exports.get(tenantId, reportId);
-      if (!doc) throw ApplicationFailure.nonRetryable(`export ${tenantId}/${reportId} not found`, 'ExportNotFound');
+      if (!doc) throw ApplicationFailure.nonRetryable(`export ${tenantId}/${reportId} not found`, FailureType.exportNotFound);
       if (doc.exactEntryId) return { missing: 0, alreadyPosted: { exactEntryId: doc.exactEntryId, exactEntryNumber: doc.exactEntryNumber ?? '' } };
       const m = await stores.mappings.get(tenantId);
       if (!m) {
@@ -137,7 +184,8 @@ export function createExportActivities(deps: ActivityDeps) {
       return { state: c?.state ?? 'disconnected' };
     },
 
-    async postJournalEntry({ tenantId, reportId }: { tenantId: string; reportId: string }): Promise<{ exactEntryId: string; exactEntryNumber: string; postedVia: 'created' | 'adopted' }> {
+    /** Posts the built entry at most once: lease, division check, lookup of an earlier attempt's entry, POST. */
+    async postJournalEntry({ tenantId, reportId }: { tenantId: string; reportId: string }): Promise<Posted> {
       const ctx = Context.current();
       const attemptStarted = Date.now();
       const attemptBudgetMs = ctx.info.startToCloseTimeoutMs;
@@ -145,73 +193,31 @@ export function createExportActivities(deps: ActivityDeps) {
       // out, while this process still runs it), so a second attempt cannot overlap a POST.
       const leaseMs = attemptBudgetMs + deps.config.maesn.timeoutMs + 30_000;
       const doc = await stores.exports.acquirePostingLease(tenantId, reportId, leaseMs);
-      if (!doc) throw ApplicationFailure.retryable('another attempt is posting this export', 'PostInProgress');
-      const release = (set: Record<string, unknown> = {}) => stores.exports.releasePostingLease(tenantId, reportId, set);
+      if (!doc) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
 
       try {
         if (doc.exactEntryId) {
-          await release();
+          await stores.exports.releasePostingLease(tenantId, reportId);
           return { exactEntryId: doc.exactEntryId, exactEntryNumber: doc.exactEntryNumber ?? '', postedVia: doc.postedVia ?? 'created' };
         }
-        if (!doc.entry) throw ApplicationFailure.nonRetryable('the export has no built entry', 'NotPrepared');
+        const entry = doc.entry;
+        if (!entry) throw ApplicationFailure.nonRetryable('the export has no built entry', FailureType.notPrepared);
         const { conn, division } = await connectionFor(deps, tenantId);
-        if (doc.division && doc.division !== division) {
-          const error = { message: `the tenant is now connected to division ${division}, but this export was accepted for division ${doc.division}`, code: 'DivisionChanged' };
-          await release({ status: 'rejected', error });
-          throw ApplicationFailure.nonRetryable(error.message, 'DivisionChanged');
-        }
+        if (doc.division && doc.division !== division) await refuseDivisionChange(doc, division);
         const firstAttemptAt = doc.posting?.firstAttemptAt ?? new Date();
 
-        // An earlier attempt may have created the entry: look before posting again.
-        if (doc.posting?.outcomeUnknown) {
-          const found = await findPostedEntry(conn, reportId, doc.entry.journalCode, new Date(firstAttemptAt.getTime() - LOOKUP_MARGIN_MS), ctx.cancellationSignal);
-          if (found) {
-            await release({ exactEntryId: found.id, exactEntryNumber: found.number, postedAt: new Date(), postedVia: 'adopted', status: 'posted', error: null, 'posting.outcomeUnknown': false });
-            logger.warn({ tenantId, reportId, exactEntryId: found.id }, 'adopted the entry an earlier attempt created');
-            return { exactEntryId: found.id, exactEntryNumber: found.number, postedVia: 'adopted' };
-          }
-        }
+        const adopted = await adoptEarlierEntry(doc, entry, conn, firstAttemptAt, ctx.cancellationSignal);
+        if (adopted) return adopted;
 
-        const receipts = await stores.exports.getReceipts(tenantId, reportId, doc.contentHash);
-        const files: JournalEntryFile[] = receipts
-          .map((r) => ({ r, pos: doc.entry!.expenseLinePositions[r.expenseId] }))
-          .filter((x) => x.pos !== undefined)
-          .sort((a, b) => a.pos - b.pos || a.r.receiptId.localeCompare(b.r.receiptId))
-          // A BSON Binary's buffer can be longer than its content.
-          .map(({ r, pos }) => ({ fileName: r.fileName, contentType: r.contentType, data: r.data.buffer.subarray(0, r.data.position), linePosition: pos }));
-
+        const files = await receiptFiles(doc, entry);
         // Never start a POST that could still be running when this attempt's time is up.
         if (Date.now() - attemptStarted + deps.config.maesn.timeoutMs + 5_000 > attemptBudgetMs) {
-          throw ApplicationFailure.retryable('not enough time left in this attempt to post safely', 'PostDeferred');
+          throw ApplicationFailure.retryable('not enough time left in this attempt to post safely', FailureType.postDeferred);
         }
-
-        // From here the outcome is unknown until Maesn answers definitely.
-        await stores.exports.update(tenantId, reportId, { 'posting.firstAttemptAt': firstAttemptAt, 'posting.outcomeUnknown': true } as never);
-        try {
-          const res = await conn.createJournalEntry(toMaesnJournalEntry(doc.entry), { files, signal: ctx.cancellationSignal });
-          const id = res.data.id ?? '';
-          const number = res.data.number ?? '';
-          await release({ exactEntryId: id, exactEntryNumber: number, postedAt: new Date(), postedVia: 'created', status: 'posted', error: null, 'posting.outcomeUnknown': false });
-          logger.info({ tenantId, reportId, exactEntryId: id, exactEntryNumber: number, division }, 'journal entry posted');
-          return { exactEntryId: id, exactEntryNumber: number, postedVia: 'created' };
-        } catch (err) {
-          if (err instanceof MaesnInvalidRequestError) {
-            const first = err.fieldErrors?.[0];
-            const error = { message: err.targetMessage ?? err.message, line: first?.line ?? null, code: 'BusinessRejection' };
-            await release({ status: 'rejected', error, 'posting.outcomeUnknown': false });
-            throw ApplicationFailure.create({ message: error.message, type: 'BusinessRejection', nonRetryable: true, details: [{ line: error.line, fields: err.fieldErrors ?? [] }] });
-          }
-          if (err instanceof MaesnUnauthorizedError || err instanceof MaesnRateLimitedError) {
-            // Refused before anything was created.
-            await release({ 'posting.outcomeUnknown': false });
-          } else {
-            await release();
-          }
-          throw err;
-        }
+        return await createEntry(doc, entry, conn, files, firstAttemptAt, ctx.cancellationSignal);
       } catch (err) {
         // Any other failure: give the lease back so the retry can go ahead.
-        await release().catch(() => undefined);
+        await stores.exports.releasePostingLease(tenantId, reportId).catch(() => undefined);
         throw toActivityFailure(err);
       }
     },

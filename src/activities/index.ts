@@ -7,8 +7,7 @@ import { createExportActivities } from './export';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
 
-export { signalEach, type ActivityDeps } from './common';
-export { assessMappings, resyncScheduleId, loadMasterDataFor } from './sync';
+export type { ActivityDeps } from './common';
 
 export function createActivities(deps: ActivityDeps) {
   return {

@@ -1,9 +1,11 @@
 /** Onboarding activities: hosted-auth link, connection check and storage, resync schedule. */
 import { ApplicationFailure } from '@temporalio/activity';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { maesnCall, signalEach, type ActivityDeps } from './common';
-import { createSyncActivities, resyncScheduleId } from './sync';
+import { upsertResyncSchedule, wakeExports } from '../services';
+import { retrySignal } from '../workflows/definitions';
+import { FailureType } from '../workflows/failures';
+import { maesnCall, type ActivityDeps } from './common';
+import { createSyncActivities } from './sync';
 
 export function createOnboardingActivities(deps: ActivityDeps) {
   const { stores, config, logger } = deps;
@@ -52,11 +54,11 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     /** Adopts the credential from the callback after checking that it reaches the chosen division. */
     async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null }> {
       const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId);
-      if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', 'CredentialNotFound');
+      if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', FailureType.credentialNotFound);
       const companies = await maesnCall(() => deps.maesn.listCompanies(cred.accountKey));
       const company = companies.find((c) => c.id === cred.division || String(c.client_number ?? '') === cred.division);
       if (!company) {
-        throw ApplicationFailure.nonRetryable(`the connection has no access to division ${cred.division}`, 'DivisionNotAccessible');
+        throw ApplicationFailure.nonRetryable(`the connection has no access to division ${cred.division}`, FailureType.divisionNotAccessible);
       }
       const previous = await stores.tenants.getConnection(tenantId);
       if (previous?.division && previous.division !== cred.division) {
@@ -77,42 +79,13 @@ export function createOnboardingActivities(deps: ActivityDeps) {
 
     /** Creates the tenant's resync schedule, or updates and unpauses the existing one. */
     async ensureResyncSchedule({ tenantId, interval, fullSyncEvery }: { tenantId: string; interval: Duration; fullSyncEvery: Duration }): Promise<{ scheduleId: string }> {
-      const scheduleId = resyncScheduleId(tenantId);
-      const action = {
-        type: 'startWorkflow' as const,
-        workflowType: 'syncMasterData',
-        workflowId: `sync:${tenantId}:scheduled`,
-        taskQueue: config.temporal.taskQueue,
-        args: [{ tenantId, mode: 'auto', trigger: 'schedule', fullSyncEvery }],
-      };
-      try {
-        await deps.temporal.schedule.create({
-          scheduleId,
-          spec: { intervals: [{ every: interval }] },
-          action,
-          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-          memo: { tenantId },
-        });
-      } catch (err) {
-        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-        const handle = deps.temporal.schedule.getHandle(scheduleId);
-        // One update that also unpauses: a separate unpause could be overtaken by the update
-        // carrying the old paused state.
-        await handle.update((prev) => ({
-          ...prev,
-          spec: { intervals: [{ every: interval }] },
-          action,
-          state: { ...prev.state, paused: false, note: 'connection restored' },
-        }));
-      }
-      return { scheduleId };
+      return upsertResyncSchedule(deps.temporal, config.temporal.taskQueue, tenantId, { interval, fullSyncEvery });
     },
 
     /** The connection works: exports waiting for reauthorization are woken up. */
     async markConnected({ tenantId }: { tenantId: string }): Promise<{ resumedExports: number }> {
       await stores.tenants.setConnection(tenantId, { state: 'connected', error: null });
-      const waiting = await stores.exports.workflowIdsWithStatus(tenantId, ['waiting_for_reauthorization']);
-      const resumed = await signalEach(deps.temporal, waiting, 'retry', logger);
+      const resumed = await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
       return { resumedExports: resumed };
     },
 

@@ -2,6 +2,10 @@
  * The admin page (Integrations → Exact Online): one self-contained HTML page that talks to the
  * JSON API. No build step, no external assets.
  */
+import { MASTER_DATA_KINDS, masterDataKinds } from '../domain';
+
+const kindOptions = masterDataKinds.map((k) => `<option value="${k}">${MASTER_DATA_KINDS[k].label}</option>`).join('');
+
 export function adminPage(opts: { temporalUiUrl: string; namespace: string }): string {
   const cfg = JSON.stringify({ temporalUiUrl: opts.temporalUiUrl, namespace: opts.namespace }).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -59,11 +63,7 @@ export function adminPage(opts: { temporalUiUrl: string; namespace: string }): s
 <section id="masterdata" hidden>
   <h2>Master data</h2>
   <div class="row">
-    <select id="kind">
-      <option value="gl-accounts">GL accounts</option><option value="journals">Journals</option>
-      <option value="vat-codes">VAT codes</option><option value="suppliers">Suppliers</option>
-      <option value="cost-centers">Cost centers</option><option value="cost-units">Cost units</option>
-    </select>
+    <select id="kind">${kindOptions}</select>
     <input id="search" placeholder="search code or name">
     <label><input type="checkbox" id="activeOnly" checked> active only</label>
     <button id="browse" class="secondary">Show</button>

@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import { ServiceError, type ServiceErrorKind } from '../services';
 
 export interface FieldError {
   path: string;
@@ -51,10 +52,13 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
+const statusOf: Record<ServiceErrorKind, number> = { invalid: 400, not_found: 404, conflict: 409, too_large: 413, unavailable: 502 };
+
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const requestId = String(req.id ?? '');
   let status = 500;
   let body: Record<string, unknown>;
+  if (err instanceof ServiceError) err = new HttpError(statusOf[err.kind], err.code, err.message, err.fields, err.extra);
   if (err instanceof HttpError) {
     status = err.status;
     body = { code: err.code, message: err.message, requestId, ...(err.fields ? { fields: err.fields } : {}), ...(err.extra ?? {}) };

@@ -388,11 +388,3 @@ export function classifyMaesnError(err: unknown): MaesnErrorClassification {
     message: err instanceof Error ? err.message : String(err),
   };
 }
-
-/** Class names of the non-retryable Maesn errors (for Temporal retry policies). */
-export const MAESN_NON_RETRYABLE_ERROR_TYPES = [
-  'MaesnInvalidRequestError',
-  'MaesnUnauthorizedError',
-  'MaesnNotFoundError',
-  'MaesnResponseFormatError',
-] as const;

@@ -26,7 +26,6 @@ export {
 } from './client';
 export type { MaesnLogger, RetryOptions } from './transport';
 export {
-  MAESN_NON_RETRYABLE_ERROR_TYPES,
   MaesnError,
   MaesnInvalidRequestError,
   MaesnNotFoundError,
@@ -50,6 +49,7 @@ export {
   journalEntrySchema,
   journalLineItemSchema,
   journalSchema,
+  listResources,
   numberToDecimalString,
   taxRateSchema,
   toJournalEntryWire,

@@ -6,11 +6,8 @@
  * receipts of the export that already exists.
  */
 import { Binary, type Collection, type Db } from 'mongodb';
-import type { ExpenseReportRef, JournalEntry } from '../domain';
+import type { ExpenseReportRef, ExportStatus, JournalEntry } from '../domain';
 import { isDuplicateKeyError } from './mongo';
-
-export const exportStatuses = ['validating', 'waiting_for_mappings', 'waiting_for_reauthorization', 'posting', 'rejected', 'posted', 'cancelled'] as const;
-export type ExportStatus = (typeof exportStatuses)[number];
 
 export interface MissingMapping {
   expenseId: string | null;
@@ -161,8 +158,51 @@ export class ExportStore {
     );
   }
 
-  async releasePostingLease(tenantId: string, reportId: string, set: Record<string, unknown> = {}): Promise<void> {
-    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.leaseUntil': null, ...set, updatedAt: new Date() } });
+  /** Gives the posting lease back (so the next attempt can go ahead). */
+  async releasePostingLease(tenantId: string, reportId: string): Promise<void> {
+    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.leaseUntil': null, updatedAt: new Date() } });
+  }
+
+  /** From now on the outcome of posting is unknown until a definite answer (remembers the first attempt). */
+  async markOutcomeUnknown(tenantId: string, reportId: string, firstAttemptAt: Date): Promise<void> {
+    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.firstAttemptAt': firstAttemptAt, 'posting.outcomeUnknown': true, updatedAt: new Date() } });
+  }
+
+  /** Maesn answered definitely that nothing was created (401, 429): releases the lease and clears the unknown outcome. */
+  async markNothingPosted(tenantId: string, reportId: string): Promise<void> {
+    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.leaseUntil': null, 'posting.outcomeUnknown': false, updatedAt: new Date() } });
+  }
+
+  /** Records the Exact entry (posted by us or adopted) and releases the lease. */
+  async recordPosted(tenantId: string, reportId: string, entry: { id: string; number: string; via: 'created' | 'adopted' }): Promise<void> {
+    const now = new Date();
+    await this.col.updateOne(
+      { _id: exportId(tenantId, reportId) },
+      {
+        $set: {
+          exactEntryId: entry.id,
+          exactEntryNumber: entry.number,
+          postedAt: now,
+          postedVia: entry.via,
+          status: 'posted',
+          error: null,
+          'posting.outcomeUnknown': false,
+          'posting.leaseUntil': null,
+          updatedAt: now,
+        },
+      },
+    );
+  }
+
+  /**
+   * Exact (or a guard of ours) refused the entry; the export shows why and the lease is released.
+   * `nothingPosted`: the refusal answered our POST, so no entry exists (clears an unknown outcome).
+   */
+  async recordRejected(tenantId: string, reportId: string, error: NonNullable<ExportDoc['error']>, opts: { nothingPosted: boolean }): Promise<void> {
+    await this.col.updateOne(
+      { _id: exportId(tenantId, reportId) },
+      { $set: { status: 'rejected', error, 'posting.leaseUntil': null, ...(opts.nothingPosted ? { 'posting.outcomeUnknown': false } : {}), updatedAt: new Date() } },
+    );
   }
 
   list(tenantId: string, filter: { status?: ExportStatus; page: number; limit: number }): Promise<ExportDoc[]> {

@@ -17,10 +17,10 @@ export {
   type MappingHealthIssue,
   type Tenant,
 } from './tenants';
-export { MasterDataStore, masterDataKinds, type MasterDataKind, type MasterDataRecord, type StoredMasterDataRecord } from './master-data';
+export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
-export { ExportStore, exportId, exportStatuses, receiptKey, type ExportDoc, type ExportStatus, type MissingMapping, type ReceiptDoc } from './exports';
+export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
 export interface Stores {
   tenants: TenantStore;

@@ -4,31 +4,8 @@
  * inactive by a full sync (`markUnseenInactive`).
  */
 import type { Collection, Db, Filter } from 'mongodb';
+import { MASTER_DATA_KINDS, masterDataKinds, type MasterDataKind, type MasterDataRecord } from '../domain';
 import { duplicateKeyIndexes } from './mongo';
-
-export const masterDataKinds = ['gl-accounts', 'journals', 'vat-codes', 'suppliers', 'cost-centers', 'cost-units'] as const;
-export type MasterDataKind = (typeof masterDataKinds)[number];
-
-const collectionName: Record<MasterDataKind, string> = {
-  'gl-accounts': 'md_gl_accounts',
-  journals: 'md_journals',
-  'vat-codes': 'md_vat_codes',
-  suppliers: 'md_suppliers',
-  'cost-centers': 'md_cost_centers',
-  'cost-units': 'md_cost_units',
-};
-
-/** Fields every kind has; kind-specific fields (kind, percentage, usage, vatNumber, …) ride along. */
-export interface MasterDataRecord {
-  id: string;
-  code: string;
-  name: string;
-  active: boolean;
-  blocked?: boolean;
-  /** Last modification in Exact, as Maesn reported it. */
-  updatedDate?: string | null;
-  [field: string]: unknown;
-}
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
   /** `<tenantId>:<id>` */
@@ -60,11 +37,15 @@ export class MasterDataStore {
   private readonly cols: Record<MasterDataKind, Collection<StoredMasterDataRecord>>;
 
   constructor(db: Db) {
-    this.cols = Object.fromEntries(masterDataKinds.map((k) => [k, db.collection<StoredMasterDataRecord>(collectionName[k])])) as never;
+    this.cols = Object.fromEntries(masterDataKinds.map((k) => [k, db.collection<StoredMasterDataRecord>(MASTER_DATA_KINDS[k].collection)])) as never;
   }
 
-  collection(kind: MasterDataKind): Collection<StoredMasterDataRecord> {
-    return this.cols[kind];
+  /** Suppliers whose normalised VAT number or name is one of the given (merchant matching). */
+  findSupplierCandidates(tenantId: string, match: { vatNumbersNorm: string[]; namesNorm: string[] }, limit = 500): Promise<StoredMasterDataRecord[]> {
+    return this.cols.suppliers
+      .find({ tenantId, $or: [{ vatNumberNorm: { $in: match.vatNumbersNorm } }, { nameNorm: { $in: match.namesNorm } }] }, { projection: { _id: 0 } })
+      .limit(limit)
+      .toArray();
   }
 
   async ensureIndexes(): Promise<void> {

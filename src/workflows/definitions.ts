@@ -1,8 +1,11 @@
 /**
- * Names shared by workflows, the worker and the API: search attributes, signals, queries.
- * Safe to import from workflow code (no Node APIs).
+ * What the workflows, the worker, the services and the API share: search attributes, workflow and
+ * schedule IDs, and the signals, queries and updates of each workflow. The one place where these
+ * names are written. Safe to import from workflow code (no Node APIs).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ExportStatus } from '../domain';
 
 /** Custom search attributes; registered on the dev server by `make dev`/`make test`, and in production by the deploy. */
 export const searchAttributes = {
@@ -17,6 +20,84 @@ export const allSearchAttributeKeys = Object.values(searchAttributes);
 /** Workflow IDs: business keys, so a repeated start finds the same run. */
 export const workflowIds = {
   onboarding: (tenantId: string) => `onboarding:${tenantId}`,
+  /** The initial sync, a child of one onboarding run. */
+  onboardingSync: (tenantId: string, onboardingRunId: string) => `sync:${tenantId}:onboarding-${onboardingRunId}`,
   manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
+  scheduledSync: (tenantId: string) => `sync:${tenantId}:scheduled`,
   export: (tenantId: string, reportId: string) => `export:${tenantId}:${reportId}`,
 } as const;
+
+/** Schedule IDs. */
+export const scheduleIds = {
+  resync: (tenantId: string) => `resync:${tenantId}`,
+} as const;
+
+// --- exportExpenseReport --------------------------------------------------------------------
+
+export interface ExportState {
+  status: ExportStatus;
+  missing: number;
+  reminders: number;
+  error?: string;
+  exactEntryId?: string;
+}
+
+/** Mappings were changed: validate again. */
+export const mappingFixedSignal = defineSignal('mappingFixed');
+/** Something was fixed in Exact (or the connection restored): try again. */
+export const retrySignal = defineSignal('retry');
+/** Stop the export (unless it is already posted). */
+export const cancelSignal = defineSignal('cancel');
+export const exportStateQuery = defineQuery<ExportState>('state');
+
+/** A signal an export's workflow takes from outside (API, Temporal UI). */
+export type ExportSignal = typeof mappingFixedSignal | typeof retrySignal | typeof cancelSignal;
+
+// --- onboardTenant --------------------------------------------------------------------------
+
+export type OnboardingStep =
+  | 'creating_link'
+  | 'awaiting_authorization'
+  | 'verifying'
+  | 'syncing'
+  | 'scheduling'
+  | 'connected'
+  | 'needs_reauthorization'
+  | 'expired'
+  | 'failed';
+
+export interface SyncCounts {
+  fetched: number;
+  upserted: number;
+  deactivated: number;
+  pages: number;
+}
+
+export interface SyncMasterDataResult {
+  status: 'succeeded' | 'needs_reauthorization';
+  runId: string;
+  mode: 'full' | 'incremental';
+  counts: Record<string, SyncCounts>;
+  mappingHealthOk?: boolean;
+}
+
+export interface OnboardingStatus {
+  tenantId: string;
+  step: OnboardingStep;
+  authorizationUrl?: string;
+  division?: string;
+  error?: string;
+  sync?: SyncMasterDataResult;
+}
+
+export interface AuthorizedSignal {
+  /** The `state` this run put in the callback URL (rejects callbacks of older links). */
+  state: string;
+  /** Reference to the credential the API stored, encrypted, when the callback arrived. */
+  credentialId: string;
+}
+
+export const authorizedSignal = defineSignal<[AuthorizedSignal]>('authorized');
+export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
+/** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
+export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');

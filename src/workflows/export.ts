@@ -8,23 +8,19 @@
  * `waiting_for_reauthorization` until the tenant reconnects. Ops can send the same signals from the
  * Temporal UI (no arguments needed).
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  defineQuery,
-  defineSignal,
-  log,
-  metricMeter,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, metricMeter, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ExportActivities } from '../activities/export';
-import type { ExportStatus } from '../store/exports';
-import { searchAttributes } from './definitions';
+import type { ExportStatus } from '../domain';
+import {
+  cancelSignal,
+  exportStateQuery,
+  mappingFixedSignal,
+  retrySignal,
+  searchAttributes,
+  type ExportState,
+} from './definitions';
+import { REAUTHORIZATION_FAILURES, REJECTION_FAILURES, activityProfiles, failureOf } from './failures';
 
 export interface ExportExpenseReportInput {
   tenantId: string;
@@ -42,41 +38,10 @@ export interface ExportResult {
   postedVia?: 'created' | 'adopted';
 }
 
-export interface ExportState {
-  status: ExportStatus;
-  missing: number;
-  reminders: number;
-  error?: string;
-  exactEntryId?: string;
-}
-
-export const mappingFixedSignal = defineSignal('mappingFixed');
-export const retrySignal = defineSignal('retry');
-export const cancelSignal = defineSignal('cancel');
-export const exportStateQuery = defineQuery<ExportState>('state');
-
-const acts = proxyActivities<ExportActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+const acts = proxyActivities<ExportActivities>(activityProfiles.bookkeeping);
 
 /** Posting: one attempt at a time (lease), never blindly repeated (lookup before retry). */
-const post = proxyActivities<ExportActivities>({
-  startToCloseTimeout: '3 minutes',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    // 429 and transient errors keep being retried (Retry-After honoured); business errors stop.
-    nonRetryableErrorTypes: ['BusinessRejection', 'MaesnUnauthorizedError', 'MaesnInvalidRequestError', 'MaesnNotFoundError', 'NotConnected', 'DivisionChanged'],
-  },
-});
-
-function failureType(err: unknown): { type?: string; message: string } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
-  return { message: cause instanceof Error ? cause.message : String(cause) };
-}
+const post = proxyActivities<ExportActivities>(activityProfiles.posting);
 
 export async function exportExpenseReport(input: ExportExpenseReportInput): Promise<ExportResult> {
   const { tenantId, reportId } = input;
@@ -155,8 +120,8 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
       await condition(allHandlersFinished);
       return { status: 'posted', exactEntryId: r.exactEntryId, exactEntryNumber: r.exactEntryNumber, postedVia: r.postedVia };
     } catch (err) {
-      const f = failureType(err);
-      if (f.type === 'MaesnUnauthorizedError' || f.type === 'NotConnected') {
+      const f = failureOf(err);
+      if (f.type && REAUTHORIZATION_FAILURES.includes(f.type)) {
         await setStatus('waiting_for_reauthorization', { error: { message: f.message } });
         // Wake on `retry` (sent when the tenant reconnects) or check the connection now and then.
         for (let since = wakeBeforePost; ; since = wake) {
@@ -167,7 +132,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
         await setStatus('validating');
         continue;
       }
-      if (f.type === 'BusinessRejection' || f.type === 'MaesnInvalidRequestError' || f.type === 'DivisionChanged') {
+      if (f.type && REJECTION_FAILURES.includes(f.type)) {
         // The activity stored the target system's message and line; wait for a fix.
         state.status = 'rejected';
         state.error = f.message;

@@ -7,14 +7,9 @@
  * never the account key itself: no secret enters workflow history.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
-  ChildWorkflowFailure,
   allHandlersFinished,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   executeChild,
   proxyActivities,
   setHandler,
@@ -24,8 +19,17 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { OnboardingActivities } from '../activities/onboarding';
-import { searchAttributes } from './definitions';
-import { syncMasterData, type SyncMasterDataResult } from './sync';
+import {
+  authorizationUrlUpdate,
+  authorizedSignal,
+  onboardingStatusQuery,
+  searchAttributes,
+  workflowIds,
+  type OnboardingStatus,
+  type OnboardingStep,
+} from './definitions';
+import { FailureType, activityProfiles, failureOf } from './failures';
+import { syncMasterData } from './sync';
 
 export interface OnboardTenantInput {
   tenantId: string;
@@ -38,57 +42,9 @@ export interface OnboardTenantInput {
   pageSize?: 5 | 10 | 20 | 50 | 100;
 }
 
-export type OnboardingStep =
-  | 'creating_link'
-  | 'awaiting_authorization'
-  | 'verifying'
-  | 'syncing'
-  | 'scheduling'
-  | 'connected'
-  | 'needs_reauthorization'
-  | 'expired'
-  | 'failed';
-
-export interface OnboardingStatus {
-  tenantId: string;
-  step: OnboardingStep;
-  authorizationUrl?: string;
-  division?: string;
-  error?: string;
-  sync?: SyncMasterDataResult;
-}
-
-export interface AuthorizedSignal {
-  /** The `state` this run put in the callback URL (rejects callbacks of older links). */
-  state: string;
-  /** Reference to the credential the API stored, encrypted, when the callback arrived. */
-  credentialId: string;
-}
-
-export const authorizedSignal = defineSignal<[AuthorizedSignal]>('authorized');
-export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
-/** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
-export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');
-
-const acts = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 15,
-    nonRetryableErrorTypes: ['MaesnUnauthorizedError', 'MaesnInvalidRequestError', 'MaesnNotFoundError', 'DivisionNotAccessible', 'CredentialNotFound'],
-  },
-});
+const acts = proxyActivities<OnboardingActivities>(activityProfiles.bookkeeping);
 
 const TERMINAL: OnboardingStep[] = ['connected', 'needs_reauthorization', 'expired', 'failed'];
-
-function describe(err: unknown): { type?: string; message: string } {
-  let e = err;
-  while (e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) e = e.cause;
-  if (e instanceof ApplicationFailure) return { type: e.type ?? undefined, message: e.message };
-  return { message: e instanceof Error ? e.message : String(e) };
-}
 
 export async function onboardTenant(input: OnboardTenantInput): Promise<OnboardingStatus> {
   const { tenantId } = input;
@@ -114,7 +70,7 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
     async () => {
       await condition(() => status.authorizationUrl !== undefined || TERMINAL.includes(status.step));
       if (status.step !== 'awaiting_authorization' || !status.authorizationUrl) {
-        throw ApplicationFailure.nonRetryable(`onboarding is ${status.step}, no authorization is pending`, 'NotAwaitingAuthorization');
+        throw ApplicationFailure.nonRetryable(`onboarding is ${status.step}, no authorization is pending`, FailureType.notAwaitingAuthorization);
       }
       return { authorizationUrl: status.authorizationUrl };
     },
@@ -140,7 +96,7 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
 
     setStep('syncing');
     const sync = await executeChild(syncMasterData, {
-      workflowId: `sync:${tenantId}:onboarding-${workflowInfo().runId}`,
+      workflowId: workflowIds.onboardingSync(tenantId, workflowInfo().runId),
       args: [{ tenantId, mode: 'auto', trigger: 'onboarding', fullSyncEvery: input.fullSyncEvery, pageSize: input.pageSize }],
     });
     status.sync = sync;
@@ -156,9 +112,9 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
     setStep('connected');
     return await finish(status);
   } catch (err) {
-    const d = describe(err);
+    const d = failureOf(err);
     status.error = d.message;
-    if (d.type === 'MaesnUnauthorizedError') {
+    if (d.type === FailureType.maesnUnauthorized) {
       await acts.markNeedsReauthorization({ tenantId, message: d.message });
       setStep('needs_reauthorization');
     } else {
@@ -166,7 +122,7 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
       setStep('failed');
       await finish(status);
       // Fail the run so ops see it in the Temporal UI; the tenant shows state `error`.
-      throw ApplicationFailure.nonRetryable(`onboarding of ${tenantId} failed: ${d.message}`, 'OnboardingFailed');
+      throw ApplicationFailure.nonRetryable(`onboarding of ${tenantId} failed: ${d.message}`, FailureType.onboardingFailed);
     }
     return await finish(status);
   }

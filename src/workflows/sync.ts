@@ -4,13 +4,14 @@
  * counts travel through history. Started by onboarding (child), by the tenant's schedule and by
  * "sync now".
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { SyncActivities } from '../activities/sync';
-import { searchAttributes } from './definitions';
+import { syncResources } from '../domain';
+import { searchAttributes, type SyncMasterDataResult } from './definitions';
+import { FailureType, REAUTHORIZATION_FAILURES, activityProfiles, failureOf } from './failures';
 
-export const syncResources = ['accounts', 'journals', 'taxRates', 'suppliers', 'dimensions'] as const;
-export type SyncResource = (typeof syncResources)[number];
+export type { SyncMasterDataResult } from './definitions';
 
 export interface SyncMasterDataInput {
   tenantId: string;
@@ -25,18 +26,7 @@ export interface SyncMasterDataInput {
   heartbeatTimeout?: Duration;
 }
 
-export interface SyncMasterDataResult {
-  status: 'succeeded' | 'needs_reauthorization';
-  runId: string;
-  mode: 'full' | 'incremental';
-  counts: Record<string, { fetched: number; upserted: number; deactivated: number; pages: number }>;
-  mappingHealthOk?: boolean;
-}
-
-const control = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
+const control = proxyActivities<SyncActivities>(activityProfiles.bookkeeping);
 
 export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMasterDataResult> {
   const { tenantId } = input;
@@ -47,18 +37,7 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   const plan = await control.planSync({ tenantId, requested: input.mode ?? 'auto', fullSyncEvery: input.fullSyncEvery ?? '24h' });
   await control.startSyncRun({ runId, tenantId, mode: plan.mode, since: plan.since, trigger: input.trigger ?? 'manual' });
 
-  const pull = proxyActivities<SyncActivities>({
-    // A large administration (100k suppliers) takes a while at Exact's 60 calls a minute.
-    startToCloseTimeout: '6 hours',
-    heartbeatTimeout: input.heartbeatTimeout ?? '30s',
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: 20,
-      nonRetryableErrorTypes: ['MaesnUnauthorizedError', 'MaesnInvalidRequestError', 'MaesnNotFoundError', 'MaesnResponseFormatError', 'NotConnected'],
-    },
-  });
+  const pull = proxyActivities<SyncActivities>({ ...activityProfiles.masterDataPull, heartbeatTimeout: input.heartbeatTimeout ?? activityProfiles.masterDataPull.heartbeatTimeout });
   const results = await Promise.allSettled(
     syncResources.map((resource) =>
       pull.syncResource({ tenantId, runId, resource, mode: plan.mode, since: plan.since, pageSize: input.pageSize ?? 100 }),
@@ -71,10 +50,9 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') Object.assign(counts, r.value);
     else {
-      const cause = r.reason instanceof ActivityFailure ? r.reason.cause : r.reason;
-      const message = cause instanceof Error ? cause.message : String(cause);
-      if (cause instanceof ApplicationFailure && (cause.type === 'MaesnUnauthorizedError' || cause.type === 'NotConnected')) unauthorized = message;
-      errors.push({ kind: syncResources[i], message });
+      const f = failureOf(r.reason);
+      if (f.type && REAUTHORIZATION_FAILURES.includes(f.type)) unauthorized = f.message;
+      errors.push({ kind: syncResources[i], message: f.message });
     }
   });
 
@@ -87,7 +65,7 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
     await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'failed', counts, errors, trigger: input.trigger });
     throw ApplicationFailure.nonRetryable(
       `sync of ${errors.map((e) => e.kind).join(', ')} failed: ${errors.map((e) => e.message).join('; ')}`,
-      'SyncFailed',
+      FailureType.syncFailed,
     );
   }
   // Health first: a finished run always comes with up-to-date mapping health.

@@ -5,7 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MasterDataStore, type MasterDataRecord } from '../../src/store';
+import type { MasterDataRecord } from '../../src/domain';
+import { MasterDataStore } from '../../src/store';
 import { testDb } from '../helpers/stack';
 
 let mongo: Awaited<ReturnType<typeof testDb>>;

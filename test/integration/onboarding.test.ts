@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { resyncScheduleId } from '../../src/activities';
+import { scheduleIds } from '../../src/workflows/definitions';
 import { authorizeInSandbox, connectTenant, waitForState, waitForSync } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
@@ -78,7 +78,7 @@ describe('connect → callback → initial sync', () => {
   });
 
   test('the resync schedule exists, with overlap skip, and the next run is shown', async () => {
-    const d = await p.temporal.schedule.getHandle(resyncScheduleId(tenantId)).describe();
+    const d = await p.temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe();
     assert.equal(d.policies.overlap, 'SKIP');
     assert.equal(d.state.paused, false);
     const status = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
@@ -224,7 +224,7 @@ describe('reauthorization and disconnect', () => {
     const s = await waitForState(p, tenantId, 'needs_reauthorization');
     assert.match(s.error, /revoked|connect again/i);
     assert.equal(s.nextSyncAt, null);
-    await eventually(async () => (await p.temporal.schedule.getHandle(resyncScheduleId(tenantId)).describe()).state.paused, 'schedule paused', 15_000);
+    await eventually(async () => (await p.temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe()).state.paused, 'schedule paused', 15_000);
     const run = await p.stores.syncRuns.latest(tenantId);
     assert.notEqual(run?._id, before.lastSync.runId);
     assert.equal(run?.status, 'needs_reauthorization');
@@ -236,7 +236,7 @@ describe('reauthorization and disconnect', () => {
     const restored = await waitForState(p, tenantId, 'connected');
     assert.equal(restored.error, null);
     // Schedule changes reach the scheduler asynchronously.
-    await eventually(async () => !(await p.temporal.schedule.getHandle(resyncScheduleId(tenantId)).describe()).state.paused, 'schedule unpaused', 15_000);
+    await eventually(async () => !(await p.temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe()).state.paused, 'schedule unpaused', 15_000);
     const newKey = (await p.stores.tenants.revealAccountKey(tenantId))!.accountKey;
     assert.notEqual(newKey, key);
   });
@@ -246,7 +246,7 @@ describe('reauthorization and disconnect', () => {
     assert.ok(runsBefore > 0);
     const res = await p.call('DELETE', `/api/tenants/${tenantId}/exact`);
     assert.equal(res.status, 200);
-    await assert.rejects(p.temporal.schedule.getHandle(resyncScheduleId(tenantId)).describe(), ScheduleNotFoundError);
+    await assert.rejects(p.temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe(), ScheduleNotFoundError);
     const conn = await p.stores.tenants.getConnection(tenantId);
     assert.equal(conn?.state, 'disconnected');
     assert.equal(conn?.accountKey, undefined);

@@ -2,16 +2,13 @@
  * Mappings and exports: the platform submits approved reports, admins fix mappings, ops retry
  * or cancel.
  */
-import { createHash } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { base64DecodedSize, canonicalJson, centsToDecimalString, defaultReceiptId, expenseReportSchema, mappingsSchema, toReportRef, type ExpenseReport } from '../../domain';
-import { assessMappings, signalEach } from '../../activities';
-import { exportId, exportStatuses, type ExportDoc } from '../../store';
-import { searchAttributes, workflowIds } from '../../workflows/definitions';
-import type { ExportExpenseReportInput } from '../../workflows/export';
+import { centsToDecimalString, expenseReportSchema, exportStatuses, mappingsSchema, type ExpenseReport } from '../../domain';
+import { acceptExport, saveMappings, signalExport } from '../../services';
+import type { ExportDoc } from '../../store';
+import { cancelSignal, mappingFixedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 import { addRoute, errors } from '../route';
 import { requireTenant as requireTenantIn, tenantParams, type RouteDeps } from './shared';
@@ -88,7 +85,7 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
 
 export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router {
   const router = Router();
-  const { stores, temporal, config, logger } = deps;
+  const { stores } = deps;
 
   const requireTenant = (tenantId: string) => requireTenantIn(stores, tenantId);
 
@@ -99,43 +96,11 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     return doc;
   }
 
-  async function startExportWorkflow(tenantId: string, reportId: string) {
-    const input: ExportExpenseReportInput = {
-      tenantId,
-      reportId,
-      reminderInterval: config.exports.reminderInterval as never,
-      reauthorizationCheckInterval: config.exports.reauthorizationCheckInterval as never,
-    };
-    try {
-      await temporal.workflow.start('exportExpenseReport', {
-        workflowId: workflowIds.export(tenantId, reportId),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        // A finished export (posted or cancelled) is never run again for the same report.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: searchAttributes.tenantId, value: tenantId },
-          { key: searchAttributes.reportId, value: reportId },
-          { key: searchAttributes.exportStatus, value: 'validating' },
-        ],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
-
   /** Signals the export's workflow; 409 when it has ended. */
-  async function signalExport(tenantId: string, reportId: string, signal: 'mappingFixed' | 'retry' | 'cancel') {
+  async function signal(tenantId: string, reportId: string, def: ExportSignal) {
     const doc = await requireExport(tenantId, reportId);
-    if (doc.status === 'posted' || doc.status === 'cancelled') throw new HttpError(409, 'export_finished', `the export is ${doc.status}`);
-    try {
-      await temporal.workflow.getHandle(doc.workflowId).signal(signal);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'export_finished', 'the export run has ended');
-      throw err;
-    }
-    return { exportId: doc._id, status: doc.status, signal };
+    await signalExport(deps, doc, def);
+    return { exportId: doc._id, status: doc.status, signal: def.name };
   }
 
   // --- mappings -------------------------------------------------------------------------------
@@ -175,11 +140,8 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
     handler: async ({ params, body }) => {
       await requireTenant(params.tenantId);
-      const { version } = await stores.mappings.put(params.tenantId, body);
-      const issues = await assessMappings({ stores }, params.tenantId, body);
-      const waiting = await stores.exports.workflowIdsWithStatus(params.tenantId, ['waiting_for_mappings']);
-      const signalled = await signalEach(temporal, waiting, 'mappingFixed', logger);
-      return { version, valid: issues.length === 0, issues: issues.map((i) => ({ path: i.path, value: i.value, reason: i.reason, message: i.message })), signalledExports: signalled };
+      const { version, issues, signalledExports } = await saveMappings(deps, params.tenantId, body);
+      return { version, valid: issues.length === 0, issues: issues.map((i) => ({ path: i.path, value: i.value, reason: i.reason, message: i.message })), signalledExports };
     },
   });
 
@@ -201,56 +163,7 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       if (report.reportId !== params.reportId) {
         throw new HttpError(400, 'invalid_request', 'body.reportId must equal the reportId in the path', [{ path: 'body.reportId', message: `expected ${params.reportId}` }]);
       }
-      const files: { receiptId: string; expenseId: string; fileName: string; contentType: string; data: Buffer }[] = [];
-      report.expenses.forEach((e, ei) => {
-        if (e.type !== 'receipt') return;
-        e.receipts.forEach((r, ri) => {
-          const size = base64DecodedSize(r.contentBase64);
-          if (size > config.exports.maxReceiptBytes) {
-            throw new HttpError(413, 'receipt_too_large', `receipt ${r.fileName} is ${size} bytes; the limit is ${config.exports.maxReceiptBytes} bytes`, [
-              { path: `body.expenses.${ei}.receipts.${ri}.contentBase64`, message: `larger than ${config.exports.maxReceiptBytes} bytes` },
-            ], { limitBytes: config.exports.maxReceiptBytes });
-          }
-          files.push({ receiptId: defaultReceiptId(e.id, ri), expenseId: e.id, fileName: r.fileName, contentType: r.contentType, data: Buffer.from(r.contentBase64, 'base64') });
-        });
-      });
-      await requireTenant(params.tenantId);
-
-      const contentHash = createHash('sha256').update(canonicalJson(report)).digest('hex');
-      const existing = await stores.exports.get(params.tenantId, params.reportId);
-      if (existing && existing.contentHash !== contentHash) {
-        throw new HttpError(409, 'conflict', `report ${params.reportId} was already submitted with different content`, undefined, { exportId: existing._id, status: existing.status });
-      }
-      // Receipts first (keyed by content hash, idempotent), then the export document (unique).
-      if (!existing) await stores.exports.putReceipts(params.tenantId, params.reportId, contentHash, files);
-      const conn = await stores.tenants.getConnection(params.tenantId);
-      const now = new Date();
-      const { doc, created } = existing
-        ? { doc: existing, created: false }
-        : await stores.exports.insertOrGet({
-            _id: exportId(params.tenantId, params.reportId),
-            tenantId: params.tenantId,
-            reportId: params.reportId,
-            contentHash,
-            report: toReportRef(report),
-            status: 'validating',
-            workflowId: workflowIds.export(params.tenantId, params.reportId),
-            division: conn?.division ?? null,
-            missing: [],
-            entry: null,
-            exactEntryId: null,
-            exactEntryNumber: null,
-            postedAt: null,
-            error: null,
-            createdAt: now,
-            updatedAt: now,
-          });
-      if (!created && doc.contentHash !== contentHash) {
-        // Lost a race against a different submission of the same report.
-        await stores.exports.deleteReceipts(params.tenantId, params.reportId, contentHash);
-        throw new HttpError(409, 'conflict', `report ${params.reportId} was already submitted with different content`, undefined, { exportId: doc._id, status: doc.status });
-      }
-      await startExportWorkflow(params.tenantId, params.reportId);
+      const { doc } = await acceptExport(deps, params.tenantId, report);
       res.status(202).json({ exportId: doc._id, status: doc.status });
     },
   });
@@ -266,10 +179,10 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
   });
 
   const signalResponse = { 202: { description: 'signal sent', schema: z.object({ exportId: z.string(), status: z.string(), signal: z.string() }) }, ...errors(404, 409) };
-  for (const [path, signal, summary] of [
-    ['mapping-fixed', 'mappingFixed', 'Tell the export that mappings were fixed (validates again)'],
-    ['retry', 'retry', 'Retry a rejected export after a fix made in Exact Online'],
-    ['cancel', 'cancel', 'Cancel an export that has not been posted'],
+  for (const [path, signalName, summary] of [
+    ['mapping-fixed', mappingFixedSignal, 'Tell the export that mappings were fixed (validates again)'],
+    ['retry', retrySignal, 'Retry a rejected export after a fix made in Exact Online'],
+    ['cancel', cancelSignal, 'Cancel an export that has not been posted'],
   ] as const) {
     addRoute(router, registry, {
       method: 'post',
@@ -279,7 +192,7 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       params: reportParams,
       responses: signalResponse,
       handler: async ({ params }, _req, res) => {
-        res.status(202).json(await signalExport(params.tenantId, params.reportId, signal));
+        res.status(202).json(await signal(params.tenantId, params.reportId, signalName));
       },
     });
   }

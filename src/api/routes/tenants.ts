@@ -3,21 +3,13 @@
  * sync now, disconnect, and the synced master data.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import {
-  ScheduleNotFoundError,
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { connectionStates, masterDataKinds } from '../../store';
-import { resyncScheduleId } from '../../activities';
-import { searchAttributes, workflowIds } from '../../workflows/definitions';
-import type { OnboardTenantInput } from '../../workflows/onboarding';
-import { authorizationUrlUpdate, authorizedSignal } from '../../workflows/onboarding';
-import type { SyncMasterDataInput } from '../../workflows/sync';
+import { masterDataKinds } from '../../domain';
+import { connectTenant, disconnectTenant, nextResyncAt, startManualSync } from '../../services';
+import { connectionStates } from '../../store';
+import { authorizedSignal, workflowIds } from '../../workflows/definitions';
 import { verifyQuerySignature } from '../callback-signature';
 import { HttpError } from '../errors';
 import { addRoute, errors } from '../route';
@@ -104,33 +96,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
     handler: async ({ params }) => {
       await requireTenant(params.tenantId);
-      const workflowId = workflowIds.onboarding(params.tenantId);
-      const input: OnboardTenantInput = {
-        tenantId: params.tenantId,
-        authorizationTimeout: config.onboarding.authorizationTimeout as never,
-        resyncInterval: config.onboarding.resyncInterval as never,
-        fullSyncEvery: config.onboarding.fullSyncEvery as never,
-      };
-      const start = new WithStartWorkflowOperation('onboardTenant', {
-        workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [
-          { key: searchAttributes.tenantId, value: params.tenantId },
-          { key: searchAttributes.onboardingStatus, value: 'creating_link' },
-        ],
-      });
-      try {
-        const r = await temporal.workflow.executeUpdateWithStart(authorizationUrlUpdate, { startWorkflowOperation: start });
-        return { authorizationUrl: r.authorizationUrl, workflowId };
-      } catch (err) {
-        const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-        if (cause instanceof ApplicationFailure && cause.type === 'NotAwaitingAuthorization') {
-          throw new HttpError(409, 'onboarding_in_progress', `${cause.message}; wait for it to finish`);
-        }
-        throw err;
-      }
+      return connectTenant(deps, params.tenantId);
     },
   });
 
@@ -184,16 +150,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     handler: async ({ params }) => {
       await requireTenant(params.tenantId);
       const [conn, last] = await Promise.all([stores.tenants.getConnection(params.tenantId), stores.syncRuns.latest(params.tenantId)]);
-      let nextSyncAt: string | null = null;
-      if (conn?.state === 'connected' || conn?.state === 'syncing') {
-        try {
-          const d = await temporal.schedule.getHandle(resyncScheduleId(params.tenantId)).describe();
-          const next = d.info.nextActionTimes[0];
-          if (next && !d.state.paused) nextSyncAt = next.toISOString();
-        } catch (err) {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        }
-      }
+      const nextSyncAt = conn?.state === 'connected' || conn?.state === 'syncing' ? ((await nextResyncAt(temporal, params.tenantId))?.toISOString() ?? null) : null;
       return {
         state: conn?.state ?? 'disconnected',
         division: conn?.division ?? null,
@@ -232,15 +189,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       if (!conn?.accountKey || (conn.state !== 'connected' && conn.state !== 'syncing' && conn.state !== 'error')) {
         throw new HttpError(409, 'not_connected', `the tenant's connection is ${conn?.state ?? 'disconnected'}; connect it first`);
       }
-      const input: SyncMasterDataInput = { tenantId: params.tenantId, mode: body.mode, trigger: 'manual', fullSyncEvery: config.onboarding.fullSyncEvery as never };
-      const handle = await temporal.workflow.start('syncMasterData', {
-        workflowId: workflowIds.manualSync(params.tenantId),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: [{ key: searchAttributes.tenantId, value: params.tenantId }],
-      });
-      res.status(202).json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+      res.status(202).json(await startManualSync(deps, params.tenantId, body.mode));
     },
   });
 
@@ -253,19 +202,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     responses: { 200: { description: 'disconnected', schema: z.object({ state: z.literal('disconnected') }) }, ...errors(404) },
     handler: async ({ params }) => {
       await requireTenant(params.tenantId);
-      try {
-        await temporal.workflow.getHandle(workflowIds.onboarding(params.tenantId)).terminate('tenant disconnected');
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-      try {
-        await temporal.schedule.getHandle(resyncScheduleId(params.tenantId)).delete();
-      } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      }
-      await stores.tenants.setConnection(params.tenantId, { state: 'disconnected', pendingAuthorization: null, error: null }, ['accountKey']);
-      await stores.tenants.deletePendingCredentials(params.tenantId);
-      deps.logger.info({ tenantId: params.tenantId }, 'tenant disconnected from Exact Online');
+      await disconnectTenant(deps, params.tenantId);
       return { state: 'disconnected' as const };
     },
   });

@@ -1,0 +1,279 @@
+/**
+ * The one registry of master-data kinds. Everything that lists kinds (the sync's resources, the
+ * store's collections, the API's `/master-data/{kind}` enum, the admin page, mapping health, the
+ * loading of master data for validation) derives its list from `MASTER_DATA_KINDS`.
+ *
+ * Adding a kind: add an entry here (with its record conversion), the Maesn schema of its
+ * resource, and the sandbox's seed.
+ *
+ * Pure: no I/O, safe inside workflows. Conversions read Maesn DTOs structurally (the minimal
+ * shapes below), so the domain does not depend on the Maesn client.
+ *
+ * Maesn's unified DTOs leave out a few things the export needs: a cost centre's or cost unit's
+ * code (the dimension DTO has only id and name) and Exact's "blocked" flags on journals and VAT
+ * codes. The sync therefore asks for `rawData=true` and reads Exact's own fields (Code, IsBlocked,
+ * EndDate, Blocked) when they are there, falling back to the DTO otherwise.
+ */
+import {
+  classifyGlAccount,
+  normalizeName,
+  normalizeVatNumber,
+  type CostCenter,
+  type CostUnit,
+  type GlAccount,
+  type Journal,
+  type MasterData,
+  type Supplier,
+  type VatCode,
+} from './master-data';
+import type { Mappings } from './schemas';
+
+/** A record as stored: fields every kind has; kind-specific fields ride along. */
+export interface MasterDataRecord {
+  id: string;
+  code: string;
+  name: string;
+  active: boolean;
+  blocked?: boolean;
+  /** Last modification in Exact, as Maesn reported it. */
+  updatedDate?: string | null;
+  [field: string]: unknown;
+}
+
+/** Exact's own record (Maesn's `rawData`), when sent. */
+export type RawRecord = Record<string, unknown> | undefined;
+
+type Opt<T> = T | null | undefined;
+
+/** What the conversions read of Maesn's DTOs (structural subsets of src/maesn's schemas). */
+export interface AccountSource { id?: Opt<string>; code?: Opt<string>; number?: Opt<string>; name?: Opt<string>; description?: Opt<string>; class?: Opt<string>; type?: Opt<string>; status?: Opt<string>; updatedDate?: Opt<string> }
+export interface JournalSource { id?: Opt<string>; code?: Opt<string>; description?: Opt<string>; type?: Opt<string>; currency?: Opt<string>; updatedDate?: Opt<string> }
+export interface TaxRateSource { id?: Opt<string>; code?: Opt<string>; name?: Opt<string>; description?: Opt<string>; percentage?: Opt<string>; type?: Opt<string>; usage?: Opt<string>; updatedDate?: Opt<string> }
+export interface SupplierSource {
+  id?: Opt<string>;
+  number?: Opt<string>;
+  accountNumber?: Opt<number | string>;
+  companyName?: Opt<string>;
+  vatId?: Opt<string>;
+  contactPersons?: Opt<ReadonlyArray<{ firstName?: Opt<string>; lastName?: Opt<string>; emailAddresses?: Opt<ReadonlyArray<{ email?: Opt<string> }>> }>>;
+  emailAddresses?: Opt<ReadonlyArray<{ email?: Opt<string> }>>;
+  updatedDate?: Opt<string>;
+}
+export interface DimensionSource { id?: Opt<string>; name?: Opt<string>; categoryName?: Opt<string>; status?: Opt<string>; updatedDate?: Opt<string> }
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined);
+const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+const uniq = (xs: ReadonlyArray<string | undefined>) => [...new Set(xs.filter((x): x is string => !!x).map((x) => x.trim()))];
+
+export function glAccountRecord(a: AccountSource, raw: RawRecord): MasterDataRecord | null {
+  const id = a.id;
+  const code = str(raw?.Code) ?? a.code ?? a.number;
+  if (!id || !code) return null;
+  const blocked = bool(raw?.IsBlocked) ?? a.status === 'ARCHIVED';
+  return {
+    id,
+    code,
+    name: a.name ?? a.description ?? code,
+    kind: classifyGlAccount({ class: a.class, type: a.type }) ?? 'balance_sheet',
+    class: a.class ?? null,
+    type: a.type ?? null,
+    active: true,
+    blocked,
+    updatedDate: a.updatedDate ?? null,
+  };
+}
+
+export function journalRecord(j: JournalSource, raw: RawRecord): MasterDataRecord | null {
+  if (!j.id || !j.code) return null;
+  const blocked = bool(raw?.IsBlocked) ?? false;
+  return { id: j.id, code: j.code, name: j.description ?? j.code, type: j.type ?? '', currency: j.currency ?? null, active: !blocked, blocked, updatedDate: j.updatedDate ?? null };
+}
+
+export function vatCodeRecord(t: TaxRateSource, raw: RawRecord): MasterDataRecord | null {
+  const code = t.code ?? str(raw?.Code);
+  if (!t.id || !code) return null;
+  const blocked = bool(raw?.IsBlocked) ?? false;
+  return {
+    id: t.id,
+    code,
+    name: t.description ?? t.name ?? code,
+    description: t.description ?? t.name ?? '',
+    percentage: t.percentage ?? '0',
+    type: t.type ?? '',
+    usage: t.usage ?? '',
+    active: !blocked,
+    blocked,
+    updatedDate: t.updatedDate ?? null,
+  };
+}
+
+export function supplierRecord(s: SupplierSource, raw: RawRecord): MasterDataRecord | null {
+  const code = s.number ?? (s.accountNumber != null ? String(s.accountNumber) : undefined) ?? str(raw?.Code);
+  if (!s.id || !code) return null;
+  const person = s.contactPersons?.[0];
+  const name = s.companyName ?? str(raw?.Name) ?? ([person?.firstName, person?.lastName].filter(Boolean).join(' ') || code);
+  const blocked = bool(raw?.Blocked) ?? false;
+  return {
+    id: s.id,
+    code: code.trim(),
+    name,
+    nameNorm: normalizeName(name),
+    vatNumber: s.vatId ?? null,
+    vatNumberNorm: s.vatId ? normalizeVatNumber(s.vatId) : null,
+    email: s.emailAddresses?.[0]?.email ?? person?.emailAddresses?.[0]?.email ?? null,
+    active: !blocked,
+    blocked,
+    updatedDate: s.updatedDate ?? null,
+  };
+}
+
+/** Dimension categories (normalised: lower case, no spaces or hyphens) of cost centres and cost units. */
+export const COST_CENTER_CATEGORIES: ReadonlySet<string> = new Set(['costcenter', 'costcentre', 'kostenplaats', 'cost_center']);
+export const COST_UNIT_CATEGORIES: ReadonlySet<string> = new Set(['costunit', 'kostendrager', 'cost_unit']);
+
+/** A dimension value of one of `categories`, or null (another category, or no code). */
+function dimensionRecord(categories: ReadonlySet<string>) {
+  return (d: DimensionSource, raw: RawRecord): MasterDataRecord | null => {
+    const category = (d.categoryName ?? '').toLowerCase().replace(/[\s-]/g, '');
+    const code = str(raw?.Code) ?? str((d as { code?: unknown }).code);
+    if (!categories.has(category) || !d.id || !code) return null;
+    const status = (d.status ?? 'ACTIVE').toUpperCase();
+    return { id: d.id, code, name: d.name ?? code, active: status === 'ACTIVE', endDate: str(raw?.EndDate) ?? null, updatedDate: d.updatedDate ?? null };
+  };
+}
+
+/** The lookup/master-data field a kind fills (`MasterData` / `MasterDataLookup` keys). */
+export type MasterDataField = keyof MasterData;
+
+export interface MasterDataKindDefinition<S = never, F extends MasterDataField = MasterDataField> {
+  /** Shown in the admin page's master-data browser. */
+  label: string;
+  /** The Maesn list resource the kind is read from (several kinds may share one). */
+  resource: string;
+  /** MongoDB collection. */
+  collection: string;
+  /** The `MasterData`/`MasterDataLookup` field of the domain checks. */
+  field: F;
+  /** Maesn DTO (+ Exact's raw record) → stored record; null when the item is not of this kind. */
+  toRecord(item: S, raw: RawRecord): MasterDataRecord | null;
+  /** Stored record → what the domain checks read. */
+  toDomain(record: MasterDataRecord): NonNullable<MasterData[F]>[number];
+  /** The codes of this kind that a mappings document refers to. */
+  mappedCodes(m: Mappings): string[];
+  /** Mapping paths (exact, or a prefix ending in `.`) whose values are codes of this kind. */
+  mappingPaths: readonly string[];
+}
+
+const define = <S, F extends MasterDataField>(d: MasterDataKindDefinition<S, F>) => d;
+const plain = <T>(r: MasterDataRecord) => r as unknown as T;
+
+/** Every master-data kind, by its one public name (API path, admin page, code). */
+export const MASTER_DATA_KINDS = {
+  'gl-accounts': define<AccountSource, 'glAccounts'>({
+    label: 'GL accounts',
+    resource: 'accounts',
+    collection: 'md_gl_accounts',
+    field: 'glAccounts',
+    toRecord: glAccountRecord,
+    toDomain: plain<GlAccount>,
+    mappedCodes: (m) => uniq([m.creditAccount, ...Object.values(m.categories ?? {}).map((c) => c.glAccount)]),
+    mappingPaths: ['creditAccount', 'categories.'],
+  }),
+  journals: define<JournalSource, 'journals'>({
+    label: 'Journals',
+    resource: 'journals',
+    collection: 'md_journals',
+    field: 'journals',
+    toRecord: journalRecord,
+    toDomain: plain<Journal>,
+    mappedCodes: (m) => uniq([m.journalCode]),
+    mappingPaths: ['journalCode'],
+  }),
+  'vat-codes': define<TaxRateSource, 'vatCodes'>({
+    label: 'VAT codes',
+    resource: 'taxRates',
+    collection: 'md_vat_codes',
+    field: 'vatCodes',
+    toRecord: vatCodeRecord,
+    toDomain: plain<VatCode>,
+    mappedCodes: (m) => uniq(Object.values(m.vatRates ?? {})),
+    mappingPaths: ['vatRates.'],
+  }),
+  suppliers: define<SupplierSource, 'suppliers'>({
+    label: 'Suppliers',
+    resource: 'suppliers',
+    collection: 'md_suppliers',
+    field: 'suppliers',
+    toRecord: supplierRecord,
+    // No VAT number is `undefined` in the domain, null in storage.
+    toDomain: (r) => ({ ...plain<Supplier>(r), vatNumber: (r.vatNumber as string | null | undefined) ?? undefined }),
+    mappedCodes: (m) => uniq([...Object.values(m.employees ?? {}).map((e) => e.supplier), ...Object.values(m.merchants ?? {})]),
+    mappingPaths: ['employees.', 'merchants.'],
+  }),
+  'cost-centers': define<DimensionSource, 'costCenters'>({
+    label: 'Cost centres',
+    resource: 'dimensions',
+    collection: 'md_cost_centers',
+    field: 'costCenters',
+    toRecord: dimensionRecord(COST_CENTER_CATEGORIES),
+    toDomain: plain<CostCenter>,
+    mappedCodes: (m) => uniq(Object.values(m.costCenters ?? {})),
+    mappingPaths: ['costCenters.'],
+  }),
+  'cost-units': define<DimensionSource, 'costUnits'>({
+    label: 'Cost units',
+    resource: 'dimensions',
+    collection: 'md_cost_units',
+    field: 'costUnits',
+    toRecord: dimensionRecord(COST_UNIT_CATEGORIES),
+    toDomain: plain<CostUnit>,
+    mappedCodes: (m) => uniq(Object.values(m.costUnits ?? {})),
+    mappingPaths: ['costUnits.'],
+  }),
+} as const;
+
+export type MasterDataKind = keyof typeof MASTER_DATA_KINDS;
+
+/** The kinds' public names, in registry order. */
+export const masterDataKinds = Object.keys(MASTER_DATA_KINDS) as [MasterDataKind, ...MasterDataKind[]];
+
+/** A kind's definition (typed loosely enough to be used generically). */
+export function kindDefinition(kind: MasterDataKind): MasterDataKindDefinition<unknown> {
+  return MASTER_DATA_KINDS[kind] as unknown as MasterDataKindDefinition<unknown>;
+}
+
+/** The Maesn resources the sync reads, each once. */
+export const syncResources: readonly string[] = [...new Set(masterDataKinds.map((k) => MASTER_DATA_KINDS[k].resource))];
+
+/** The kinds read from one Maesn resource. */
+export function kindsOfResource(resource: string): MasterDataKind[] {
+  return masterDataKinds.filter((k) => MASTER_DATA_KINDS[k].resource === resource);
+}
+
+/** The kind whose codes a mapping path holds (`categories.travel.glAccount` → gl-accounts), or null. */
+export function kindOfMappingPath(path: string): MasterDataKind | null {
+  for (const k of masterDataKinds) {
+    if (MASTER_DATA_KINDS[k].mappingPaths.some((p) => (p.endsWith('.') ? path.startsWith(p) : path === p))) return k;
+  }
+  return null;
+}
+
+/** Codes per kind, for loading master data. */
+export type CodesByKind = Partial<Record<MasterDataKind, string[]>>;
+
+/** Every code a mappings document refers to, per kind, plus `extra` codes (e.g. a report's). */
+export function mappedCodesByKind(mappings: Mappings, extra: CodesByKind = {}): Record<MasterDataKind, string[]> {
+  return Object.fromEntries(
+    masterDataKinds.map((k) => [k, uniq([...MASTER_DATA_KINDS[k].mappedCodes(mappings), ...(extra[k] ?? [])])]),
+  ) as Record<MasterDataKind, string[]>;
+}
+
+/** Stored records per kind → the domain's `MasterData`. */
+export function toMasterData(records: Partial<Record<MasterDataKind, readonly MasterDataRecord[]>>): MasterData {
+  const out: Record<string, unknown[]> = {};
+  for (const k of masterDataKinds) {
+    const def = kindDefinition(k);
+    out[def.field] = [...(out[def.field] ?? []), ...(records[k] ?? []).map((r) => def.toDomain(r))];
+  }
+  return out as MasterData;
+}

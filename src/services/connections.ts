@@ -1,0 +1,132 @@
+/**
+ * A tenant's Exact connection on the Temporal side: starting onboarding (connect), the resync
+ * schedule (create/update, pause, next run, delete), "sync now", and disconnecting.
+ */
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { authorizationUrlUpdate, scheduleIds, searchAttributes, workflowIds } from '../workflows/definitions';
+import { FailureType, failureOf } from '../workflows/failures';
+import { onboardTenant, type OnboardTenantInput } from '../workflows/onboarding';
+import { syncMasterData, type SyncMasterDataInput } from '../workflows/sync';
+import type { ServiceDeps } from './deps';
+import { ServiceError } from './errors';
+
+/** Starts (or joins) the tenant's onboarding and returns the hosted authorization link. */
+export async function connectTenant(deps: ServiceDeps, tenantId: string): Promise<{ authorizationUrl: string; workflowId: string }> {
+  const { config, temporal } = deps;
+  const workflowId = workflowIds.onboarding(tenantId);
+  const input: OnboardTenantInput = {
+    tenantId,
+    authorizationTimeout: config.onboarding.authorizationTimeout as never,
+    resyncInterval: config.onboarding.resyncInterval as never,
+    fullSyncEvery: config.onboarding.fullSyncEvery as never,
+  };
+  const start = new WithStartWorkflowOperation(onboardTenant, {
+    workflowId,
+    taskQueue: config.temporal.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: searchAttributes.tenantId, value: tenantId },
+      { key: searchAttributes.onboardingStatus, value: 'creating_link' },
+    ],
+  });
+  try {
+    const r = await temporal.workflow.executeUpdateWithStart(authorizationUrlUpdate, { startWorkflowOperation: start });
+    return { authorizationUrl: r.authorizationUrl, workflowId };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && failureOf(err.cause).type === FailureType.notAwaitingAuthorization) {
+      throw new ServiceError('conflict', 'onboarding_in_progress', `${failureOf(err.cause).message}; wait for it to finish`);
+    }
+    throw err;
+  }
+}
+
+/** Creates the tenant's resync schedule, or updates and unpauses the existing one. */
+export async function upsertResyncSchedule(temporal: Client, taskQueue: string, tenantId: string, opts: { interval: Duration; fullSyncEvery: Duration }): Promise<{ scheduleId: string }> {
+  const scheduleId = scheduleIds.resync(tenantId);
+  const input: SyncMasterDataInput = { tenantId, mode: 'auto', trigger: 'schedule', fullSyncEvery: opts.fullSyncEvery };
+  const action = { type: 'startWorkflow' as const, workflowType: syncMasterData, workflowId: workflowIds.scheduledSync(tenantId), taskQueue, args: [input] as [SyncMasterDataInput] };
+  try {
+    await temporal.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: opts.interval }] },
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+      memo: { tenantId },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    // One update that also unpauses: a separate unpause could be overtaken by the update
+    // carrying the old paused state.
+    await temporal.schedule.getHandle(scheduleId).update((prev) => ({
+      ...prev,
+      spec: { intervals: [{ every: opts.interval }] },
+      action,
+      state: { ...prev.state, paused: false, note: 'connection restored' },
+    }));
+  }
+  return { scheduleId };
+}
+
+/** Pauses the resync schedule (no point in failing every hour until the admin reconnects). False when there is none. */
+export async function pauseResync(temporal: Client, tenantId: string, note: string): Promise<boolean> {
+  try {
+    await temporal.schedule.getHandle(scheduleIds.resync(tenantId)).pause(note);
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** When the resync schedule runs next (null when paused or absent). */
+export async function nextResyncAt(temporal: Client, tenantId: string): Promise<Date | null> {
+  try {
+    const d = await temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe();
+    const next = d.info.nextActionTimes[0];
+    return next && !d.state.paused ? next : null;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** "Sync now": starts a manual sync, or joins the one that runs. */
+export async function startManualSync(deps: ServiceDeps, tenantId: string, mode: 'auto' | 'full' | 'incremental'): Promise<{ workflowId: string; runId: string }> {
+  const input: SyncMasterDataInput = { tenantId, mode, trigger: 'manual', fullSyncEvery: deps.config.onboarding.fullSyncEvery as never };
+  const handle = await deps.temporal.workflow.start(syncMasterData, {
+    workflowId: workflowIds.manualSync(tenantId),
+    taskQueue: deps.config.temporal.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [{ key: searchAttributes.tenantId, value: tenantId }],
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+/** Disconnect: ends a pending onboarding, deletes the schedule and the account key; sync history stays. */
+export async function disconnectTenant(deps: ServiceDeps, tenantId: string): Promise<void> {
+  const { temporal, stores } = deps;
+  try {
+    await temporal.workflow.getHandle(workflowIds.onboarding(tenantId)).terminate('tenant disconnected');
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  try {
+    await temporal.schedule.getHandle(scheduleIds.resync(tenantId)).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  await stores.tenants.setConnection(tenantId, { state: 'disconnected', pendingAuthorization: null, error: null }, ['accountKey']);
+  await stores.tenants.deletePendingCredentials(tenantId);
+  deps.logger.info({ tenantId }, 'tenant disconnected from Exact Online');
+}

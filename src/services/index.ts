@@ -1,0 +1,9 @@
+/**
+ * Services: the logic that both the API and the activities need, on top of the stores, the
+ * domain and the workflow definitions. The API imports services, never activities.
+ */
+export type { ServiceDeps } from './deps';
+export { ServiceError, notFound, type ServiceErrorKind, type ServiceFieldError } from './errors';
+export { assessMappings, loadMasterDataFor, saveMappings, toHealthIssues } from './mappings';
+export { acceptExport, decodeReceipts, reportContentHash, signalExport, startExportWorkflow, wakeExports } from './exports';
+export { connectTenant, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';

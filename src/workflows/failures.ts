@@ -1,0 +1,117 @@
+/**
+ * The one home of failure handling: the failure types activities throw and workflows branch on,
+ * the retry presets of every `proxyActivities`, and the helper that finds the failure inside
+ * Temporal's wrappers.
+ *
+ * Workflow-safe (imports only @temporalio/common); activities and the API import it too.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/common';
+
+/**
+ * Failure types (`ApplicationFailure.type`). The Maesn ones keep the client's error class names,
+ * which is what ops see in the Temporal UI.
+ */
+export const FailureType = {
+  /** Maesn/Exact refused the request as invalid (a business rejection when posting). */
+  maesnInvalidRequest: 'MaesnInvalidRequestError',
+  /** The account key no longer works: the tenant must reconnect. */
+  maesnUnauthorized: 'MaesnUnauthorizedError',
+  maesnNotFound: 'MaesnNotFoundError',
+  /** 429: retried after Retry-After. */
+  maesnRateLimited: 'MaesnRateLimitedError',
+  /** 5xx, timeout, reset: retried (a write's outcome may be unknown). */
+  maesnTransient: 'MaesnTransientError',
+  /** Maesn answered something we cannot read. */
+  maesnInvalidResponse: 'MaesnResponseFormatError',
+  /** The tenant has no working Exact connection. */
+  notConnected: 'NotConnected',
+  /** Exact rejected the entry (closed period, blocked account, …); the export shows why. */
+  businessRejection: 'BusinessRejection',
+  /** The tenant is connected to another division than the export was accepted for. */
+  divisionChanged: 'DivisionChanged',
+  exportNotFound: 'ExportNotFound',
+  /** Posting was attempted before the entry was built. */
+  notPrepared: 'NotPrepared',
+  /** Another attempt holds the posting lease (retried). */
+  postInProgress: 'PostInProgress',
+  /** Not enough time left in the attempt to post safely (retried). */
+  postDeferred: 'PostDeferred',
+  divisionNotAccessible: 'DivisionNotAccessible',
+  credentialNotFound: 'CredentialNotFound',
+  notAwaitingAuthorization: 'NotAwaitingAuthorization',
+  onboardingFailed: 'OnboardingFailed',
+  syncFailed: 'SyncFailed',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** The connection must be renewed before anything else can work. */
+export const REAUTHORIZATION_FAILURES: readonly string[] = [FailureType.maesnUnauthorized, FailureType.notConnected];
+
+/** Exact (or our own guard) refused the entry: a person fixes something, then retries. */
+export const REJECTION_FAILURES: readonly string[] = [FailureType.businessRejection, FailureType.maesnInvalidRequest, FailureType.divisionChanged];
+
+/** Failures that retrying the same call cannot fix. */
+const MAESN_PERMANENT: readonly string[] = [FailureType.maesnInvalidRequest, FailureType.maesnUnauthorized, FailureType.maesnNotFound];
+
+/** Retry policies, by what the activity does. */
+export const retryPolicies = {
+  /** MongoDB reads and writes, and Maesn reads during onboarding: quick retries, then give up. */
+  bookkeeping: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.divisionNotAccessible, FailureType.credentialNotFound, FailureType.exportNotFound],
+  },
+  /** The journal-entry POST: 429 and transient errors are retried (Retry-After honoured); business errors stop. */
+  posting: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared],
+  },
+  /** Streaming master data from Maesn. */
+  masterDataPull: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.maesnInvalidResponse, FailureType.notConnected],
+  },
+} as const satisfies Record<string, RetryPolicy>;
+
+/** Activity options, by what the activity does. */
+export const activityProfiles = {
+  bookkeeping: { startToCloseTimeout: '1 minute', retry: retryPolicies.bookkeeping },
+  /** Several Maesn calls at most (lookup + POST) within one attempt. */
+  posting: { startToCloseTimeout: '3 minutes', retry: retryPolicies.posting },
+  /** A large administration (100k suppliers) takes a while at Exact's 60 calls a minute; progress is heartbeated. */
+  masterDataPull: { startToCloseTimeout: '6 hours', heartbeatTimeout: '30s', retry: retryPolicies.masterDataPull },
+} as const satisfies Record<string, ActivityOptions>;
+
+export interface FailureInfo {
+  /** The `ApplicationFailure` type, when there is one. */
+  type?: string;
+  message: string;
+  details?: unknown[];
+}
+
+/** The failure inside Temporal's activity and child-workflow wrappers. */
+export function failureOf(err: unknown): FailureInfo {
+  let e = err;
+  while (e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) e = e.cause;
+  if (e instanceof ApplicationFailure) return { type: e.type ?? undefined, message: e.message, details: e.details ?? undefined };
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+/** True when `err` is (or wraps) a failure of one of `types`. */
+export function isFailure(err: unknown, types: readonly string[]): boolean {
+  const t = failureOf(err).type;
+  return t !== undefined && types.includes(t);
+}
