@@ -14,7 +14,7 @@ help:
 	@echo "make bench  run the benchmarks (results in bench/results/)"
 
 # Installs npm dependencies when the lockfile is newer than the installed tree.
-$(NODE_MODULES_STAMP): package.json package-lock.json
+$(NODE_MODULES_STAMP): package.json package-lock.json sandbox/package.json
 	npm ci --no-audit --no-fund
 	@touch $(NODE_MODULES_STAMP)
 
@@ -43,4 +43,4 @@ demo: deps
 	npm run demo
 
 clean:
-	rm -rf dist .data
+	rm -rf dist sandbox/dist .data

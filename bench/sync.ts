@@ -23,7 +23,7 @@ import vm from 'node:vm';
 import { ProcessGroup, freePort, startFerret } from '../scripts/stack';
 import { supplierRecord, type MasterDataRecord } from '../src/domain';
 import { MaesnClient, type MaesnConnection, type Supplier } from '../src/maesn';
-import { SandboxControl, startSandbox, type RunningSandbox } from '../src/sandbox';
+import { SandboxControl, startSandbox, type RunningSandbox } from '@exact-export/maesn-sandbox';
 import { MasterDataStore, createMongo, type Mongo } from '../src/store';
 import { distribution, fmtNum, fmtUs, mib, type BenchResult } from './lib';
 

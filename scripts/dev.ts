@@ -13,8 +13,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, loadDevConfig, loadSandboxConfig } from '../src/config';
-import { ProcessGroup, ROOT, httpOk, mongoPing, nodeTs, portInUse, startFerret, startTemporal, waitFor } from './stack';
+import { loadSandboxConfig } from '@exact-export/maesn-sandbox';
+import { loadConfig, loadDevConfig } from '../src/config';
+import { ProcessGroup, ROOT, SANDBOX_MAIN, httpOk, mongoPing, nodeTs, portInUse, startFerret, startTemporal, waitFor } from './stack';
 
 
 async function ensureFree(port: number, what: string, override: string) {
@@ -86,11 +87,11 @@ async function main() {
     }
     if (process.env.MAESN_BASE_URL) {
       urls.push(['Maesn', `${config.maesn.baseUrl} (external)`]);
-    } else if (fs.existsSync(path.join(ROOT, 'src/sandbox/main.ts'))) {
+    } else if (fs.existsSync(path.join(ROOT, SANDBOX_MAIN))) {
       infra.push(
         (async () => {
           await ensureFree(sandboxConfig.port, 'Maesn sandbox', 'MAESN_BASE_URL');
-          const [cmd, args] = nodeTs('src/sandbox/main.ts');
+          const [cmd, args] = nodeTs(SANDBOX_MAIN);
           const p = group.spawn('sandbox', cmd, args, {
             env: { ...env, SANDBOX_DATA_DIR: process.env.SANDBOX_DATA_DIR ?? path.join(DATA, 'sandbox') },
           });

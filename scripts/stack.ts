@@ -256,6 +256,9 @@ export async function mongoPing(uri: string): Promise<boolean> {
 }
 
 /** `node --import tsx <file>`: one process, so signals reach the program itself. */
+/** The Maesn sandbox's entry point (its own package in sandbox/, run from source like the product). */
+export const SANDBOX_MAIN = 'sandbox/main.ts';
+
 export function nodeTs(file: string): [string, string[]] {
   return [process.execPath, ['--import', 'tsx', path.join(ROOT, file)]];
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { ProcessGroup, ROOT, freePort, httpOk, nodeTs, startFerret, startTemporal, waitFor } from './stack';
+import { ProcessGroup, ROOT, SANDBOX_MAIN, freePort, httpOk, nodeTs, startFerret, startTemporal, waitFor } from './stack';
 
 const TEST_API_KEY = 'test-api-key-0123456789';
 const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -66,8 +66,8 @@ async function main() {
       MAESN_SIGNING_SECRET: TEST_SIGNING_SECRET,
       TEST_RUN_DIR: runDir,
     };
-    if (fs.existsSync(path.join(ROOT, 'src/sandbox/main.ts'))) {
-      const [cmd, args] = nodeTs('src/sandbox/main.ts');
+    if (fs.existsSync(path.join(ROOT, SANDBOX_MAIN))) {
+      const [cmd, args] = nodeTs(SANDBOX_MAIN);
       const p = group.spawn('sandbox', cmd, args, {
         logFile: path.join(runDir, 'sandbox.log'),
         env: {

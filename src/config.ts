@@ -7,7 +7,10 @@
  */
 import { z } from 'zod';
 
-/** Development defaults shared by `make dev`, the sandbox and the product. Not secrets in production. */
+/**
+ * Development defaults of `make dev` and the product. Not secrets in production. The sandbox package
+ * has the same API key and signing secret as its own defaults (test/unit/config.test.ts checks).
+ */
 export const DEV_DEFAULTS = {
   maesnApiKey: 'sandbox-api-key-change-me',
   maesnSigningSecret: 'sandbox-signing-secret-change-me',
@@ -110,36 +113,6 @@ function toProductConfig(e: z.infer<typeof productSchema>) {
   };
 }
 
-const sandboxSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  LOG_LEVEL: logLevel.default('info'),
-  LOG_PRETTY: bool.optional(),
-  SANDBOX_PORT: port.default(4010),
-  SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
-  SANDBOX_DATA_DIR: z.string().min(1).default('.data/sandbox'),
-  SANDBOX_PUBLIC_URL: url.optional(),
-  SANDBOX_RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
-  SANDBOX_RATE_LIMIT_PER_DAY: positiveInt.default(5000),
-  MAESN_API_KEY: z.string().min(8).default(DEV_DEFAULTS.maesnApiKey),
-  MAESN_SIGNING_SECRET: z.string().min(8).default(DEV_DEFAULTS.maesnSigningSecret),
-});
-
-export type SandboxConfig = ReturnType<typeof toSandboxConfig>;
-
-function toSandboxConfig(e: z.infer<typeof sandboxSchema>) {
-  return {
-    env: e.NODE_ENV,
-    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? e.NODE_ENV === 'development' },
-    port: e.SANDBOX_PORT,
-    host: e.SANDBOX_HOST,
-    dataDir: e.SANDBOX_DATA_DIR,
-    publicUrl: e.SANDBOX_PUBLIC_URL ?? `http://${e.SANDBOX_HOST}:${e.SANDBOX_PORT}`,
-    rateLimit: { perMinute: e.SANDBOX_RATE_LIMIT_PER_MINUTE, perDay: e.SANDBOX_RATE_LIMIT_PER_DAY },
-    apiKey: e.MAESN_API_KEY,
-    signingSecret: e.MAESN_SIGNING_SECRET,
-  };
-}
-
 const devSchema = z.object({
   DEV_DATA_DIR: z.string().min(1).default('.data'),
   DEV_TEMPORAL_PORT: port.default(7233),
@@ -153,9 +126,8 @@ export function loadDevConfig(env: NodeJS.ProcessEnv = process.env) {
   return { dataDir: e.DEV_DATA_DIR, temporalPort: e.DEV_TEMPORAL_PORT, temporalUiPort: e.DEV_TEMPORAL_UI_PORT, mongoPort: e.DEV_MONGO_PORT };
 }
 
-/** Names of every variable the product and the sandbox read (for docs and deployment checks). */
+/** Names of every variable the product reads (for docs and deployment checks). */
 export const productEnvVars = Object.keys(productSchema.shape);
-export const sandboxEnvVars = Object.keys(sandboxSchema.shape);
 
 /** Thrown when the environment is invalid; the message names every bad variable, never its value. */
 export class ConfigError extends Error {
@@ -183,8 +155,4 @@ function parse<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infe
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProductConfig {
   return toProductConfig(parse(productSchema, env));
-}
-
-export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
-  return toSandboxConfig(parse(sandboxSchema, env));
 }

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type ProductConfig } from '../../src/config';
 import { MaesnClient } from '../../src/maesn';
-import { SandboxControl, startSandbox } from '../../src/sandbox';
+import { SandboxControl, startSandbox } from '@exact-export/maesn-sandbox';
 import { createStores, type Stores } from '../../src/store';
 import { createProductWorker } from '../../src/worker';
 import { listen } from './http';

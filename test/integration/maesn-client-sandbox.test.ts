@@ -19,7 +19,7 @@ import {
   type JournalEntryCreateInput,
   type MaesnConnection,
 } from '../../src/maesn';
-import { SandboxControl, startSandbox, type RunningSandbox } from '../../src/sandbox';
+import { SandboxControl, startSandbox, type RunningSandbox } from '@exact-export/maesn-sandbox';
 
 const API_KEY = 'maesn-client-sandbox-key';
 const DIV = '123456';

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ROOT, freePort, httpOk } from '../../scripts/stack';
@@ -79,5 +80,26 @@ test('the production build runs the worker from the prebuilt bundle and the API;
   } finally {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     if (api.child.exitCode === null) api.child.kill('SIGKILL');
+  }
+});
+
+test('the sandbox package builds on its own and its build output serves and stops on SIGTERM', { timeout: 180_000 }, async () => {
+  // What sandbox/Dockerfile runs: `npm run build` of the workspace, then `node dist/main.js`.
+  execFileSync('npm', ['run', 'build:sandbox'], { cwd: ROOT, stdio: 'ignore' });
+  assert.ok(fs.existsSync(path.join(ROOT, 'sandbox/dist/main.js')));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-build-'));
+  const port = await freePort();
+  const sandbox = run('sandbox/dist/main.js', { SANDBOX_PORT: String(port), SANDBOX_DATA_DIR: dataDir, MAESN_API_KEY: 'build-test-api-key' });
+  try {
+    await eventually(() => httpOk(`http://127.0.0.1:${port}/health`), 'compiled sandbox up', 60_000);
+    const divisions = await fetch(`http://127.0.0.1:${port}/_sandbox/divisions`, { headers: { 'X-API-KEY': 'build-test-api-key' } });
+    assert.equal(divisions.status, 200);
+    assert.ok(((await divisions.json()) as { data: unknown[] }).data.length > 0, 'seeded with the demo divisions');
+    assert.match(sandbox.output(), /^\{"level":30,.*"name":"maesn-sandbox".*"msg":"Maesn sandbox listening/m, 'JSON logs in production');
+    sandbox.child.kill('SIGTERM');
+    assert.equal(await sandbox.exit, 0, sandbox.output().slice(-2000));
+  } finally {
+    if (sandbox.child.exitCode === null) sandbox.child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });

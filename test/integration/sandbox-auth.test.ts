@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SandboxControl, startSandbox, verifyCallbackSignature, type RunningSandbox } from '../../src/sandbox';
+import { SandboxControl, startSandbox, verifyCallbackSignature, type RunningSandbox } from '@exact-export/maesn-sandbox';
 
 const API_KEY = 'sandbox-auth-test-key';
 const SECRET = 'sandbox-auth-test-secret';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SandboxControl, startSandbox, type RunningSandbox } from '../../src/sandbox';
+import { SandboxControl, startSandbox, type RunningSandbox } from '@exact-export/maesn-sandbox';
 
 const API_KEY = 'sandbox-fault-test-key';
 const DIV = '123456';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, DEV_DEFAULTS, loadConfig, loadDevConfig, loadSandboxConfig } from '../../src/config';
+import { loadSandboxConfig } from '@exact-export/maesn-sandbox';
+import { ConfigError, DEV_DEFAULTS, loadConfig, loadDevConfig } from '../../src/config';
 
 test('defaults describe the embedded stack', () => {
   const c = loadConfig({});

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig, loadSandboxConfig, productEnvVars, sandboxEnvVars } from '../../src/config';
+import { loadSandboxConfig, sandboxEnvVars } from '@exact-export/maesn-sandbox';
+import { loadConfig, productEnvVars } from '../../src/config';
 import { allSearchAttributeKeys } from '../../src/workflows/definitions';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -32,14 +33,31 @@ test('the services the deployment needs are all there', () => {
   assert.equal(services['temporal-ui'].environment.TEMPORAL_ADDRESS, 'temporal:7233');
 });
 
-test('worker, API and sandbox are built from the project Dockerfile and run compiled entry points', () => {
+test('worker and API are built from the project Dockerfile and run compiled entry points', () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'Dockerfile')));
-  for (const [name, src] of [['worker', 'src/worker.ts'], ['api', 'src/api/main.ts'], ['sandbox', 'src/sandbox/main.ts']]) {
+  for (const [name, src] of [['worker', 'src/worker.ts'], ['api', 'src/api/main.ts']]) {
     assert.equal(services[name].build, '.', `${name} builds from the Dockerfile`);
     assert.ok(fs.existsSync(path.join(ROOT, src)), `${src} exists`);
     const entry: string = services[name].command.at(-1);
     assert.equal(entry, `dist/${src.replace(/\.ts$/, '.js')}`, `${name} runs the build output of ${src}`);
   }
+});
+
+test('the sandbox has its own image, built from its package; the service image does not contain it', () => {
+  const build = services.sandbox.build;
+  assert.equal(build.context, '.', 'built from the repository root (the workspace lockfile is there)');
+  assert.equal(build.dockerfile, 'sandbox/Dockerfile');
+  const sandboxDockerfile = fs.readFileSync(path.join(ROOT, build.dockerfile), 'utf8');
+  assert.match(sandboxDockerfile, /npm run build --workspace=@exact-export\/maesn-sandbox/);
+  assert.match(sandboxDockerfile, /^WORKDIR \/app\/sandbox$/m, 'the entry point is relative to the package');
+  // The sandbox's tsconfig compiles sandbox/main.ts to sandbox/dist/main.js.
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, 'sandbox/tsconfig.json'), 'utf8'));
+  assert.deepEqual([tsconfig.compilerOptions.rootDir, tsconfig.compilerOptions.outDir], ['.', 'dist']);
+  assert.ok(fs.existsSync(path.join(ROOT, 'sandbox/main.ts')));
+  assert.equal(services.sandbox.command.at(-1), 'dist/main.js', 'the sandbox runs its build output');
+  const serviceDockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  assert.doesNotMatch(serviceDockerfile, /^COPY[ \t][^\n]*\bsandbox\b/m, 'the service image copies nothing of the sandbox');
+  assert.match(serviceDockerfile, /npm ci --workspaces=false/, 'nor installs its workspace');
 });
 
 test('product environment points at the compose services and is valid config', () => {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { productEnvVars, sandboxEnvVars } from '../../src/config';
+import { sandboxEnvVars } from '@exact-export/maesn-sandbox';
+import { productEnvVars } from '../../src/config';
 
 test('every environment variable is in the README', () => {
   const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');

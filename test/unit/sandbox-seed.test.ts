@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoAdministration, DEMO_DIVISIONS, generateAdministration } from '../../src/sandbox';
-import { parseAmount, flattenFilesPos } from '../../src/sandbox/journal-entries';
-import { RateLimiter } from '../../src/sandbox/rate-limit';
+import { demoAdministration, DEMO_DIVISIONS, generateAdministration } from '@exact-export/maesn-sandbox';
+import { parseAmount, flattenFilesPos } from '../../sandbox/entry-input';
+import { RateLimiter } from '../../sandbox/rate-limit';
 
 describe('sandbox seed', () => {
   test('demo administration is deterministic', () => {

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { canonicalCallbackString, signCallbackParams, verifyCallbackSignature } from '../../src/sandbox';
+import { canonicalCallbackString, signCallbackParams, verifyCallbackSignature } from '@exact-export/maesn-sandbox';
+import { verifyQuerySignature } from '../../src/api/callback-signature';
 
 const SECRET = 'unit-test-signing-secret';
 
@@ -33,5 +34,19 @@ describe('sandbox callback signature', () => {
     assert.equal(verifyCallbackSignature(new URL(`https://a/cb?accountKey=k&companyId=1&signature=${sig}&signature=${sig}`), SECRET), false);
     assert.equal(verifyCallbackSignature(new URL(`https://a/cb?accountKey=k&accountKey=k&companyId=1&signature=${sig}`), SECRET), false);
     assert.equal(verifyCallbackSignature(new URL(`https://a/cb?accountKey=k&companyId=1&extra=1&signature=${sig}`), SECRET), false);
+  });
+
+  // The service does not import the sandbox: it has its own verifier of the same scheme.
+  test('contract: what the sandbox signs, the service verifies, and tampering fails on both sides', () => {
+    const params = { state: 'a b&c/é', accountKey: 'K/1+=', companyId: '123456', tenant: 'acme' };
+    const url = new URL('https://app.example/api/exact/callback');
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    url.searchParams.set('signature', signCallbackParams(params, SECRET));
+    assert.equal(verifyQuerySignature(url.searchParams, SECRET), true);
+    assert.equal(verifyQuerySignature(url.searchParams, 'other-secret'), false);
+    const tampered = new URL(url);
+    tampered.searchParams.set('companyId', '234567');
+    assert.equal(verifyQuerySignature(tampered.searchParams, SECRET), false);
+    assert.equal(verifyCallbackSignature(tampered, SECRET), false);
   });
 });

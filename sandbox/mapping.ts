@@ -3,6 +3,7 @@
  * TaxRateResponseDto, DimensionResponseDto, ContactResponseDto, JournalEntryResponseDto), plus
  * the Exact-shaped "raw" records returned in `rawData` when `rawData=true`.
  */
+import type { DivisionState } from './state';
 import type { DimensionKind, DimensionValue, GlAccount, Journal, StoredJournalEntry, Supplier, VatCode } from './types';
 
 /** Dimension category names used for Exact cost centres and cost units (as in Maesn's examples). */
@@ -231,6 +232,15 @@ export function journalEntryDto(e: StoredJournalEntry, refs: LineRefs) {
     transactionDate: e.transactionDate,
     updatedDate: e.updatedDate,
   };
+}
+
+/** A stored entry as Maesn returns it, with its VAT codes and dimensions looked up in its division. */
+export function divisionEntryDto(division: DivisionState, e: StoredJournalEntry) {
+  return journalEntryDto(e, {
+    vat: (c) => division.taxRates.getByCode(c),
+    costCenter: (c) => division.costCenters.getByCode(c),
+    costUnit: (c) => division.costUnits.getByCode(c),
+  });
 }
 
 export function journalEntryRaw(e: StoredJournalEntry) {

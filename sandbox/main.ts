@@ -1,20 +1,20 @@
 /** Standalone sandbox: `npm run sandbox`. Reads SANDBOX_* / MAESN_* env via loadSandboxConfig(). */
-import { loadSandboxConfig } from '../config';
-import { createLogger } from '../logger';
-import { startSandbox } from './index';
+import { loadSandboxConfig } from './config';
+import { createSandboxLogger } from './logger';
+import { startSandbox } from './server';
 
 async function main(): Promise<void> {
   const cfg = loadSandboxConfig();
-  const logger = createLogger({ name: 'maesn-sandbox', level: cfg.log.level, pretty: cfg.log.pretty });
+  const logger = createSandboxLogger({ level: cfg.log.level, pretty: cfg.log.pretty });
   const sb = await startSandbox({
     port: cfg.port,
     host: cfg.host,
     dataDir: cfg.dataDir,
     apiKey: cfg.apiKey,
     signingSecret: cfg.signingSecret,
-    // config derives a default public URL from host:port; only pass it on when it was set explicitly
-    // (with SANDBOX_PORT=0 the default would point at port 0).
-    publicUrl: cfg.publicUrl === `http://${cfg.host}:${cfg.port}` ? undefined : cfg.publicUrl,
+    // Only an explicit public URL is passed on: the one derived from host:port would point at
+    // port 0 with SANDBOX_PORT=0; startSandbox derives it from the port it got.
+    publicUrl: cfg.publicUrlSet ? cfg.publicUrl : undefined,
     rateLimit: cfg.rateLimit,
     logger,
   });

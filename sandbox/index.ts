@@ -1,7 +1,9 @@
 /**
  * Maesn sandbox — public entry. A local HTTP server that speaks Maesn's unified accounting API
  * (per maesn-openapi.yaml) and behaves like Maesn with Exact Online behind it. A product feature
- * in the spirit of a payment provider's test mode; other code imports only from this file.
+ * in the spirit of a payment provider's test mode, shipped as its own package
+ * (`@exact-export/maesn-sandbox`): the service never imports it; tests, scripts and benchmarks
+ * import only from this file.
  *
  * Choices where Maesn/Exact leave things open (documented for API consumers):
  * - Dimensions: cost centres have `categoryName: "CostCenter"`, cost units `"CostUnit"` (the names
@@ -33,6 +35,7 @@
  *   minute window, resets in epoch milliseconds; 429 adds Retry-After (seconds).
  */
 export { startSandbox, type SandboxOptions, type RunningSandbox } from './server';
+export { loadSandboxConfig, sandboxEnvVars, SandboxConfigError, SANDBOX_DEV_DEFAULTS, type SandboxConfig } from './config';
 export type { LoggedRequest } from './context';
 export { SandboxControl, SandboxControlError, type ConnectResult, type DivisionSummary, type StoredFault } from './control-client';
 export { signCallbackParams, verifyCallbackSignature, canonicalCallbackString } from './signature';
@@ -41,4 +44,4 @@ export { COST_CENTER_CATEGORY, COST_UNIT_CATEGORY } from './mapping';
 export { OPERATIONS, type OperationId, type FaultSpec } from './faults';
 export { TARGET_SYSTEMS, type AdministrationData, type GenerateOptions, type SandboxTargetSystem } from './types';
 export type { MasterKind } from './state';
-export type { MasterInput } from './control';
+export type { MasterInput } from './master-records';

@@ -4,9 +4,10 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { FaultRegistry } from './faults';
 import { unauthorized } from './http-errors';
-import type { MonotonicClock } from './ids';
+import { newAccountKey, type MonotonicClock } from './ids';
 import type { RateLimiter } from './rate-limit';
 import type { SandboxState } from './state';
+import type { SandboxTargetSystem } from './types';
 
 export function hashKey(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -55,6 +56,12 @@ export function checkApiKey(ctx: SandboxContext, req: Request): void {
   if (!timingSafeEqual(hashKey(key), ctx.apiKeyHash)) throw unauthorized('Invalid API key');
 }
 
+/** Binds a new account key to a division (the hosted login and the control API both connect). */
+export function createConnection(ctx: SandboxContext, division: string, targetSystem: SandboxTargetSystem): string {
+  const accountKey = newAccountKey();
+  ctx.state.addConnection(accountKey, { targetSystem, division, createdDate: ctx.clock.iso(), revokedDate: null });
+  return accountKey;
+}
 
 export function header(req: Request, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];

@@ -2,10 +2,10 @@
  * Typed client for the sandbox control API (`/_sandbox/...`) plus a helper that drives the hosted
  * connect flow end to end. For tests, demo scripts and local development only.
  */
-import { DEV_DEFAULTS } from '../config';
+import { SANDBOX_DEV_DEFAULTS } from './config';
 import type { FaultSpec } from './faults';
 import type { LoggedRequest } from './context';
-import type { MasterInput } from './control';
+import type { MasterInput } from './master-records';
 import type { MasterKind } from './state';
 import type { GenerateOptions, SandboxTargetSystem } from './types';
 
@@ -43,7 +43,7 @@ export class SandboxControl {
 
   constructor(
     baseUrl: string,
-    private readonly apiKey: string = DEV_DEFAULTS.maesnApiKey,
+    private readonly apiKey: string = SANDBOX_DEV_DEFAULTS.apiKey,
   ) {
     this.base = baseUrl.replace(/\/+$/, '');
   }
