@@ -167,8 +167,8 @@ export class TenantStore {
 
   /**
    * Re-seals every stored account key (connections and pending credentials) with the current key
-   * of the ring. Idempotent; a key changed meanwhile by someone else is left to them (the update
-   * only applies while the document still holds what was read).
+   * of the ring, and checks that every one opens. Idempotent; a key changed meanwhile by someone
+   * else is left to them (the update only applies while the document still holds what was read).
    */
   async resealAll(): Promise<{ connections: ResealCounts; pendingCredentials: ResealCounts }> {
     const run = async (col: Collection<ConnectionDoc> | Collection<PendingCredentialDoc>, tenantOf: (d: { _id: string; tenantId?: string }) => string) => {
@@ -178,16 +178,17 @@ export class TenantStore {
       const docs = await c.find({ accountKey: { $exists: true } }, { projection: { _id: 1, tenantId: 1, accountKey: 1 } }).toArray();
       for (const doc of docs) {
         const sealed = doc.accountKey!;
-        if (isCurrent(this.keyRing, sealed)) {
-          counts.current++;
-          continue;
-        }
         const tenantId = tenantOf(doc);
         let plain: string;
         try {
+          // Opened even when current: a key that no longer opens (altered, another tenant's) is reported.
           plain = openAccountKey(this.keyRing, tenantId, sealed);
         } catch (err) {
           counts.failed.push({ id: doc._id, reason: (err as Error).message });
+          continue;
+        }
+        if (isCurrent(this.keyRing, sealed)) {
+          counts.current++;
           continue;
         }
         const r = await c.updateOne({ _id: doc._id, 'accountKey.data': sealed.data }, { $set: { accountKey: sealAccountKey(this.keyRing, tenantId, plain) } });
