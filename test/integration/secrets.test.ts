@@ -18,7 +18,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { BSON } from 'mongodb';
 import pino from 'pino';
 import { SandboxControl, startSandbox, type RunningSandbox } from '@exact-export/maesn-sandbox';
-import { DEMO_DIVISION, demoMappings, mixedReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoMappings, mixedReport } from '../fixtures/demo-data';
 import { ROOT, freePort, httpOk } from '../../scripts/stack';
 import { loadConfig, type ProductConfig } from '../../src/config';
 import { createStores } from '../../src/store';
