@@ -3,19 +3,20 @@
  * bench/results/latest.md. Starts (and always stops) the FerretDB and sandbox it needs.
  *
  *   npm run bench                      # everything (about 2–3 minutes on 2 cores)
- *   npm run bench -- --only=domain     # some groups: domain, export-accept, sync
+ *   npm run bench -- --only=domain     # some groups: domain, codec, export-accept, sync
  *   npm run bench -- --quick           # shorter budgets, for trying changes out
  *
  * Exit code 1 when a group failed (its error is in the results); the other groups still run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runCodecBench } from './codec';
 import { runDomainBench } from './domain';
 import { runExportAcceptBench } from './export-accept';
 import { environment, fmtNum, markdownTable, ROOT, type BenchGroupOutcome, type BenchResult } from './lib';
 import { runSyncBench, startSyncServices, type SyncServices } from './sync';
 
-const GROUPS = ['domain', 'export-accept', 'sync'] as const;
+const GROUPS = ['domain', 'codec', 'export-accept', 'sync'] as const;
 type Group = (typeof GROUPS)[number];
 
 /** Hard stop: the run must never hang (FerretDB can stop answering, see sync.ts). */
@@ -77,6 +78,7 @@ async function main(): Promise<number> {
 
   try {
     await runGroup('domain', () => runDomainBench({ budgetMs: cpuBudget }));
+    await runGroup('codec', () => runCodecBench({ budgetMs: quick ? 400 : 1500 }));
     await runGroup('export-accept', () => runExportAcceptBench({ budgetMs: quick ? 600 : 2000 }));
     await runGroup('sync', async () => {
       services = await startSyncServices();

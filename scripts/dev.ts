@@ -6,6 +6,7 @@
  *   Maesn sandbox        http://127.0.0.1:4010, state in .data/sandbox/
  *   worker               metrics http://127.0.0.1:9464/metrics
  *   API + admin page     http://localhost:3000
+ *   ops listener         http://127.0.0.1:3001/codec, the codec endpoint the Temporal UI decodes with
  *
  * TEMPORAL_ADDRESS, MONGODB_URI or MAESN_BASE_URL, when set, are used instead of starting
  * the embedded service. Waits until each component is healthy, prints the URLs, and stops
@@ -48,10 +49,16 @@ async function main() {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void stop(sig, 0));
   group.onUnexpectedExit = (p) => void stop(`${p.name} exited (code ${p.exitCode})`, 1);
 
+  // The API's ops listener serves the codec endpoint the Temporal UI calls from the browser.
+  const opsPort = config.ops.port ?? 3001;
+  const codecEndpoint = `http://127.0.0.1:${opsPort}/codec`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://localhost:${config.api.port}`,
+    OPS_PORT: String(opsPort),
+    // The dev UI is reached as localhost or 127.0.0.1.
+    CODEC_CORS_ORIGINS: process.env.CODEC_CORS_ORIGINS || `http://localhost:${dev.temporalUiPort},http://127.0.0.1:${dev.temporalUiPort}`,
   };
   const urls: [string, string][] = [];
 
@@ -65,7 +72,13 @@ async function main() {
         (async () => {
           await ensureFree(dev.temporalPort, 'Temporal', 'TEMPORAL_ADDRESS');
           await ensureFree(dev.temporalUiPort, 'Temporal UI', 'TEMPORAL_ADDRESS');
-          const t = await startTemporal(group, { port: dev.temporalPort, uiPort: dev.temporalUiPort, dbFile: path.join(DATA, 'temporal.db'), logFile: path.join(logs, 'temporal.log') });
+          const t = await startTemporal(group, {
+            port: dev.temporalPort,
+            uiPort: dev.temporalUiPort,
+            dbFile: path.join(DATA, 'temporal.db'),
+            logFile: path.join(logs, 'temporal.log'),
+            uiCodecEndpoint: codecEndpoint,
+          });
           env.TEMPORAL_ADDRESS = t.address;
           env.TEMPORAL_UI_URL = t.uiUrl;
           urls.push(['Temporal', t.address], ['Temporal UI', t.uiUrl!]);
@@ -107,6 +120,7 @@ async function main() {
     // Then the product.
     await ensureFree(config.worker.metricsPort, 'worker metrics', 'WORKER_METRICS_PORT');
     await ensureFree(config.api.port, 'API', 'API_PORT');
+    await ensureFree(opsPort, 'ops listener (codec endpoint)', 'OPS_PORT');
     const [wCmd, wArgs] = nodeTs('src/worker.ts');
     const worker = group.spawn('worker', wCmd, wArgs, { env });
     const metricsUrl = `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics`;
@@ -117,7 +131,7 @@ async function main() {
     const api = group.spawn('api', aCmd, aArgs, { env });
     const apiUrl = `http://localhost:${config.api.port}`;
     await waitFor('API', () => httpOk(`${apiUrl}/readyz`), 60_000, api);
-    urls.push(['API', apiUrl], ['Admin page', `${apiUrl}/admin`], ['Readiness', `${apiUrl}/readyz`]);
+    urls.push(['API', apiUrl], ['Admin page', `${apiUrl}/admin`], ['Readiness', `${apiUrl}/readyz`], ['Codec endpoint', codecEndpoint]);
 
     const width = Math.max(...urls.map(([k]) => k.length));
     console.log(`\n[dev] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

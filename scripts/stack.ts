@@ -193,6 +193,8 @@ export interface TemporalOptions {
   /** SQLite file; omit for in-memory. */
   dbFile?: string;
   logFile?: string;
+  /** Remote codec the UI calls from the browser to show encrypted payloads. */
+  uiCodecEndpoint?: string;
 }
 
 export async function startTemporal(group: ProcessGroup, o: TemporalOptions): Promise<{ address: string; uiUrl?: string }> {
@@ -208,6 +210,7 @@ export async function startTemporal(group: ProcessGroup, o: TemporalOptions): Pr
   ];
   if (o.dbFile) args.push('--db-filename', o.dbFile);
   if (o.uiPort) args.push('--ui-port', String(o.uiPort), '--ui-ip', '127.0.0.1');
+  if (o.uiPort && o.uiCodecEndpoint) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   else args.push('--headless');
   const bin = toolPath('temporal');
   const p = group.spawn('temporal', bin, args, { logFile: o.logFile });

@@ -5,6 +5,7 @@
 import type { ActivityDeps } from './common';
 import { createExportActivities } from './export';
 import { createOnboardingActivities } from './onboarding';
+import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
 
 export type { ActivityDeps } from './common';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncActivities(deps),
     ...createOnboardingActivities(deps),
     ...createExportActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

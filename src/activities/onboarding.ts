@@ -68,7 +68,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         state: 'syncing',
         division: cred.division,
         divisionName: company.name ?? null,
-        accountKey: stores.tenants.sealAccountKey(cred.accountKey),
+        accountKey: stores.tenants.sealAccountKey(tenantId, cred.accountKey),
         connectedAt: new Date(),
         pendingAuthorization: null,
         error: null,

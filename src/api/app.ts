@@ -7,12 +7,15 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import client from 'prom-client';
 import type { Client as TemporalClient, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { createStores, pingMongo, type Stores } from '../store';
+import { PayloadEncryptionCodec } from '../temporal';
 import { adminPage } from './admin-page';
+import { bearerMatches, codecRouter } from './codec';
 import { errorHandler, notFoundHandler } from './errors';
 import { exportRoutes } from './routes/exports';
 import { tenantRoutes } from './routes/tenants';
@@ -25,6 +28,8 @@ export interface ApiDeps {
   /** Prometheus registry; a fresh one per app keeps tests independent. */
   registry?: client.Registry;
   stores?: Stores;
+  /** The Temporal payload codec (default: the one of ENCRYPTION_KEYS). */
+  codec?: PayloadCodec;
 }
 
 /** Masks query values that can carry credentials (the OAuth-style callback brings an account key). */
@@ -118,7 +123,7 @@ export function createApp(deps: ApiDeps): Express {
     res.send(await registry.metrics());
   });
 
-  const stores = deps.stores ?? createStores(deps.db, deps.config.encryptionKey);
+  const stores = deps.stores ?? createStores(deps.db, deps.config);
   const openapi = new OpenAPIRegistry();
   // Expense reports carry receipts (base64): their own, larger body limit.
   app.use('/api/tenants/:tenantId/expense-reports', express.json({ limit: deps.config.exports.maxReportBytes }));
@@ -137,6 +142,15 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/admin', (_req, res) => {
     res.type('html').send(adminPage({ temporalUiUrl: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace }));
   });
+
+  // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
+  app.use(
+    codecRouter({
+      codec: deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing),
+      allowedOrigins: deps.config.codec.corsOrigins,
+      authorize: (req) => bearerMatches(req, deps.config.platform.apiKeys),
+    }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -7,3 +7,4 @@ export { ServiceError, notFound, type ServiceErrorKind, type ServiceFieldError }
 export { assessMappings, loadMasterDataFor, saveMappings, toHealthIssues } from './mappings';
 export { acceptExport, decodeReceipts, reportContentHash, signalExport, startExportWorkflow, wakeExports } from './exports';
 export { connectTenant, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
+export { ensureRetentionSchedule } from './retention';

@@ -34,6 +34,8 @@ export interface ExportDoc {
   exactEntryId: string | null;
   exactEntryNumber: string | null;
   postedAt: Date | null;
+  /** When retention deleted the receipts (RECEIPT_RETENTION after posting or cancelling). */
+  receiptsDeletedAt?: Date | null;
   /** How the entry was found: posted by us, or adopted by the duplicate lookup. */
   postedVia?: 'created' | 'adopted' | null;
   error: { message: string; line?: number | null; code?: string | null } | null;
@@ -71,6 +73,7 @@ export class ExportStore {
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ tenantId: 1, status: 1, updatedAt: -1 });
     await this.receipts.createIndex({ tenantId: 1, reportId: 1, contentHash: 1 });
+    await this.col.createIndex({ status: 1, postedAt: 1 });
   }
 
   /** Stores the receipts of one submission (idempotent per content hash). */
@@ -221,6 +224,33 @@ export class ExportStore {
   async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {
     const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
     return docs.map((d) => d.workflowId);
+  }
+
+  /**
+   * Retention: deletes the receipts of exports posted (or cancelled) before `cutoff`, in batches,
+   * and marks each export. Returns how many exports and receipts it cleared. Safe to run any
+   * number of times, anywhere (no TTL index: FerretDB does not implement them).
+   */
+  async deleteExpiredReceipts(cutoff: Date, batchSize = 200): Promise<{ exports: number; receipts: number }> {
+    const total = { exports: 0, receipts: 0 };
+    const due = {
+      receiptsDeletedAt: { $exists: false },
+      $or: [
+        { status: 'posted' as const, postedAt: { $lt: cutoff } },
+        { status: 'cancelled' as const, updatedAt: { $lt: cutoff } },
+      ],
+    };
+    for (;;) {
+      const batch = await this.col.find(due, { projection: { _id: 1, tenantId: 1, reportId: 1 } }).limit(batchSize).toArray();
+      for (const e of batch) {
+        // Every submission's receipts of the report (a conflicting resubmission stored its own).
+        const r = await this.receipts.deleteMany({ tenantId: e.tenantId, reportId: e.reportId });
+        await this.col.updateOne({ _id: e._id }, { $set: { receiptsDeletedAt: new Date() } });
+        total.exports++;
+        total.receipts += r.deletedCount;
+      }
+      if (batch.length < batchSize) return total;
+    }
   }
 }
 

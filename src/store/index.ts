@@ -1,5 +1,6 @@
 /** MongoDB storage: the one public entry of the store folder. */
 import type { Db } from 'mongodb';
+import type { KeyRing } from '../crypto';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
@@ -7,9 +8,10 @@ import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
 
 export { createMongo, pingMongo, type Mongo } from './mongo';
-export { seal, unseal, type Sealed } from './crypto';
+export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
 export {
   TenantStore,
+  type ResealCounts,
   connectionStates,
   type ConnectionDoc,
   type ConnectionState,
@@ -30,9 +32,16 @@ export interface Stores {
   exports: ExportStore;
 }
 
-export function createStores(db: Db, encryptionKey: Buffer): Stores {
+/** What the stores need from the configuration (a ProductConfig fits). */
+export interface StoreConfig {
+  /** ENCRYPTION_KEYS. */
+  keyRing: KeyRing;
+  retention: { pendingCredentialsMs: number };
+}
+
+export function createStores(db: Db, config: StoreConfig): Stores {
   return {
-    tenants: new TenantStore(db, encryptionKey),
+    tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),

@@ -1,11 +1,13 @@
 /**
  * Tenants and their Exact Online connection (one current connection per tenant).
- * The Maesn account key is stored sealed (AES-256-GCM) and never leaves this module in clear
- * except through `revealAccountKey`.
+ * The Maesn account key is stored sealed (AES-256-GCM, key ring, tenant ID as associated data,
+ * see ./crypto) and never leaves this module in clear except through `revealAccountKey` and
+ * `adoptPendingCredential`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { seal, unseal, type Sealed } from './crypto';
+import type { KeyRing } from '../crypto';
+import { isCurrent, openAccountKey, sealAccountKey, type Sealed } from './crypto';
 
 export interface Tenant {
   _id: string;
@@ -59,15 +61,32 @@ interface PendingCredentialDoc {
   createdAt: Date;
 }
 
+/** What `reseal` did to one collection. */
+export interface ResealCounts {
+  /** Sealed with an older key or the earlier format, now with the current key. */
+  resealed: number;
+  /** Already sealed with the current key. */
+  current: number;
+  /** Did not open (key not in the ring, or altered): left as they are, listed by document ID. */
+  failed: { id: string; reason: string }[];
+}
+
+export interface TenantStoreOptions {
+  keyRing: KeyRing;
+  /** How long a credential from the connect callback may wait for its onboarding run. */
+  pendingCredentialTtlMs: number;
+}
+
 export class TenantStore {
   readonly tenants: Collection<Tenant>;
   readonly connections: Collection<ConnectionDoc>;
   private readonly pending: Collection<PendingCredentialDoc>;
+  private readonly keyRing: KeyRing;
+  private readonly pendingTtlMs: number;
 
-  constructor(
-    db: Db,
-    private readonly encryptionKey: Buffer,
-  ) {
+  constructor(db: Db, opts: TenantStoreOptions) {
+    this.keyRing = opts.keyRing;
+    this.pendingTtlMs = opts.pendingCredentialTtlMs;
     this.tenants = db.collection<Tenant>('tenants');
     this.connections = db.collection<ConnectionDoc>('connections');
     this.pending = db.collection<PendingCredentialDoc>('pending_credentials');
@@ -109,29 +128,77 @@ export class TenantStore {
   /** Stores a credential from the connect callback; returns its reference for the workflow signal. */
   async storePendingCredential(tenantId: string, state: string, division: string, accountKey: string): Promise<string> {
     const id = randomUUID();
-    await this.pending.insertOne({ _id: id, tenantId, state, division, accountKey: seal(accountKey, this.encryptionKey), createdAt: new Date() });
+    await this.pending.insertOne({ _id: id, tenantId, state, division, accountKey: sealAccountKey(this.keyRing, tenantId, accountKey), createdAt: new Date() });
     return id;
   }
 
-  /** Moves a pending credential onto the connection; returns the division, or null if it is unknown. */
+  /** Moves a pending credential onto the connection; returns the division, or null if it is unknown or expired. */
   async adoptPendingCredential(tenantId: string, credentialId: string): Promise<{ division: string; accountKey: string } | null> {
-    const doc = await this.pending.findOne({ _id: credentialId, tenantId });
+    const doc = await this.pending.findOne({ _id: credentialId, tenantId, createdAt: { $gt: this.pendingCutoff(new Date()) } });
     if (!doc) return null;
-    return { division: doc.division, accountKey: unseal(doc.accountKey, this.encryptionKey) };
+    return { division: doc.division, accountKey: openAccountKey(this.keyRing, tenantId, doc.accountKey) };
+  }
+
+  private pendingCutoff(now: Date): Date {
+    return new Date(now.getTime() - this.pendingTtlMs);
+  }
+
+  /** Deletes credentials from callbacks that no onboarding run adopted in time (retention). */
+  async deleteExpiredPendingCredentials(now = new Date()): Promise<number> {
+    const r = await this.pending.deleteMany({ createdAt: { $lte: this.pendingCutoff(now) } });
+    return r.deletedCount;
   }
 
   async deletePendingCredentials(tenantId: string): Promise<void> {
     await this.pending.deleteMany({ tenantId });
   }
 
-  sealAccountKey(accountKey: string): Sealed {
-    return seal(accountKey, this.encryptionKey);
+  /** Seals an account key for this tenant's connection (it opens for this tenant only). */
+  sealAccountKey(tenantId: string, accountKey: string): Sealed {
+    return sealAccountKey(this.keyRing, tenantId, accountKey);
   }
 
   /** The connection's account key in clear, for a Maesn call; null when disconnected. */
   async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string } | null> {
     const c = await this.getConnection(tenantId);
     if (!c?.accountKey || !c.division) return null;
-    return { accountKey: unseal(c.accountKey, this.encryptionKey), division: c.division };
+    return { accountKey: openAccountKey(this.keyRing, tenantId, c.accountKey), division: c.division };
+  }
+
+  /**
+   * Re-seals every stored account key (connections and pending credentials) with the current key
+   * of the ring, and checks that every one opens. Idempotent; a key changed meanwhile by someone
+   * else is left to them (the update only applies while the document still holds what was read).
+   */
+  async resealAll(): Promise<{ connections: ResealCounts; pendingCredentials: ResealCounts }> {
+    const run = async (col: Collection<ConnectionDoc> | Collection<PendingCredentialDoc>, tenantOf: (d: { _id: string; tenantId?: string }) => string) => {
+      const counts: ResealCounts = { resealed: 0, current: 0, failed: [] };
+      const c = col as unknown as Collection<{ _id: string; tenantId?: string; accountKey?: Sealed }>;
+      // Read first, then write: a cursor may show a document again after it was updated.
+      const docs = await c.find({ accountKey: { $exists: true } }, { projection: { _id: 1, tenantId: 1, accountKey: 1 } }).toArray();
+      for (const doc of docs) {
+        const sealed = doc.accountKey!;
+        const tenantId = tenantOf(doc);
+        let plain: string;
+        try {
+          // Opened even when current: a key that no longer opens (altered, another tenant's) is reported.
+          plain = openAccountKey(this.keyRing, tenantId, sealed);
+        } catch (err) {
+          counts.failed.push({ id: doc._id, reason: (err as Error).message });
+          continue;
+        }
+        if (isCurrent(this.keyRing, sealed)) {
+          counts.current++;
+          continue;
+        }
+        const r = await c.updateOne({ _id: doc._id, 'accountKey.data': sealed.data }, { $set: { accountKey: sealAccountKey(this.keyRing, tenantId, plain) } });
+        if (r.modifiedCount === 1) counts.resealed++;
+      }
+      return counts;
+    };
+    return {
+      connections: await run(this.connections, (d) => d._id),
+      pendingCredentials: await run(this.pending, (d) => d.tenantId!),
+    };
   }
 }

@@ -25,12 +25,19 @@ export const workflowIds = {
   manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
   scheduledSync: (tenantId: string) => `sync:${tenantId}:scheduled`,
   export: (tenantId: string, reportId: string) => `export:${tenantId}:${reportId}`,
+  /** Runs of the retention schedule (the schedule appends the time). */
+  retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
 
 /** Schedule IDs. */
 export const scheduleIds = {
   resync: (tenantId: string) => `resync:${tenantId}`,
+  /** One per deployment (task queue): deletes receipts and credentials past their retention. */
+  retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
+
+/** How often the retention schedule runs. */
+export const RETENTION_INTERVAL = '1 hour';
 
 // --- exportExpenseReport --------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import { loadConfig, type ProductConfig } from '../../src/config';
 import { MaesnClient } from '../../src/maesn';
 import { SandboxControl, startSandbox } from '@exact-export/maesn-sandbox';
 import { createStores, type Stores } from '../../src/store';
+import { productDataConverter, temporalConnectionOptions } from '../../src/temporal';
 import { createProductWorker } from '../../src/worker';
 import { listen } from './http';
 import { testDb, testStack, uniqueId } from './stack';
@@ -71,9 +72,10 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     MAESN_TIMEOUT_MS: '10000',
     ...opts.env,
   });
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const temporal = new Client({ connection });
-  const stores = createStores(mongo.db, config.encryptionKey);
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  // The product's data converter: what the test client starts, signals and reads is encrypted too.
+  const temporal = new Client({ connection, dataConverter: productDataConverter(config.keyRing) });
+  const stores = createStores(mongo.db, config);
   const maesn = MaesnClient.fromConfig(config.maesn, {});
 
   let apiServer: Awaited<ReturnType<typeof listen>> | undefined;
@@ -88,7 +90,7 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
   let nativeConnection: NativeConnection | undefined;
   let running: Promise<void> | undefined;
   if (!opts.noWorker) {
-    nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     worker = await createProductWorker({ config, logger, db: mongo.db, connection: nativeConnection, temporal, maesn, overrides: { taskQueue, shutdownGraceTime: '1s' } });
     running = worker.run();
   }

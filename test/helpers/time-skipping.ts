@@ -16,6 +16,7 @@
  *   await ts.stop();                                           // in after()
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import { ApplicationFailure, type Workflow } from '@temporalio/common';
@@ -23,12 +24,17 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../../src/activities';
+import { KeyRing } from '../../src/crypto';
+import { FAILURE_CONVERTER_PATH, productDataConverter } from '../../src/temporal';
 import { WORKFLOWS_PATH } from '../../src/worker';
 import { allSearchAttributeKeys } from '../../src/workflows/definitions';
 import { freePort, toolPath } from '../../scripts/stack';
 import { uniqueId } from './ids';
 
 const READY_TIMEOUT_MS = 60_000;
+
+/** The product's data converter (encrypted payloads and failure texts), with a key of this process. */
+const dataConverter = productDataConverter(new KeyRing([{ id: 'test', key: randomBytes(32) }]));
 
 // One Runtime per test process. These tests make activities fail and workflows warn on purpose, so
 // the SDK reports errors only; TEMPORAL_TEST_LOG_LEVEL=WARN (or DEBUG) shows the rest.
@@ -106,7 +112,7 @@ async function start(): Promise<TimeSkipping> {
   let worker: Promise<{ worker: Worker; running: Promise<never> }> | undefined;
   const startWorker = () =>
     (worker ??= (async () => {
-      const w = await Worker.create({ connection: ready.nativeConnection, namespace: ready.namespace, taskQueue, workflowBundle: await workflowBundle(), activities });
+      const w = await Worker.create({ connection: ready.nativeConnection, namespace: ready.namespace, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter });
       const running = w.run().then(() => {
         throw new Error('the test worker stopped');
       });
@@ -217,7 +223,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-type CreateOptions = { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean };
+type CreateOptions = { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean; client: { dataConverter: typeof dataConverter } };
 
 /**
  * A time-skipping environment on a server this helper started. The SDK builds one only around a
@@ -229,7 +235,7 @@ async function attach(address: string, exited: Promise<never>): Promise<TestWork
   if (typeof create !== 'function') {
     throw new Error('@temporalio/testing no longer has TestWorkflowEnvironment.create: adapt test/helpers/time-skipping.ts to the new SDK');
   }
-  const env = await Promise.race([create.call(TestWorkflowEnvironment, { server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping: true }), exited]);
+  const env = await Promise.race([create.call(TestWorkflowEnvironment, { server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping: true, client: { dataConverter } }), exited]);
   if (!env.supportsTimeSkipping) throw new Error('the test environment does not skip time');
   return env;
 }
@@ -238,7 +244,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The product's workflow code (what the worker runs), bundled once per process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 

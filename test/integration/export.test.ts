@@ -9,6 +9,7 @@ import { DEMO_DIVISION, demoFiles, demoMappings, mixedReport, simpleReport } fro
 import { authorizeInSandbox, connectTenant, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
+import { productDataConverter } from '../../src/temporal';
 
 let p: Product;
 const tenantId = uniqueId('exp');
@@ -113,7 +114,8 @@ describe('happy path', () => {
 
   test('the run replays deterministically against the current workflow code', async () => {
     const history = await p.temporal.workflow.getHandle(`export:${tenantId}:${reportId}`).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, `export:${tenantId}:${reportId}`);
+    // Payloads are encrypted: replaying needs the product's data converter.
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), dataConverter: productDataConverter(p.config.keyRing) }, history, `export:${tenantId}:${reportId}`);
   });
 
   test('neither receipts nor credentials are in the workflow history', async () => {
