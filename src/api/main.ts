@@ -4,13 +4,13 @@
  */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
+import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
 import { createMongo } from '../store';
 import { createApp } from './app';
 
 async function main() {
-  const config = loadConfig();
+  const config = loadApiConfig();
   const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
   const mongo = createMongo(config.mongo.uri, config.mongo.db);
   const connection = Connection.lazy({ address: config.temporal.address });

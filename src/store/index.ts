@@ -1,5 +1,6 @@
 /** MongoDB storage: the one public entry of the store folder. */
 import type { Db } from 'mongodb';
+import { AdminLinkStore } from './admin-links';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
@@ -10,9 +11,11 @@ export { createMongo, pingMongo, type Mongo } from './mongo';
 export { seal, unseal, type Sealed } from './crypto';
 export {
   TenantStore,
+  connectionStateOf,
   connectionStates,
   type ConnectionDoc,
   type ConnectionState,
+  type DivisionChange,
   type MappingHealth,
   type MappingHealthIssue,
   type Tenant,
@@ -20,6 +23,7 @@ export {
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
+export { AdminLinkStore } from './admin-links';
 export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
 export interface Stores {
@@ -28,6 +32,7 @@ export interface Stores {
   syncRuns: SyncRunStore;
   mappings: MappingStore;
   exports: ExportStore;
+  adminLinks: AdminLinkStore;
 }
 
 export function createStores(db: Db, encryptionKey: Buffer): Stores {
@@ -37,6 +42,7 @@ export function createStores(db: Db, encryptionKey: Buffer): Stores {
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),
     exports: new ExportStore(db),
+    adminLinks: new AdminLinkStore(db),
   };
 }
 

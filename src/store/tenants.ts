@@ -14,8 +14,21 @@ export interface Tenant {
   updatedAt: Date;
 }
 
-export const connectionStates = ['awaiting_authorization', 'syncing', 'connected', 'needs_reauthorization', 'disconnected', 'error'] as const;
+export const connectionStates = ['awaiting_authorization', 'syncing', 'connected', 'needs_reauthorization', 'disconnected', 'error', 'division_change_pending'] as const;
+/** `division_change_pending` is never stored: it is shown while `divisionChange` is set (see `connectionStateOf`). */
 export type ConnectionState = (typeof connectionStates)[number];
+
+/**
+ * A reconnect that chose another division than the tenant had: the new credential waits here
+ * until an admin confirms (then it replaces the connection's) or rejects it (then it is dropped).
+ */
+export interface DivisionChange {
+  division: string;
+  divisionName: string | null;
+  accountKey: Sealed;
+  previousDivision: string;
+  requestedAt: Date;
+}
 
 export interface MappingHealthIssue {
   /** Master-data kind, e.g. gl-accounts. */
@@ -47,6 +60,14 @@ export interface ConnectionDoc {
   stateBeforeAuthorization?: ConnectionState;
   lastFullSyncAt?: Date;
   mappingHealth?: MappingHealth;
+  /** Set while a switch to another division waits for an admin's confirmation. */
+  divisionChange?: DivisionChange | null;
+}
+
+/** The state to show and to act on: a pending division change overrides the stored state. */
+export function connectionStateOf(conn: Pick<ConnectionDoc, 'state' | 'divisionChange'> | null): ConnectionState {
+  if (!conn) return 'disconnected';
+  return conn.divisionChange ? 'division_change_pending' : conn.state;
 }
 
 /** A credential received on the connect callback, waiting for the onboarding workflow to adopt it. */
@@ -120,18 +141,28 @@ export class TenantStore {
     return { division: doc.division, accountKey: unseal(doc.accountKey, this.encryptionKey) };
   }
 
-  async deletePendingCredentials(tenantId: string): Promise<void> {
-    await this.pending.deleteMany({ tenantId });
+  /** Deletes the tenant's pending credentials (only those of one authorization `state` when given). */
+  async deletePendingCredentials(tenantId: string, state?: string): Promise<number> {
+    const r = await this.pending.deleteMany(state === undefined ? { tenantId } : { tenantId, state });
+    return r.deletedCount;
+  }
+
+  /** Whether a credential of the authorization `state` is stored (waiting to be adopted). */
+  async hasPendingCredential(tenantId: string, state: string): Promise<boolean> {
+    return (await this.pending.countDocuments({ tenantId, state }, { limit: 1 })) > 0;
   }
 
   sealAccountKey(accountKey: string): Sealed {
     return seal(accountKey, this.encryptionKey);
   }
 
-  /** The connection's account key in clear, for a Maesn call; null when disconnected. */
-  async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string } | null> {
+  /**
+   * The connection's account key in clear, for a Maesn call; null when disconnected.
+   * `divisionChangePending`: another division waits for confirmation (nothing may be posted meanwhile).
+   */
+  async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string; divisionChangePending: boolean } | null> {
     const c = await this.getConnection(tenantId);
     if (!c?.accountKey || !c.division) return null;
-    return { accountKey: unseal(c.accountKey, this.encryptionKey), division: c.division };
+    return { accountKey: unseal(c.accountKey, this.encryptionKey), division: c.division, divisionChangePending: !!c.divisionChange };
   }
 }
