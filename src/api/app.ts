@@ -8,7 +8,7 @@ import express, { Router, type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import client from 'prom-client';
-import type { Client as TemporalClient, Connection } from '@temporalio/client';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client as TemporalClient, type Connection, type ConnectionOptions } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
@@ -31,6 +31,20 @@ export interface ApiDeps {
   /** Prometheus registry; a fresh one per app keeps tests independent. */
   registry?: client.Registry;
   stores?: Stores;
+}
+
+/**
+ * The API's MongoDB client gives up quickly: a request answers 503 (Retry-After) within a few
+ * seconds when the database cannot be reached, instead of hanging or failing with 500.
+ */
+export const API_MONGO_OPTIONS = { serverSelectionTimeoutMS: 2_000, socketTimeoutMS: 30_000 } as const;
+
+/**
+ * The API's Temporal connection retries a failed call a few times only (the client's default is
+ * ten, with back-off): a request answers 503 instead, and no call keeps retrying long after it.
+ */
+export function apiTemporalConnectionOptions(): Pick<ConnectionOptions, 'interceptors'> {
+  return { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] };
 }
 
 /** Masks query values that can carry credentials (the OAuth-style callback brings an account key). */

@@ -65,12 +65,20 @@ export const RETRY_AFTER_SECONDS = 5;
 /** gRPC codes of a Temporal call that did not reach the server or ran out of time. */
 const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 
+/** A request gave up waiting for Temporal (its deadline passed; gRPC's own retries may overrun it). */
+export class TemporalDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`Temporal did not answer within ${ms} ms`);
+    this.name = 'TemporalDeadlineError';
+  }
+}
+
 /** Which dependency an error says is unreachable: MongoDB, Temporal, or neither. */
 export function unavailableDependency(err: unknown): 'MongoDB' | 'Temporal' | null {
   for (let e = err as { code?: unknown; cause?: unknown; name?: string } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e instanceof MongoServerSelectionError || e instanceof MongoNetworkError || e instanceof MongoNotConnectedError || e instanceof MongoTopologyClosedError) return 'MongoDB';
     if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code) && ('details' in e || 'metadata' in e)) return 'Temporal';
-    if (e.name === 'TransportError' || e.name === 'DeadlineExceededError') return 'Temporal';
+    if (e instanceof TemporalDeadlineError || e.name === 'TransportError') return 'Temporal';
   }
   return null;
 }

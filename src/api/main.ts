@@ -7,13 +7,13 @@ import { Client, Connection } from '@temporalio/client';
 import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
 import { createMongo } from '../store';
-import { createApp } from './app';
+import { API_MONGO_OPTIONS, apiTemporalConnectionOptions, createApp } from './app';
 
 async function main() {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
-  const mongo = createMongo(config.mongo.uri, config.mongo.db);
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const mongo = createMongo(config.mongo.uri, config.mongo.db, API_MONGO_OPTIONS);
+  const connection = Connection.lazy({ address: config.temporal.address, ...apiTemporalConnectionOptions() });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection } });
 

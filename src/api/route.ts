@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { securityOf, type AccessControl, type AccessRule, type Principal } from './access';
-import { HttpError, parseOr400 } from './errors';
+import { HttpError, TemporalDeadlineError, parseOr400 } from './errors';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -106,15 +106,32 @@ export function addRoute<P extends z.ZodType = z.ZodObject, Q extends z.ZodType 
         principal,
       };
       // Every Temporal call the handler makes has a deadline: a hung server cannot hang the request.
-      const connection = api.temporal.connection;
-      if (spec.temporalDeadlineMs) await connection.withDeadline(Date.now() + TEMPORAL_PROBE_MS, () => api.temporal.workflowService.getSystemInfo({}));
-      const deadline = Date.now() + (spec.temporalDeadlineMs ?? TEMPORAL_DEADLINE_MS);
-      const result = await connection.withDeadline(deadline, async () => spec.handler(input as never, req, res));
+      if (spec.temporalDeadlineMs) await withTemporalDeadline(api.temporal, TEMPORAL_PROBE_MS, () => api.temporal.workflowService.getSystemInfo({}));
+      const result = await withTemporalDeadline(api.temporal, spec.temporalDeadlineMs ?? TEMPORAL_DEADLINE_MS, async () => spec.handler(input as never, req, res));
       if (!res.headersSent && result !== undefined) res.json(result);
     } catch (err) {
       next(err);
     }
   });
+}
+
+/**
+ * Runs `fn` with a gRPC deadline on every Temporal call it makes, and gives up (503) shortly after
+ * it in any case: gRPC's connection back-off and the client's retries can outlast the deadline by
+ * seconds when the server is down. The work itself is idempotent to repeat.
+ */
+export async function withTemporalDeadline<T>(temporal: Client, ms: number, fn: () => Promise<T>): Promise<T> {
+  const work = temporal.connection.withDeadline(Date.now() + ms, fn);
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TemporalDeadlineError(ms)), ms + 250);
+  });
+  try {
+    return await Promise.race([work, giveUp]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined); // settles later, unobserved
+  }
 }
 
 export const errorBodySchema = z

@@ -154,8 +154,9 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
     tags: ['exports'],
     params: reportParams,
     body: expenseReportSchema,
-    // Receipts come inline (base64): a larger limit than other routes.
+    // Receipts come inline (base64): a larger limit, and more time to store them, than other routes.
     bodyLimitBytes: deps.config.exports.maxReportBytes,
+    temporalDeadlineMs: 30_000,
     responses: {
       202: { description: 'accepted', schema: z.object({ exportId: z.string(), status: z.enum(exportStatuses) }) },
       ...errors(400, 404, 409, 413),
