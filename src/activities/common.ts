@@ -21,13 +21,20 @@ export interface ActivityDeps {
  * `forPosting`: refused while a switch to another division waits for an admin's confirmation
  * (the export waits; reading master data with the current key goes on).
  */
-export async function connectionFor(deps: ActivityDeps, tenantId: string, opts: { forPosting?: boolean } = {}): Promise<{ conn: MaesnConnection; division: string }> {
+export async function connectionFor(deps: ActivityDeps, tenantId: string, opts: { forPosting?: boolean } = {}): Promise<{ conn: MaesnConnection; division: string; keyId: string }> {
   const cred = await deps.stores.tenants.revealAccountKey(tenantId);
   if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, FailureType.notConnected);
   if (opts.forPosting && cred.divisionChangePending) {
     throw ApplicationFailure.nonRetryable(`tenant ${tenantId} reconnected to another division; an admin must confirm the change before anything is posted`, FailureType.divisionChangePending);
   }
-  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division };
+  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division, keyId: cred.keyId };
+}
+
+/** Stops a long-running activity once the key it started with is gone (disconnect) or replaced (reconnect). */
+export async function assertSameAccountKey(deps: ActivityDeps, tenantId: string, keyId: string): Promise<void> {
+  if ((await deps.stores.tenants.accountKeyId(tenantId)) !== keyId) {
+    throw ApplicationFailure.nonRetryable(`tenant ${tenantId} was disconnected or reconnected during the sync; stopped`, FailureType.notConnected);
+  }
 }
 
 /** The failure type of each kind of Maesn error. */

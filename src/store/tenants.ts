@@ -147,11 +147,6 @@ export class TenantStore {
     return r.deletedCount;
   }
 
-  /** Whether a credential of the authorization `state` is stored (waiting to be adopted). */
-  async hasPendingCredential(tenantId: string, state: string): Promise<boolean> {
-    return (await this.pending.countDocuments({ tenantId, state }, { limit: 1 })) > 0;
-  }
-
   sealAccountKey(accountKey: string): Sealed {
     return seal(accountKey, this.encryptionKey);
   }
@@ -160,9 +155,15 @@ export class TenantStore {
    * The connection's account key in clear, for a Maesn call; null when disconnected.
    * `divisionChangePending`: another division waits for confirmation (nothing may be posted meanwhile).
    */
-  async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string; divisionChangePending: boolean } | null> {
+  async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string; divisionChangePending: boolean; keyId: string } | null> {
     const c = await this.getConnection(tenantId);
     if (!c?.accountKey || !c.division) return null;
-    return { accountKey: unseal(c.accountKey, this.encryptionKey), division: c.division, divisionChangePending: !!c.divisionChange };
+    return { accountKey: unseal(c.accountKey, this.encryptionKey), division: c.division, divisionChangePending: !!c.divisionChange, keyId: c.accountKey.iv };
+  }
+
+  /** Identifies the stored account key without revealing it (changes on reconnect, null after disconnect). */
+  async accountKeyId(tenantId: string): Promise<string | null> {
+    const c = await this.connections.findOne({ _id: tenantId }, { projection: { 'accountKey.iv': 1 } });
+    return c?.accountKey?.iv ?? null;
   }
 }
