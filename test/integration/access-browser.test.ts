@@ -179,6 +179,14 @@ describe('security headers', () => {
     assert.equal(res.headers.get('x-powered-by'), null);
   });
 
+  test('the admin page signs in with the token in its link fragment and offers the division decision', async () => {
+    const html = await (await fetch(`${p.apiUrl}/admin`)).text();
+    assert.ok(html.includes("location.hash") && html.includes("'/api/admin-session'"), 'exchanges the one-time token for the session cookie');
+    assert.ok(html.includes('history.replaceState'), 'and removes the token from the address bar');
+    assert.ok(html.includes('/exact/division-change/'), 'confirm / reject a division change');
+    assert.doesNotMatch(html, /id="create"/, 'tenants are created by the platform, not on the page');
+  });
+
   test('API answers (errors included) carry the headers too', async () => {
     for (const path of ['/healthz', `/api/tenants/${T}/exact`, '/nope']) {
       const res = await fetch(`${p.apiUrl}${path}`);
