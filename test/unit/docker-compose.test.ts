@@ -16,8 +16,11 @@ const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'ut
 const services: Record<string, any> = compose.services;
 
 /** Resolves `${VAR:-default}` the way compose does when VAR is unset. */
+/** Compose's `${VAR:-default}` as the default; `${VAR:?message}` (required) as a value an operator would set. */
 function resolveDefaults(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, 'operator-set-$1-0123456789abcdef')]),
+  );
 }
 
 const hostPort = (s: string) => new URL(s.includes('://') ? s : `tcp://${s}`);
@@ -75,6 +78,8 @@ test('product environment points at the compose services and is valid config', (
     assert.equal(maesn.port, services.sandbox.environment.SANDBOX_PORT, 'MAESN_BASE_URL uses the sandbox port');
     assert.equal(config.maesn.apiKey, loadSandboxConfig(resolveDefaults(services.sandbox.environment)).apiKey, 'product and sandbox share the API key');
   }
+  assert.match(services.api.environment.PLATFORM_API_KEY, /^\$\{PLATFORM_API_KEY:\?/, 'the API needs a platform key from the operator (no default in the file)');
+  assert.equal(services.worker.environment.PLATFORM_API_KEY, undefined, 'the worker has no use for it');
   const apiEnv = resolveDefaults(services.api.environment);
   assert.ok(services.api.ports.includes(`${apiEnv.API_PORT}:${apiEnv.API_PORT}`), 'API port published');
   assert.equal(apiEnv.API_HOST, '0.0.0.0', 'API listens beyond loopback inside its container');
