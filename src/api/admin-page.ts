@@ -149,7 +149,10 @@ async function signIn() {
   const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
   if (m) {
     history.replaceState(null, '', location.pathname + location.search);
-    try { await api('POST', '/api/admin-session', { token: decodeURIComponent(m[1]) }); } catch (e) { say(e.message, 'err'); return false; }
+    let failed = null;
+    try { await api('POST', '/api/admin-session', { token: decodeURIComponent(m[1]) }); } catch (e) { failed = e.message; }
+    // A used or expired link: a session this browser still has goes on working.
+    if (failed) { signedOut = false; const ok = await signIn(); if (!ok) say(failed, 'err'); return ok; }
   }
   try {
     const who = await api('GET', '/api/admin-session');

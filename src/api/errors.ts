@@ -65,20 +65,22 @@ export const RETRY_AFTER_SECONDS = 5;
 /** gRPC codes of a Temporal call that did not reach the server or ran out of time. */
 const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 
-/** A request gave up waiting for Temporal (its deadline passed; gRPC's own retries may overrun it). */
+/** A request gave up waiting (its deadline passed; gRPC's own retries may overrun it). */
 export class TemporalDeadlineError extends Error {
   constructor(ms: number) {
-    super(`Temporal did not answer within ${ms} ms`);
+    super(`no answer within ${ms} ms`);
     this.name = 'TemporalDeadlineError';
   }
 }
 
 /** Which dependency an error says is unreachable: MongoDB, Temporal, or neither. */
-export function unavailableDependency(err: unknown): 'MongoDB' | 'Temporal' | null {
+export function unavailableDependency(err: unknown): 'MongoDB' | 'Temporal' | 'MongoDB or Temporal' | null {
   for (let e = err as { code?: unknown; cause?: unknown; name?: string } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e instanceof MongoServerSelectionError || e instanceof MongoNetworkError || e instanceof MongoNotConnectedError || e instanceof MongoTopologyClosedError) return 'MongoDB';
     if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code) && ('details' in e || 'metadata' in e)) return 'Temporal';
-    if (e instanceof TemporalDeadlineError || e.name === 'TransportError') return 'Temporal';
+    // The request's deadline passed while it waited: for Temporal mostly, but it cannot tell.
+    if (e instanceof TemporalDeadlineError) return 'MongoDB or Temporal';
+    if (e.name === 'TransportError') return 'Temporal';
   }
   return null;
 }
@@ -92,7 +94,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (down) {
     // The cause goes to the log; the client learns only which dependency is missing.
     req.log?.warn({ err, dependency: down }, 'dependency unavailable');
-    err = new HttpError(503, 'unavailable', `${down} is unavailable; retry later`, undefined, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+    err = new HttpError(503, 'unavailable', `${down} ${down.includes(' or ') ? 'did not answer in time' : 'is unavailable'}; retry later`, undefined, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
   }
   if (err instanceof HttpError) {
     status = err.status;
