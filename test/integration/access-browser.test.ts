@@ -16,7 +16,7 @@ import { TokenService } from '../../src/api/tokens';
 import { createMongo } from '../../src/store';
 import { workflowIds } from '../../src/workflows/definitions';
 import { freePort } from '../../scripts/stack';
-import { simpleReport } from '../../scripts/demo-data';
+import { simpleReport } from '../fixtures/demo-data';
 import { CONNECT_COOKIE, SESSION_COOKIE, adminSession, asAdmin, setCookie, setCookieLine } from '../helpers/access';
 import { listen } from '../helpers/http';
 import { connectTenant } from '../helpers/onboarding';

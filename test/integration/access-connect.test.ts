@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_DIVISION, demoMappings, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { TokenService } from '../../src/api/tokens';
 import { workflowIds } from '../../src/workflows/definitions';
 import { CONNECT_COOKIE, SESSION_COOKIE, adminSession, asAdmin, setCookie } from '../helpers/access';

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { demoMappings, simpleReport } from '../../scripts/demo-data';
+import { demoMappings, simpleReport } from '../fixtures/demo-data';
 import { accessRules } from '../../src/api/access';
 import { adminSession } from '../helpers/access';
 import { connectTenant, startConnect } from '../helpers/onboarding';
