@@ -9,8 +9,9 @@
  *   ops listener         http://127.0.0.1:3001/codec, the codec endpoint the Temporal UI decodes with
  *
  * TEMPORAL_ADDRESS, MONGODB_URI or MAESN_BASE_URL, when set, are used instead of starting
- * the embedded service. Waits until each component is healthy, prints the URLs, and stops
- * everything it started on Ctrl-C, SIGTERM or SIGHUP. Needs no terminal.
+ * the embedded service. Waits until each component is healthy, prints the URLs, the platform key
+ * (PLATFORM_API_KEY, or the development key) and a ready admin page link for the tenant `demo`,
+ * and stops everything it started on Ctrl-C, SIGTERM or SIGHUP. Needs no terminal.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,19 @@ async function ensureFree(port: number, what: string, override: string) {
   if (await portInUse(port)) {
     throw new Error(`port ${port} (${what}) is already in use: stop whatever listens there, or set ${override} to use it`);
   }
+}
+
+const DEMO_TENANT = 'demo';
+
+/** Creates the tenant `demo` (if needed) and mints a one-time admin page link for it, with the platform key. */
+async function demoTenantAccess(apiUrl: string, platformKey: string): Promise<{ adminUrl: string; expiresAt: string }> {
+  const headers = { authorization: `Bearer ${platformKey}`, 'content-type': 'application/json', accept: 'application/json' };
+  const created = await fetch(`${apiUrl}/api/tenants`, { method: 'POST', headers, body: JSON.stringify({ tenantId: DEMO_TENANT, name: 'Demo Advies BV' }) });
+  if (created.status !== 200 && created.status !== 201) throw new Error(`creating the demo tenant answered ${created.status}: ${await created.text()}`);
+  await created.body?.cancel();
+  const link = await fetch(`${apiUrl}/api/tenants/${DEMO_TENANT}/admin-sessions`, { method: 'POST', headers });
+  if (link.status !== 201) throw new Error(`minting an admin link answered ${link.status}: ${await link.text()}`);
+  return (await link.json()) as { adminUrl: string; expiresAt: string };
 }
 
 async function main() {
@@ -59,6 +73,8 @@ async function main() {
     OPS_PORT: String(opsPort),
     // The dev UI is reached as localhost or 127.0.0.1.
     CODEC_CORS_ORIGINS: process.env.CODEC_CORS_ORIGINS || `http://localhost:${dev.temporalUiPort},http://127.0.0.1:${dev.temporalUiPort}`,
+    // The printed admin link stays usable for a working day (it still works only once).
+    ADMIN_LINK_TTL: process.env.ADMIN_LINK_TTL || '8h',
   };
   const urls: [string, string][] = [];
 
@@ -133,9 +149,15 @@ async function main() {
     await waitFor('API', () => httpOk(`${apiUrl}/readyz`), 60_000, api);
     urls.push(['API', apiUrl], ['Admin page', `${apiUrl}/admin`], ['Readiness', `${apiUrl}/readyz`], ['Codec endpoint', codecEndpoint]);
 
+    const access = await demoTenantAccess(apiUrl, config.access.platformKeys[0]);
+
     const width = Math.max(...urls.map(([k]) => k.length));
     console.log(`\n[dev] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     for (const [k, v] of urls) console.log(`  ${k.padEnd(width)}  ${v}`);
+    console.log(`\n  Platform key  ${config.access.platformKeys[0]}${process.env.PLATFORM_API_KEY ? ' (PLATFORM_API_KEY)' : ' (development key; set PLATFORM_API_KEY to use your own)'}`);
+    console.log(`  Admin page    ${access.adminUrl}`);
+    console.log(`                one-time link for tenant "${DEMO_TENANT}", valid until ${access.expiresAt}; a new one:`);
+    console.log(`                curl -s -X POST -H "Authorization: Bearer ${config.access.platformKeys[0]}" ${apiUrl}/api/tenants/${DEMO_TENANT}/admin-sessions`);
     console.log(`\n  logs: ${path.relative(ROOT, logs)}/   stop: Ctrl-C\n`);
   } catch (err) {
     console.error(`[dev] ${(err as Error).message}`);

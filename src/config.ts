@@ -20,6 +20,8 @@ export const DEV_DEFAULTS = {
   maesnSigningSecret: 'sandbox-signing-secret-change-me',
   // 32 zero-bytes would be silly even for dev; this is a fixed, documented dev key.
   encryptionKey: 'ZGV2LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzLWxvbmc=',
+  /** The platform key of `make dev`, `npm run demo` and tests; refused with NODE_ENV=production. */
+  platformApiKey: 'dev-platform-key-change-me-0123456789abcdef',
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -91,6 +93,61 @@ const origins = z.string().transform((v, ctx) => {
 export const targetSystems = ['exact-nl', 'exact-be', 'exact-de', 'exact-gb'] as const;
 export type TargetSystem = (typeof targetSystems)[number];
 
+// --- access (platform keys, admin sessions; issue 10, access half) ---------------------------
+
+/** One or more platform keys, comma-separated (the first is current; the others are accepted during a rotation). */
+const platformKeys = z
+  .string()
+  .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().min(32, 'each key must be at least 32 characters (e.g. `openssl rand -base64 32`)').regex(/^[\x21-\x7e]+$/, 'keys are printable ASCII without spaces'))
+      .min(1, 'at least one key'),
+  );
+
+/** `false` (default: use the socket address), a hop count, or a list of trusted proxy addresses/subnets. */
+const trustProxy = z
+  .string()
+  .regex(/^(false|true|\d+|[0-9a-fA-F.:/,\s]+|loopback|linklocal|uniquelocal)$/, 'false, true, a hop count, or addresses/subnets separated by commas')
+  .transform((v): boolean | number | string => (v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v));
+
+function accessVariables() {
+  return {
+    /** Unset: the development key, except with NODE_ENV=production, which refuses to start (see `accessIssues`). */
+    PLATFORM_API_KEY: platformKeys.optional(),
+    ADMIN_SESSION_TTL: duration.default('8h'),
+    ADMIN_LINK_TTL: duration.default('10m'),
+    AUTH_FAILURE_LIMIT: positiveInt.default(20),
+    TRUST_PROXY: trustProxy.default(false),
+  };
+}
+
+/** Access settings that cannot be checked one variable at a time. Names the variable, never its value. */
+function accessIssues(e: z.infer<typeof productSchema>): { variable: string; message: string }[] {
+  if (e.NODE_ENV !== 'production') return [];
+  if (!e.PLATFORM_API_KEY) return [{ variable: 'PLATFORM_API_KEY', message: 'required when NODE_ENV=production (no development key is used)' }];
+  if (e.PLATFORM_API_KEY.includes(DEV_DEFAULTS.platformApiKey)) return [{ variable: 'PLATFORM_API_KEY', message: 'the development key is refused when NODE_ENV=production' }];
+  return [];
+}
+
+function toAccessConfig(e: z.infer<typeof productSchema>) {
+  return {
+    /** Accepted platform keys; the first is current. */
+    platformKeys: e.PLATFORM_API_KEY ?? [DEV_DEFAULTS.platformApiKey],
+    /** Lifetime of the session cookie an admin page gets. */
+    sessionTtl: e.ADMIN_SESSION_TTL,
+    /** Lifetime of a one-time admin page link. */
+    linkTtl: e.ADMIN_LINK_TTL,
+    /** Failed authentication attempts per client and 15 minutes before 429. */
+    authFailureLimit: e.AUTH_FAILURE_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+    /** Secure cookies and HSTS (everywhere but development and tests, which run on plain http). */
+    secureTransport: e.NODE_ENV === 'production',
+  };
+}
+
+// --- end of access ------------------------------------------------------------------------------
+
 const productSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: logLevel.default('info'),
@@ -148,14 +205,7 @@ const productSchema = z.object({
   EXPORT_MAX_RECEIPT_BYTES: positiveInt.default(10 * 1024 * 1024),
   EXPORT_MAX_REPORT_BYTES: positiveInt.default(40 * 1024 * 1024),
 
-  // --- Platform access -------------------------------------------------------------------------
-  /** The expense platform's API key(s), comma-separated for rotation. Accepted by the codec endpoint. */
-  PLATFORM_API_KEY: z
-    .string()
-    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
-    .refine((keys) => keys.length > 0 && keys.every((k) => k.length >= 16), { message: 'each key needs at least 16 characters' })
-    .optional(),
-  // ------------------------------------------------------------------------------------------------
+  ...accessVariables(),
 });
 
 type ProductEnv = z.infer<typeof productSchema>;
@@ -258,7 +308,6 @@ function toProductConfig(e: ProductEnv) {
       /** A credential from the connect callback not adopted within the link's lifetime expires. */
       pendingCredentialsMs: msToNumber(e.ONBOARDING_AUTHORIZATION_TIMEOUT as Duration),
     },
-    platform: { apiKeys: e.PLATFORM_API_KEY ?? [] },
     onboarding: {
       authorizationTimeout: e.ONBOARDING_AUTHORIZATION_TIMEOUT,
       resyncInterval: e.RESYNC_INTERVAL,
@@ -272,6 +321,7 @@ function toProductConfig(e: ProductEnv) {
       /** Largest export request body (JSON with base64 receipts). */
       maxReportBytes: e.EXPORT_MAX_REPORT_BYTES,
     },
+    access: toAccessConfig(e),
   };
 }
 
@@ -318,6 +368,14 @@ function parse<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infe
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProductConfig {
   const e = parse(productSchema, env);
   const issues = crossChecks(e);
+  if (issues.length) throw new ConfigError(issues);
+  return toProductConfig(e);
+}
+
+/** The API's configuration: as `loadConfig`, and with NODE_ENV=production a platform key is required. */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ProductConfig {
+  const e = parse(productSchema, env);
+  const issues = [...crossChecks(e), ...accessIssues(e)];
   if (issues.length) throw new ConfigError(issues);
   return toProductConfig(e);
 }

@@ -35,7 +35,7 @@ import {
   type MaesnConnection,
 } from '../maesn';
 import { loadMasterDataFor } from '../services';
-import type { ExportDoc, MissingMapping } from '../store';
+import { connectionStateOf, type ExportDoc, type MissingMapping } from '../store';
 import { FailureType } from '../workflows/failures';
 import { connectionFor, toActivityFailure, type ActivityDeps } from './common';
 
@@ -180,8 +180,8 @@ export function createExportActivities(deps: ActivityDeps) {
     },
 
     async connectionState({ tenantId }: { tenantId: string }): Promise<{ state: string }> {
-      const c = await stores.tenants.getConnection(tenantId);
-      return { state: c?.state ?? 'disconnected' };
+      // Access (issue 10): `division_change_pending` while a switch of division awaits confirmation.
+      return { state: connectionStateOf(await stores.tenants.getConnection(tenantId)) };
     },
 
     /** Posts the built entry at most once: lease, division check, lookup of an earlier attempt's entry, POST. */
@@ -202,7 +202,8 @@ export function createExportActivities(deps: ActivityDeps) {
         }
         const entry = doc.entry;
         if (!entry) throw ApplicationFailure.nonRetryable('the export has no built entry', FailureType.notPrepared);
-        const { conn, division } = await connectionFor(deps, tenantId);
+        // Access (issue 10): a pending division change makes the export wait (connectionFor refuses it).
+        const { conn, division } = await connectionFor(deps, tenantId, { forPosting: true });
         if (doc.division && doc.division !== division) await refuseDivisionChange(doc, division);
         const firstAttemptAt = doc.posting?.firstAttemptAt ?? new Date();
 

@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
 import { upsertResyncSchedule, wakeExports } from '../services';
+import type { ConnectionState } from '../store';
 import { retrySignal } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { maesnCall, type ActivityDeps } from './common';
@@ -41,18 +42,20 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     async expireAuthorization({ tenantId, state }: { tenantId: string; state: string }): Promise<void> {
       const conn = await stores.tenants.getConnection(tenantId);
       if (conn?.pendingAuthorization?.state !== state) return;
-      const previous = conn.stateBeforeAuthorization;
-      const restored = previous === 'connected' || previous === 'needs_reauthorization' || previous === 'error' ? previous : 'disconnected';
       await stores.tenants.setConnection(tenantId, {
-        state: restored as never,
+        state: stateBefore(conn.stateBeforeAuthorization),
         pendingAuthorization: null,
         error: { message: 'the authorization link expired before it was used; connect again', at: new Date() },
       });
       await stores.tenants.deletePendingCredentials(tenantId);
     },
 
-    /** Adopts the credential from the callback after checking that it reaches the chosen division. */
-    async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null }> {
+    /**
+     * Adopts the credential from the callback after checking that it reaches the chosen division.
+     * Another division than the tenant had is not adopted: it waits for an admin's confirmation
+     * (`previousDivision` in the result), and the connection shows `division_change_pending`.
+     */
+    async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null; previousDivision?: string }> {
       const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId);
       if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', FailureType.credentialNotFound);
       const companies = await maesnCall(() => deps.maesn.listCompanies(cred.accountKey));
@@ -62,7 +65,21 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       }
       const previous = await stores.tenants.getConnection(tenantId);
       if (previous?.division && previous.division !== cred.division) {
-        logger.warn({ tenantId, from: previous.division, to: cred.division }, 'tenant reconnected to another division');
+        logger.warn({ tenantId, from: previous.division, to: cred.division }, 'tenant reconnected to another division: waiting for an admin to confirm');
+        await stores.tenants.setConnection(tenantId, {
+          state: stateBefore(previous.stateBeforeAuthorization),
+          divisionChange: {
+            division: cred.division,
+            divisionName: company.name ?? null,
+            accountKey: stores.tenants.sealAccountKey(tenantId, cred.accountKey),
+            previousDivision: previous.division,
+            requestedAt: new Date(),
+          },
+          pendingAuthorization: null,
+          error: null,
+        });
+        await stores.tenants.deletePendingCredentials(tenantId);
+        return { division: cred.division, divisionName: company.name ?? null, previousDivision: previous.division };
       }
       await stores.tenants.setConnection(tenantId, {
         state: 'syncing',
@@ -75,6 +92,31 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       });
       await stores.tenants.deletePendingCredentials(tenantId);
       return { division: cred.division, divisionName: company.name ?? null };
+    },
+
+    /** The admin confirmed the switch: the new division's credential becomes the connection's. */
+    async applyDivisionChange({ tenantId, division }: { tenantId: string; division: string }): Promise<void> {
+      const conn = await stores.tenants.getConnection(tenantId);
+      const change = conn?.divisionChange;
+      if (!change || change.division !== division) {
+        throw ApplicationFailure.nonRetryable(`no change to division ${division} is pending (disconnected meanwhile?)`, FailureType.credentialNotFound);
+      }
+      await stores.tenants.setConnection(tenantId, {
+        state: 'syncing',
+        division: change.division,
+        divisionName: change.divisionName,
+        accountKey: change.accountKey,
+        connectedAt: new Date(),
+        divisionChange: null,
+        error: null,
+      });
+      logger.warn({ tenantId, from: change.previousDivision, to: change.division }, 'division change confirmed by an admin');
+    },
+
+    /** Rejected or unanswered: the new credential is dropped; the previous connection stays; waiting exports look again. */
+    async discardDivisionChange({ tenantId, message }: { tenantId: string; message: string }): Promise<void> {
+      await stores.tenants.setConnection(tenantId, { divisionChange: null, error: { message, at: new Date() } });
+      await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
     },
 
     /** Creates the tenant's resync schedule, or updates and unpauses the existing one. */
@@ -93,6 +135,11 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       await stores.tenants.setConnection(tenantId, { state: 'error', pendingAuthorization: null, error: { message, at: new Date() } });
     },
   };
+}
+
+/** The state to return to when an authorization ends without a new connection. */
+function stateBefore(previous: ConnectionState | undefined): ConnectionState {
+  return previous === 'connected' || previous === 'needs_reauthorization' || previous === 'error' ? previous : 'disconnected';
 }
 
 export type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;

@@ -9,7 +9,7 @@ import { kindDefinition, kindsOfResource, type MasterDataKind, type MasterDataRe
 import type { ListResource, PageLimit } from '../maesn';
 import { assessMappings, pauseResync } from '../services';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
-import { connectionFor, maesnCall, type ActivityDeps } from './common';
+import { assertSameAccountKey, connectionFor, maesnCall, type ActivityDeps } from './common';
 
 // Every resource of the kinds registry is a Maesn list resource (checked by test/unit/master-data-kinds.test.ts).
 const asListResource = (resource: string) => resource as ListResource;
@@ -34,6 +34,8 @@ export function createSyncActivities(deps: ActivityDeps) {
   const { stores, logger } = deps;
 
   async function markNeedsReauthorization({ tenantId, message }: { tenantId: string; message: string }): Promise<void> {
+    // Access (issue 10): a sync stopped by a disconnect leaves the tenant disconnected.
+    if ((await stores.tenants.getConnection(tenantId))?.state === 'disconnected') return;
     await stores.tenants.setConnection(tenantId, { state: 'needs_reauthorization', error: { message, at: new Date() } });
     // No point in hourly failures until the admin reconnects; onboarding unpauses it.
     if (!(await pauseResync(deps.temporal, tenantId, 'Maesn connection needs reauthorization'))) logger.debug({ tenantId }, 'no resync schedule to pause');
@@ -71,7 +73,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       const counts: Record<string, KindCounts> = resumed?.counts ?? Object.fromEntries(kindsOfResource(input.resource).map((k) => [k, emptyCounts()]));
       const startPage = resumed?.nextPage ?? 1;
       if (resumed) ctx.log.info('resuming sync from heartbeat', { resource: input.resource, page: startPage });
-      const { conn } = await connectionFor(deps, input.tenantId);
+      const { conn, keyId } = await connectionFor(deps, input.tenantId);
 
       await maesnCall(async () => {
         const pages = conn.listAll(asListResource(input.resource), {
@@ -82,6 +84,8 @@ export function createSyncActivities(deps: ActivityDeps) {
           ...(input.mode === 'incremental' && input.since ? { lastModifiedAt: input.since } : {}),
         });
         for await (const page of pages) {
+          // Access (issue 10): a disconnect during the sync stops it before the next request with the old key.
+          await assertSameAccountKey(deps, input.tenantId, keyId);
           const byKind = new Map<MasterDataKind, MasterDataRecord[]>();
           page.items.forEach((item, i) => {
             const raw = page.raw?.[i];

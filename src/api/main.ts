@@ -4,18 +4,18 @@
  */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
+import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
 import { createMongo } from '../store';
 import { PayloadEncryptionCodec, productDataConverter, temporalConnectionOptions } from '../temporal';
-import { createApp } from './app';
+import { API_MONGO_OPTIONS, apiTemporalConnectionOptions, createApp } from './app';
 import { createOpsApp } from './ops';
 
 async function main() {
-  const config = loadConfig();
+  const config = loadApiConfig();
   const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
-  const mongo = createMongo(config.mongo.uri, config.mongo.db);
-  const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
+  const mongo = createMongo(config.mongo.uri, config.mongo.db, API_MONGO_OPTIONS);
+  const connection = Connection.lazy({ ...temporalConnectionOptions(config.temporal), ...apiTemporalConnectionOptions() });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: productDataConverter(config.keyRing) });
   const codec = new PayloadEncryptionCodec(config.keyRing);
   const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection }, codec });

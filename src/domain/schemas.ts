@@ -98,33 +98,50 @@ export const identifier = z
 
 const nonEmpty = z.string().trim().min(1);
 
+/**
+ * A MIME type as in RFC 6838/9110 (`type/subtype`, optional `; name=value` parameters). It is
+ * written into a multipart header when the receipt is posted, so line breaks and other control
+ * characters can never pass.
+ */
+const MIME_TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
+const MIME_TYPE_RE = new RegExp(`^${MIME_TOKEN}/${MIME_TOKEN}(?:[ \\t]*;[ \\t]*${MIME_TOKEN}=(?:${MIME_TOKEN}|"[^"\\\\\\x00-\\x1f\\x7f]*"))*$`);
+export const mimeType = z.string().max(255).regex(MIME_TYPE_RE, { message: 'must be a MIME type such as "application/pdf" or "image/jpeg"' });
+
+/** A file name without control characters (it goes into a multipart header too). */
+const fileName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[^\x00-\x1f\x7f]+$/, { message: 'must not contain control characters (line breaks, tabs, …)' });
+
 // ---------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------
 
-export const employeeSchema = z.object({
+export const employeeSchema = z.strictObject({
   id: identifier,
   name: nonEmpty,
   email: z.email(),
 });
 
-export const merchantSchema = z.object({
+export const merchantSchema = z.strictObject({
   name: nonEmpty,
   vatNumber: z.string().optional(),
 });
 
 /** A receipt file as received from the platform (content inline). */
-export const receiptFileSchema = z.object({
-  fileName: nonEmpty,
-  contentType: nonEmpty,
+export const receiptFileSchema = z.strictObject({
+  fileName,
+  contentType: mimeType,
   contentBase64: z.base64(),
 });
 
 /** A receipt reference (content stored elsewhere, e.g. a blob store keyed by receiptId). */
-export const receiptRefSchema = z.object({
+export const receiptRefSchema = z.strictObject({
   receiptId: nonEmpty,
-  fileName: nonEmpty,
-  contentType: nonEmpty,
+  fileName,
+  contentType: mimeType,
   /** decoded size in bytes */
   size: z.number().int().nonnegative(),
 });
@@ -148,10 +165,10 @@ const receiptExpenseFields = {
   merchant: merchantSchema.optional(),
 };
 
-export const receiptExpenseSchema = z.object({ ...receiptExpenseFields, receipts: z.array(receiptFileSchema) });
-export const receiptExpenseRefSchema = z.object({ ...receiptExpenseFields, receipts: z.array(receiptRefSchema) });
+export const receiptExpenseSchema = z.strictObject({ ...receiptExpenseFields, receipts: z.array(receiptFileSchema) });
+export const receiptExpenseRefSchema = z.strictObject({ ...receiptExpenseFields, receipts: z.array(receiptRefSchema) });
 
-export const mileageExpenseSchema = z.object({
+export const mileageExpenseSchema = z.strictObject({
   type: z.literal('mileage'),
   id: identifier,
   date: isoDate,
@@ -229,12 +246,12 @@ export const expenseRefSchema = z.discriminatedUnion('type', [receiptExpenseRefS
 
 /** The approved expense report as received from the platform. */
 export const expenseReportSchema = z
-  .object({ ...reportHeaderFields, expenses: z.array(expenseSchema).min(1) })
+  .strictObject({ ...reportHeaderFields, expenses: z.array(expenseSchema).min(1) })
   .superRefine(crossCheck);
 
 /** The report with receipt contents replaced by references; the form workflows carry. */
 export const expenseReportRefSchema = z
-  .object({ ...reportHeaderFields, expenses: z.array(expenseRefSchema).min(1) })
+  .strictObject({ ...reportHeaderFields, expenses: z.array(expenseRefSchema).min(1) })
   .superRefine(crossCheck);
 
 export type Employee = z.infer<typeof employeeSchema>;
@@ -308,17 +325,32 @@ export function toReportRef(
 // Mappings
 // ---------------------------------------------------------------------------
 
-const code = z.string().trim().min(1);
+const code = z.string().trim().min(1).max(100);
 
-export const mappingsSchema = z.object({
+/**
+ * Keys of the mapping records become MongoDB field names: one starting with `$` or holding a `.`
+ * would read as an operator or a path there, so they are refused. (VAT-rate keys are percentages
+ * such as "5.5"; their own rule admits digits and one decimal point only.)
+ */
+function mappingRecord<V extends z.ZodType>(value: V, opts: { allowDecimalPoint?: boolean; hint?: string } = {}) {
+  return z.record(z.string().min(1).max(200), value).superRefine((rec, ctx) => {
+    for (const key of Object.keys(rec)) {
+      if (key.startsWith('$') || (!opts.allowDecimalPoint && key.includes('.')) || /[\x00-\x1f]/.test(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `a key may not start with "$" or contain "." or control characters${opts.hint ? ` (${opts.hint})` : ''}` });
+      }
+    }
+  });
+}
+
+export const mappingsSchema = z.strictObject({
   /** Exact journal code the entries are posted in, e.g. "90". */
   journalCode: code,
   /** GL account code credited for the employee (payables / employee current account). */
   creditAccount: code,
   /** platform category → GL account code (mileage is a category too). */
-  categories: z.record(z.string(), z.object({ glAccount: code })),
+  categories: mappingRecord(z.strictObject({ glAccount: code })),
   /** VAT percentage ("21", "9", "0", …) or "exempt" → Exact VAT code. Keys match numerically ("21.0" = "21"). */
-  vatRates: z.record(z.string(), code).superRefine((rec, ctx) => {
+  vatRates: mappingRecord(code, { allowDecimalPoint: true }).superRefine((rec, ctx) => {
     for (const key of Object.keys(rec)) {
       if (!vatRateString.safeParse(key).success) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'key must be a percentage like "21" or "exempt"' });
@@ -326,13 +358,13 @@ export const mappingsSchema = z.object({
     }
   }),
   /** platform cost center → Exact cost center code; an absent key means the same code. */
-  costCenters: z.record(z.string(), code).default({}),
+  costCenters: mappingRecord(code).default({}),
   /** platform cost unit → Exact cost unit code; an absent key means the same code. */
-  costUnits: z.record(z.string(), code).default({}),
+  costUnits: mappingRecord(code).default({}),
   /** platform employee id → Exact supplier (creditor) number. */
-  employees: z.record(z.string(), z.object({ supplier: code })),
+  employees: mappingRecord(z.strictObject({ supplier: code })),
   /** optional overrides: merchant VAT number or name → Exact supplier number. */
-  merchants: z.record(z.string(), code).default({}),
+  merchants: mappingRecord(code, { hint: 'merchants match ignoring punctuation: write "B.V." as "BV"' }).default({}),
 });
 
 export type Mappings = z.infer<typeof mappingsSchema>;

@@ -6,5 +6,5 @@ export type { ServiceDeps } from './deps';
 export { ServiceError, notFound, type ServiceErrorKind, type ServiceFieldError } from './errors';
 export { assessMappings, loadMasterDataFor, saveMappings, toHealthIssues } from './mappings';
 export { acceptExport, decodeReceipts, reportContentHash, signalExport, startExportWorkflow, wakeExports } from './exports';
-export { connectTenant, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
+export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
 export { ensureRetentionSchedule } from './retention';

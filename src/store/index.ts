@@ -1,6 +1,7 @@
 /** MongoDB storage: the one public entry of the store folder. */
 import type { Db } from 'mongodb';
 import type { KeyRing } from '../crypto';
+import { AdminLinkStore } from './admin-links';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
@@ -12,9 +13,11 @@ export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, 
 export {
   TenantStore,
   type ResealCounts,
+  connectionStateOf,
   connectionStates,
   type ConnectionDoc,
   type ConnectionState,
+  type DivisionChange,
   type MappingHealth,
   type MappingHealthIssue,
   type Tenant,
@@ -22,6 +25,7 @@ export {
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
+export { AdminLinkStore } from './admin-links';
 export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
 export interface Stores {
@@ -30,6 +34,7 @@ export interface Stores {
   syncRuns: SyncRunStore;
   mappings: MappingStore;
   exports: ExportStore;
+  adminLinks: AdminLinkStore;
 }
 
 /** What the stores need from the configuration (a ProductConfig fits). */
@@ -46,6 +51,7 @@ export function createStores(db: Db, config: StoreConfig): Stores {
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),
     exports: new ExportStore(db),
+    adminLinks: new AdminLinkStore(db),
   };
 }
 

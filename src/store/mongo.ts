@@ -10,11 +10,12 @@ export interface Mongo {
  * Creates a MongoDB client without connecting: the driver connects on first use, so a
  * process can start (and report "not ready") while the database is still coming up.
  */
-export function createMongo(uri: string, dbName: string): Mongo {
+export function createMongo(uri: string, dbName: string, opts: { serverSelectionTimeoutMS?: number; socketTimeoutMS?: number } = {}): Mongo {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
     appName: 'exact-expense-export',
+    ...opts,
   });
   return { client, db: client.db(dbName), close: () => client.close() };
 }

@@ -16,8 +16,21 @@ export interface Tenant {
   updatedAt: Date;
 }
 
-export const connectionStates = ['awaiting_authorization', 'syncing', 'connected', 'needs_reauthorization', 'disconnected', 'error'] as const;
+export const connectionStates = ['awaiting_authorization', 'syncing', 'connected', 'needs_reauthorization', 'disconnected', 'error', 'division_change_pending'] as const;
+/** `division_change_pending` is never stored: it is shown while `divisionChange` is set (see `connectionStateOf`). */
 export type ConnectionState = (typeof connectionStates)[number];
+
+/**
+ * A reconnect that chose another division than the tenant had: the new credential waits here
+ * until an admin confirms (then it replaces the connection's) or rejects it (then it is dropped).
+ */
+export interface DivisionChange {
+  division: string;
+  divisionName: string | null;
+  accountKey: Sealed;
+  previousDivision: string;
+  requestedAt: Date;
+}
 
 export interface MappingHealthIssue {
   /** Master-data kind, e.g. gl-accounts. */
@@ -49,6 +62,14 @@ export interface ConnectionDoc {
   stateBeforeAuthorization?: ConnectionState;
   lastFullSyncAt?: Date;
   mappingHealth?: MappingHealth;
+  /** Set while a switch to another division waits for an admin's confirmation. */
+  divisionChange?: DivisionChange | null;
+}
+
+/** The state to show and to act on: a pending division change overrides the stored state. */
+export function connectionStateOf(conn: Pick<ConnectionDoc, 'state' | 'divisionChange'> | null): ConnectionState {
+  if (!conn) return 'disconnected';
+  return conn.divisionChange ? 'division_change_pending' : conn.state;
 }
 
 /** A credential received on the connect callback, waiting for the onboarding workflow to adopt it. */
@@ -149,8 +170,10 @@ export class TenantStore {
     return r.deletedCount;
   }
 
-  async deletePendingCredentials(tenantId: string): Promise<void> {
-    await this.pending.deleteMany({ tenantId });
+  /** Deletes the tenant's pending credentials (only those of one authorization `state` when given). */
+  async deletePendingCredentials(tenantId: string, state?: string): Promise<number> {
+    const r = await this.pending.deleteMany(state === undefined ? { tenantId } : { tenantId, state });
+    return r.deletedCount;
   }
 
   /** Seals an account key for this tenant's connection (it opens for this tenant only). */
@@ -158,11 +181,14 @@ export class TenantStore {
     return sealAccountKey(this.keyRing, tenantId, accountKey);
   }
 
-  /** The connection's account key in clear, for a Maesn call; null when disconnected. */
-  async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string } | null> {
+  /**
+   * The connection's account key in clear, for a Maesn call; null when disconnected.
+   * `divisionChangePending`: another division waits for confirmation (nothing may be posted meanwhile).
+   */
+  async revealAccountKey(tenantId: string): Promise<{ accountKey: string; division: string; divisionChangePending: boolean; keyId: string } | null> {
     const c = await this.getConnection(tenantId);
     if (!c?.accountKey || !c.division) return null;
-    return { accountKey: openAccountKey(this.keyRing, tenantId, c.accountKey), division: c.division };
+    return { accountKey: openAccountKey(this.keyRing, tenantId, c.accountKey), division: c.division, divisionChangePending: !!c.divisionChange, keyId: c.accountKey.iv };
   }
 
   /**
@@ -200,5 +226,11 @@ export class TenantStore {
       connections: await run(this.connections, (d) => d._id),
       pendingCredentials: await run(this.pending, (d) => d.tenantId!),
     };
+  }
+
+  /** Identifies the stored account key without revealing it (changes on reconnect, null after disconnect). */
+  async accountKeyId(tenantId: string): Promise<string | null> {
+    const c = await this.connections.findOne({ _id: tenantId }, { projection: { 'accountKey.iv': 1 } });
+    return c?.accountKey?.iv ?? null;
   }
 }

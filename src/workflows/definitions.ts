@@ -66,11 +66,13 @@ export type OnboardingStep =
   | 'creating_link'
   | 'awaiting_authorization'
   | 'verifying'
+  | 'awaiting_division_confirmation'
   | 'syncing'
   | 'scheduling'
   | 'connected'
   | 'needs_reauthorization'
   | 'expired'
+  | 'division_change_rejected'
   | 'failed';
 
 export interface SyncCounts {
@@ -93,6 +95,8 @@ export interface OnboardingStatus {
   step: OnboardingStep;
   authorizationUrl?: string;
   division?: string;
+  /** The division the tenant had, when this reconnect chose another one (needs confirmation). */
+  previousDivision?: string;
   error?: string;
   sync?: SyncMasterDataResult;
 }
@@ -105,6 +109,15 @@ export interface AuthorizedSignal {
 }
 
 export const authorizedSignal = defineSignal<[AuthorizedSignal]>('authorized');
+
+export interface DivisionDecision {
+  decision: 'confirm' | 'reject';
+  /** The division the admin decided about (a decision about another one is ignored). */
+  division: string;
+}
+
+/** An admin confirmed or rejected switching the tenant to another division. */
+export const divisionDecisionSignal = defineSignal<[DivisionDecision]>('divisionDecision');
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
 /** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
 export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');

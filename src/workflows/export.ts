@@ -20,7 +20,7 @@ import {
   searchAttributes,
   type ExportState,
 } from './definitions';
-import { REAUTHORIZATION_FAILURES, REJECTION_FAILURES, activityProfiles, failureOf } from './failures';
+import { CONNECTION_WAIT_FAILURES, REJECTION_FAILURES, activityProfiles, failureOf } from './failures';
 
 export interface ExportExpenseReportInput {
   tenantId: string;
@@ -121,7 +121,8 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
       return { status: 'posted', exactEntryId: r.exactEntryId, exactEntryNumber: r.exactEntryNumber, postedVia: r.postedVia };
     } catch (err) {
       const f = failureOf(err);
-      if (f.type && REAUTHORIZATION_FAILURES.includes(f.type)) {
+      // Reauthorization, or (access, issue 10) a division change an admin has not confirmed yet.
+      if (f.type && CONNECTION_WAIT_FAILURES.includes(f.type)) {
         await setStatus('waiting_for_reauthorization', { error: { message: f.message } });
         // Wake on `retry` (sent when the tenant reconnects) or check the connection now and then.
         for (let since = wakeBeforePost; ; since = wake) {

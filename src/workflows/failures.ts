@@ -35,6 +35,8 @@ export const FailureType = {
   businessRejection: 'BusinessRejection',
   /** The tenant is connected to another division than the export was accepted for. */
   divisionChanged: 'DivisionChanged',
+  /** The tenant reconnected to another division and an admin has not confirmed it yet: nothing is posted meanwhile. */
+  divisionChangePending: 'DivisionChangePending',
   exportNotFound: 'ExportNotFound',
   /** Posting was attempted before the entry was built. */
   notPrepared: 'NotPrepared',
@@ -52,6 +54,9 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** The connection must be renewed before anything else can work. */
 export const REAUTHORIZATION_FAILURES: readonly string[] = [FailureType.maesnUnauthorized, FailureType.notConnected];
+
+/** An export waits for the connection (reconnect, or an admin's confirmation of a division change). */
+export const CONNECTION_WAIT_FAILURES: readonly string[] = [...REAUTHORIZATION_FAILURES, FailureType.divisionChangePending];
 
 /** Exact (or our own guard) refused the entry: a person fixes something, then retries. */
 export const REJECTION_FAILURES: readonly string[] = [FailureType.businessRejection, FailureType.maesnInvalidRequest, FailureType.divisionChanged];
@@ -74,7 +79,7 @@ export const retryPolicies = {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared],
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared, FailureType.divisionChangePending],
   },
   /** Streaming master data from Maesn. */
   masterDataPull: {

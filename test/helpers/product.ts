@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
+import type { Express } from 'express';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type ProductConfig } from '../../src/config';
 import { MaesnClient } from '../../src/maesn';
@@ -28,10 +29,32 @@ export interface Product {
   temporal: Client;
   worker: Worker;
   taskQueue: string;
-  /** fetch against the API; JSON in and out. */
-  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The platform key the API accepts (`Authorization: Bearer …`). */
+  platformKey: string;
+  /** The express app (its declared routes are checked against the OpenAPI document). */
+  app: Express;
+  /** fetch against the API with the platform key; JSON in and out. */
+  call(method: string, p: string, body?: unknown): Promise<ApiResponse>;
+  /** fetch against the API with other credentials (`auth: 'none'`, or an admin session cookie) and headers. */
+  request(method: string, p: string, opts?: RequestOptions): Promise<ApiResponse>;
   close(): Promise<void>;
 }
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** `platform` (default), `none`, or a session: the cookie header value and the Origin to send on writes. */
+  auth?: 'platform' | 'none' | { cookie: string; origin?: string | null };
+  headers?: Record<string, string>;
+}
+
+/** The platform key of the tests (not the development key). */
+export const TEST_PLATFORM_KEY = 'test-platform-key-0123456789abcdef-0123456789';
 
 export interface ProductOptions {
   /** Extra environment for loadConfig (durations, etc.). */
@@ -70,6 +93,7 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     MAESN_API_KEY: apiKey,
     MAESN_SIGNING_SECRET: signingSecret,
     MAESN_TIMEOUT_MS: '10000',
+    PLATFORM_API_KEY: TEST_PLATFORM_KEY,
     ...opts.env,
   });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -85,6 +109,33 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
   config = { ...config, api: { ...config.api, publicBaseUrl: apiServer.url } };
   const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection }, stores });
   apiServer.setHandler(app);
+  const apiUrl = apiServer.url;
+
+  async function request(method: string, p: string, ro: RequestOptions = {}): Promise<ApiResponse> {
+    const { body } = ro;
+    const auth = ro.auth ?? 'platform';
+    const headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+    if (auth === 'platform') headers.authorization = `Bearer ${config.access.platformKeys[0]}`;
+    else if (auth !== 'none') {
+      headers.cookie = auth.cookie;
+      // A browser sends Origin on every write; a test can leave it out (null) or fake another.
+      if (method !== 'GET' && auth.origin !== null) headers.origin = auth.origin ?? apiUrl;
+    }
+    const res = await fetch(`${apiUrl}${p}`, {
+      method,
+      headers: { ...headers, ...ro.headers },
+      body: body !== undefined ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+      redirect: 'manual',
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
 
   let worker: Worker | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -105,22 +156,10 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     temporal,
     worker: worker!,
     taskQueue,
-    async call(method, p, body) {
-      const res = await fetch(`${apiServer!.url}${p}`, {
-        method,
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
-        redirect: 'manual',
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    platformKey: config.access.platformKeys[0],
+    app,
+    call: (method, p, body) => request(method, p, { body }),
+    request,
     async close() {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await running?.catch(() => undefined);

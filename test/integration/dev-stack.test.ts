@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ROOT, freePort } from '../../scripts/stack';
 import { loadConfig } from '../../src/config';
 import { productDataConverter, temporalConnectionOptions } from '../../src/temporal';
+import { DEV_DEFAULTS } from '../../src/config';
 
 function descendants(pid: number): number[] {
   const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
@@ -48,7 +49,7 @@ test('make dev starts the whole stack, is ready, and leaves nothing behind after
     OPS_PORT: await freePort(),
   };
   const env: NodeJS.ProcessEnv = { ...process.env, DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' };
-  for (const k of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'MAESN_BASE_URL', 'SANDBOX_DATA_DIR', 'PUBLIC_BASE_URL', 'CODEC_CORS_ORIGINS']) delete env[k];
+  for (const k of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'MAESN_BASE_URL', 'SANDBOX_DATA_DIR', 'PUBLIC_BASE_URL', 'CODEC_CORS_ORIGINS', 'PLATFORM_API_KEY', 'ADMIN_LINK_TTL']) delete env[k];
   for (const [k, v] of Object.entries(ports)) env[k] = String(v);
 
   const dev = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,6 +69,17 @@ test('make dev starts the whole stack, is ready, and leaves nothing behind after
     const ready = await fetch(`${api}/readyz`);
     assert.equal(ready.status, 200, await ready.text());
     assert.match(output, new RegExp(`Temporal UI\\s+http://localhost:${ports.DEV_TEMPORAL_UI_PORT}`));
+    // The development platform key and a ready, one-time admin page link for the demo tenant.
+    assert.ok(output.includes(`Platform key  ${DEV_DEFAULTS.platformApiKey} (development key`), output.slice(-2000));
+    const adminUrl = /Admin page\s+(http\S+#token=(\S+))/.exec(output);
+    assert.ok(adminUrl, `admin link printed:\n${output.slice(-2000)}`);
+    assert.ok(adminUrl[1].startsWith(`http://localhost:${ports.API_PORT}/admin#token=`));
+    const exchange = () =>
+      fetch(`${api}/api/admin-session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: adminUrl[2] }) });
+    const signedIn = await exchange();
+    assert.equal(signedIn.status, 200, await signedIn.clone().text());
+    assert.deepEqual(((await signedIn.json()) as { tenantId: string }).tenantId, 'demo');
+    assert.equal((await exchange()).status, 401, 'the link works once');
     const ui = await fetch(`http://127.0.0.1:${ports.DEV_TEMPORAL_UI_PORT}/`);
     assert.equal(ui.status, 200, 'Temporal UI serves');
     const metrics = await fetch(`http://127.0.0.1:${ports.WORKER_METRICS_PORT}/metrics`);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { DEMO_DIVISION, demoFiles, demoMappings, mixedReport, simpleReport } from '../fixtures/demo-data';
-import { authorizeInSandbox, connectTenant, waitForState } from '../helpers/onboarding';
+import { authorizeInSandbox, connectTenant, openCallback, startConnect, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 import { productDataConverter } from '../../src/temporal';
@@ -246,9 +246,9 @@ describe('waiting and rejections', () => {
     await p.call('POST', exportPath(reportId), simpleReport(reportId));
     await waitForExport(reportId, 'waiting_for_reauthorization');
 
-    const connect = await p.call('POST', `/api/tenants/${tenantId}/exact/connect`);
-    const callbackUrl = await authorizeInSandbox(connect.body.authorizationUrl, DEMO_DIVISION);
-    assert.equal((await fetch(callbackUrl, { headers: { accept: 'application/json' } })).status, 200);
+    const { authorizationUrl, connectCookie } = await startConnect(p, tenantId);
+    const callbackUrl = await authorizeInSandbox(authorizationUrl, DEMO_DIVISION);
+    assert.equal((await openCallback(callbackUrl, connectCookie)).status, 200);
     await waitForState(p, tenantId, 'connected');
     await waitForExport(reportId, 'posted');
     assert.equal((await entriesFor(reportId)).length, 1);

@@ -52,6 +52,8 @@ test('the production build runs the worker from the prebuilt bundle and the API;
     MAESN_API_KEY: 'prod-build-api-key-0123',
     MAESN_SIGNING_SECRET: 'prod-build-signing-secret-0123',
     ENCRYPTION_KEYS: `p1:${randomBytes(32).toString('base64')}`,
+    // Production refuses to start without one (the worker ignores it).
+    PLATFORM_API_KEY: 'production-build-test-platform-key-0123456789',
   };
   const config = loadConfig({ ...env, NODE_ENV: 'production' });
   const worker = run('dist/src/worker.js', env);
@@ -59,6 +61,13 @@ test('the production build runs the worker from the prebuilt bundle and the API;
   try {
     await eventually(() => httpOk(`http://127.0.0.1:${metricsPort}/metrics`), 'compiled worker up', 60_000);
     await eventually(() => httpOk(`http://127.0.0.1:${apiPort}/readyz`), 'compiled API ready', 60_000);
+    // The compiled access layer: no credential 401; the platform key mints a one-time admin link (signed token).
+    assert.equal((await fetch(`http://127.0.0.1:${apiPort}/api/tenants/nobody/exact`)).status, 401);
+    const auth = { authorization: `Bearer ${env.PLATFORM_API_KEY}`, 'content-type': 'application/json' };
+    await fetch(`http://127.0.0.1:${apiPort}/api/tenants`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'prod-build', name: 'Prod BV' }) });
+    const link = await fetch(`http://127.0.0.1:${apiPort}/api/tenants/prod-build/admin-sessions`, { method: 'POST', headers: auth });
+    assert.equal(link.status, 201, await link.clone().text());
+    assert.equal(link.headers.get('strict-transport-security')?.startsWith('max-age='), true, 'HSTS in production');
 
     // A workflow from the bundle runs an activity: an export that does not exist fails as a business error.
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));

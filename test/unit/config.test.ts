@@ -145,9 +145,10 @@ test('codec origins default to the Temporal UI; platform keys are a list', () =>
   assert.deepEqual(loadConfig({}).codec.corsOrigins, ['http://localhost:8233']);
   assert.deepEqual(loadConfig({ TEMPORAL_UI_URL: 'https://temporal.example.com/ui/' }).codec.corsOrigins, ['https://temporal.example.com']);
   assert.throws(() => loadConfig({ CODEC_CORS_ORIGINS: 'http://localhost:8233/path' }), /CODEC_CORS_ORIGINS/);
-  assert.deepEqual(loadConfig({}).platform.apiKeys, []);
-  assert.deepEqual(loadConfig({ PLATFORM_API_KEY: 'aaaaaaaaaaaaaaaa1, bbbbbbbbbbbbbbbb2' }).platform.apiKeys, ['aaaaaaaaaaaaaaaa1', 'bbbbbbbbbbbbbbbb2']);
-  assert.throws(() => loadConfig({ PLATFORM_API_KEY: 'short' }), /PLATFORM_API_KEY: each key needs at least 16 characters/);
+  const a = 'a'.repeat(32);
+  const b = 'b'.repeat(32);
+  assert.deepEqual(loadConfig({ PLATFORM_API_KEY: `${a}, ${b}` }).access.platformKeys, [a, b]);
+  assert.throws(() => loadConfig({ PLATFORM_API_KEY: 'short' }), /PLATFORM_API_KEY: each key must be at least 32 characters/);
   assert.equal(loadConfig({}).retention.receiptsMs, 30 * 24 * 3600_000);
   assert.equal(loadConfig({}).ops.port, null, 'no ops listener unless asked for');
 });

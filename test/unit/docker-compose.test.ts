@@ -104,6 +104,7 @@ test('product environment points at the compose services and is valid config', (
     assert.equal(maesn.port, services.sandbox.environment.SANDBOX_PORT, 'MAESN_BASE_URL uses the sandbox port');
     assert.equal(config.maesn.apiKey, loadSandboxConfig(resolveEnv(services.sandbox.environment)).apiKey, 'product and sandbox share the API key');
   }
+  assert.match(String(services.api.environment.PLATFORM_API_KEY), /^\$\{PLATFORM_API_KEY:\?/, 'the API needs a platform key from the operator (no default in the file)');
   const apiEnv = resolveEnv(services.api.environment);
   assert.ok(services.api.ports.includes(`127.0.0.1:${apiEnv.API_PORT}:${apiEnv.API_PORT}`), 'API port published');
   assert.equal(apiEnv.API_HOST, '0.0.0.0', 'API listens beyond loopback inside its container');
