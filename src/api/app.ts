@@ -18,7 +18,7 @@ import { createStores, type Stores } from '../store';
 import { PayloadEncryptionCodec } from '../temporal';
 import { AccessControl, securitySchemes } from './access';
 import { renderAdminPage, type AdminPage } from './admin-page';
-import { bearerMatches, codecRouter } from './codec';
+import { codecCors, codecRoutes } from './codec';
 import { errorHandler, notFoundHandler } from './errors';
 import type { Api } from './route';
 import { exportRoutes } from './routes/exports';
@@ -147,20 +147,15 @@ export function createApp(deps: ApiDeps): Express {
   sessionRoutes(routeDeps, api);
   tenantRoutes(routeDeps, api);
   exportRoutes(routeDeps, api);
+  // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
+  codecRoutes(api, deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing));
   document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'Exact Online expense export API', version: '1.0.0', description: 'Connect tenants to Exact Online through Maesn and export approved expense reports.' },
   });
+  app.use('/codec', codecCors(deps.config.codec.corsOrigins));
   app.use(router);
 
-  // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
-  app.use(
-    codecRouter({
-      codec: deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing),
-      allowedOrigins: deps.config.codec.corsOrigins,
-      authorize: (req) => bearerMatches(req, deps.config.access.platformKeys),
-    }),
-  );
 
   app.use(notFoundHandler);
   app.use(errorHandler);

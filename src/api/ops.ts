@@ -11,7 +11,7 @@ import { pinoHttp } from 'pino-http';
 import type { PayloadCodec } from '@temporalio/common';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
-import { codecRouter } from './codec';
+import { opsCodecRouter } from './codec';
 import { errorHandler, notFoundHandler } from './errors';
 
 export interface OpsDeps {
@@ -36,7 +36,7 @@ export function createOpsApp(deps: OpsDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(codecRouter({ codec: deps.codec, allowedOrigins: deps.config.codec.corsOrigins, authorize: () => true }));
+  app.use(opsCodecRouter({ codec: deps.codec, allowedOrigins: deps.config.codec.corsOrigins }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

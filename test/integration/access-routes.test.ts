@@ -123,6 +123,8 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
     ok: 202,
   }),
   'get /api/tenants/{tenantId}/exports': () => ({ path: `/api/tenants/${T}/exports?limit=5` }),
+  'post /codec/encode': () => ({ path: '/codec/encode', body: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"x"').toString('base64') }] } }),
+  'post /codec/decode': () => ({ path: '/codec/decode', body: { payloads: [] } }),
 };
 
 /** The rule each route must keep (the model of the issue): a route that changes its rule fails here. */
@@ -134,6 +136,8 @@ const rules: Record<string, string> = {
   'post /api/admin-session': 'public',
   'get /metrics': 'platform',
   'get /api/openapi.json': 'platform',
+  'post /codec/encode': 'platform',
+  'post /codec/decode': 'platform',
   'post /api/tenants': 'platform',
   'post /api/tenants/{tenantId}/admin-sessions': 'platform',
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export': 'platform',
@@ -191,6 +195,8 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   'post /api/tenants/{tenantId}/exact/sync': () => ({ mode: 'full' }),
   'post /api/tenants/{tenantId}/exact/division-change/confirm': () => ({ division: '234567' }),
   'post /api/tenants/{tenantId}/exact/division-change/reject': () => ({ division: '234567' }),
+  'post /codec/encode': () => ({ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'IngiCg==' }] }),
+  'post /codec/decode': () => ({ payloads: [] }),
 };
 
 const deref = (schema: any): any => (schema?.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema);

@@ -23,7 +23,7 @@ import { ROOT, freePort, httpOk } from '../../scripts/stack';
 import { loadConfig, type ProductConfig } from '../../src/config';
 import { createStores } from '../../src/store';
 import { PayloadEncryptionCodec, isEncrypted, productDataConverter } from '../../src/temporal';
-import { authorizeInSandbox } from '../helpers/onboarding';
+import { authorizeInSandbox, openCallback } from '../helpers/onboarding';
 import { eventually } from '../helpers/product';
 import { testDb, testStack, uniqueId } from '../helpers/stack';
 
@@ -58,14 +58,14 @@ function start(name: string, file: string) {
   return p;
 }
 
-async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${apiUrl}${p}`, {
     method,
     headers: { authorization: `Bearer ${SECRETS.platformKey}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
 }
 
 before(async () => {
@@ -163,12 +163,17 @@ function payloadsOf(v: unknown, out: Payload[] = [], seen = new Set<object>()): 
   return out;
 }
 
+/** Filled by the first test: the admin link token and the session token it was exchanged for. */
+const sessionSecrets = { linkToken: '', sessionToken: '' };
+
 test('connect, sync and export through the real processes, with every secret in use', { timeout: 240_000 }, async () => {
   assert.equal((await call('POST', '/api/tenants', { tenantId, name: 'Secret B.V.' })).status, 201);
   const connect = await call('POST', `/api/tenants/${tenantId}/exact/connect`);
   assert.equal(connect.status, 200, JSON.stringify(connect.body));
   const callbackUrl = await authorizeInSandbox(connect.body.authorizationUrl, DEMO_DIVISION);
-  const cb = await fetch(callbackUrl, { headers: { accept: 'application/json' } });
+  // The callback must come from the client that started the connect (its connect cookie).
+  const connectCookie = connect.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cb = await openCallback(callbackUrl, connectCookie);
   assert.equal(cb.status, 200, await cb.text());
   const connected = await eventually(async () => {
     const s = await call('GET', `/api/tenants/${tenantId}/exact`);
@@ -193,6 +198,22 @@ test('connect, sync and export through the real processes, with every secret in 
     assert.equal(res.status, 200, url);
   }
 
+  // An admin session: the one-time link token, exchanged for the session cookie, used once.
+  const minted = await call('POST', `/api/tenants/${tenantId}/admin-sessions`);
+  assert.equal(minted.status, 201, JSON.stringify(minted.body));
+  sessionSecrets.linkToken = minted.body.token;
+  const exchanged = await fetch(`${apiUrl}/api/admin-session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', origin: apiUrl },
+    body: JSON.stringify({ token: minted.body.token }),
+  });
+  assert.equal(exchanged.status, 200, await exchanged.clone().text());
+  const sessionCookie = exchanged.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('exact_export_session='));
+  assert.ok(sessionCookie, 'the exchange sets the session cookie');
+  sessionSecrets.sessionToken = sessionCookie.slice(sessionCookie.indexOf('=') + 1);
+  const asAdmin = await fetch(`${apiUrl}/api/tenants/${tenantId}/exact`, { headers: { cookie: sessionCookie, accept: 'application/json' } });
+  assert.equal(asAdmin.status, 200);
+
   // Stop both processes, so their logs are complete.
   for (const p of procs) p.child.kill('SIGTERM');
   for (const p of procs) assert.equal(await p.exit, 0, `${p.name}: ${p.out.join('').slice(-2000)}`);
@@ -210,7 +231,10 @@ test('no secret in the logs, the database or Temporal; report content unreadable
     'Temporal API key': forms(SECRETS.temporalApiKey),
     'current encryption key': forms(Buffer.from(SECRETS.currentKey, 'base64')),
     'old encryption key': forms(Buffer.from(SECRETS.oldKey, 'base64')),
+    'admin link token': forms(sessionSecrets.linkToken),
+    'admin session token': forms(sessionSecrets.sessionToken),
   };
+  assert.ok(sessionSecrets.linkToken.length > 40 && sessionSecrets.sessionToken.length > 40, 'the session tokens were used');
   const hits = (where: string, text: string) =>
     Object.entries(secrets).flatMap(([name, fs]) => (fs.some((f) => text.includes(f)) ? [`${name} in ${where}`] : []));
 
