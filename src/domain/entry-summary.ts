@@ -1,7 +1,8 @@
 /** What is derived from a built journal entry: which receipt goes on which line, totals, invariants. */
-import { DomainError } from './amounts';
+import { computeExpenseAmounts, DomainError } from './amounts';
 import type { JournalEntry } from './journal-entry';
-import { type Cents, sumCents } from './money';
+import { type Cents, MoneyError, sumCents } from './money';
+import type { ReportCore } from './schemas';
 
 // ---------------------------------------------------------------------------
 // Attachments (filesPos)
@@ -128,4 +129,17 @@ export function checkEntryInvariants(entry: JournalEntry): string[] {
     if (!l || l.side !== 'DEBIT' || l.expenseId !== expenseId) v.push(`expense ${expenseId}: position ${pos} is not its debit line`);
   }
   return v;
+}
+
+/**
+ * A report's total in its currency (what its credit line books), before any entry is built; null
+ * when an amount cannot be computed (the export shows why).
+ */
+export function reportTotalCents(report: ReportCore): Cents | null {
+  try {
+    return sumCents(report.expenses.map((e) => computeExpenseAmounts(e, report.currency).grossCents));
+  } catch (err) {
+    if (err instanceof DomainError || err instanceof MoneyError) return null;
+    throw err;
+  }
 }

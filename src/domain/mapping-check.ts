@@ -78,8 +78,8 @@ export interface ReportValidation {
   missing: ReportIssue[];
 }
 
-const EXPENSE_ACCOUNT_KINDS: readonly GlAccountKind[] = ['profit_and_loss', 'balance_sheet'];
-const CREDIT_ACCOUNT_KINDS: readonly GlAccountKind[] = ['balance_sheet', 'creditor'];
+export const EXPENSE_ACCOUNT_KINDS: readonly GlAccountKind[] = ['profit_and_loss', 'balance_sheet'];
+export const CREDIT_ACCOUNT_KINDS: readonly GlAccountKind[] = ['balance_sheet', 'creditor'];
 
 // ---------------------------------------------------------------------------
 // Single-reference checks

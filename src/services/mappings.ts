@@ -7,15 +7,19 @@ import {
   createMasterDataLookup,
   kindOfMappingPath,
   mappedCodesByKind,
+  mappingEntries,
+  mappingFieldOfIssue,
   masterDataKinds,
+  normalizeCode,
   toMasterData,
   validateMappings,
   type CodesByKind,
   type MappingIssue,
   type Mappings,
   type MasterData,
+  type MasterDataKind,
 } from '../domain';
-import type { MappingHealthIssue, Stores } from '../store';
+import type { MappingHealthIssue, Stores, StoredMasterDataRecord } from '../store';
 import { mappingFixedSignal } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import { wakeExports } from './exports';
@@ -50,4 +54,64 @@ export async function saveMappings(deps: ServiceDeps, tenantId: string, mappings
   const issues = await assessMappings(deps.stores, tenantId, mappings);
   const signalledExports = await wakeExports(deps, tenantId, ['waiting_for_mappings'], mappingFixedSignal);
   return { version, issues, signalledExports };
+}
+
+/** The state of a code a mapping refers to, as synced from Exact. */
+export interface ReferencedRecord {
+  code: string;
+  name: string;
+  active: boolean;
+  blocked: boolean;
+  /** A full sync no longer found it in Exact. */
+  vanished: boolean;
+}
+
+export interface MappingReview {
+  mappings: Mappings | null;
+  version: number;
+  updatedAt: Date | null;
+  /** Every invalid reference of the saved mappings. */
+  issues: MappingIssue[];
+  /** Every field that holds a code, with the record it names (null: not in the synced master data). */
+  references: { path: string; kind: MasterDataKind; code: string; record: ReferencedRecord | null }[];
+  /** Fields that exports waiting for mappings need (missing, or naming an unusable code), with those reports. */
+  needed: { path: string; reportIds: string[]; messages: string[] }[];
+}
+
+/** How many waiting exports the review looks at (the page shows what they need). */
+const REVIEW_EXPORTS_LIMIT = 200;
+
+/** The saved mappings as an editor needs them: each reference's record, every problem, and what waiting exports need. */
+export async function reviewMappings(stores: Pick<Stores, 'masterData' | 'mappings' | 'exports'>, tenantId: string): Promise<MappingReview> {
+  const [saved, waiting] = await Promise.all([
+    stores.mappings.get(tenantId),
+    stores.exports.search(tenantId, { status: 'waiting_for_mappings', page: 1, limit: REVIEW_EXPORTS_LIMIT }),
+  ]);
+  const mappings = saved?.mappings ?? null;
+  const needed = new Map<string, { path: string; reportIds: string[]; messages: string[] }>();
+  for (const doc of waiting.items) {
+    for (const issue of doc.missing) {
+      const path = mappingFieldOfIssue(issue, doc.report, mappings);
+      if (!path) continue;
+      const n = needed.get(path) ?? { path, reportIds: [], messages: [] };
+      if (!n.reportIds.includes(doc.reportId)) n.reportIds.push(doc.reportId);
+      const message = issue.message ?? `${issue.field} ${issue.value}`;
+      if (!n.messages.includes(message)) n.messages.push(message);
+      needed.set(path, n);
+    }
+  }
+  if (!mappings) return { mappings: null, version: 0, updatedAt: null, issues: [], references: [], needed: [...needed.values()] };
+
+  const codes = mappedCodesByKind(mappings);
+  const loaded = await Promise.all(masterDataKinds.map((k) => stores.masterData.findByCodes(k, tenantId, codes[k])));
+  const byKind = Object.fromEntries(masterDataKinds.map((k, i) => [k, loaded[i]])) as Record<MasterDataKind, StoredMasterDataRecord[]>;
+  const issues = validateMappings(mappings, createMasterDataLookup(toMasterData(byKind)));
+  const references = mappingEntries(mappings).flatMap(({ path, code }) => {
+    const kind = kindOfMappingPath(path);
+    if (!kind) return [];
+    const r = byKind[kind].find((x) => normalizeCode(x.code) === normalizeCode(code));
+    const record = r ? { code: r.code, name: r.name, active: r.active, blocked: r.blocked === true, vanished: !!r.removedFromSourceAt } : null;
+    return [{ path, kind, code, record }];
+  });
+  return { mappings, version: saved!.version, updatedAt: saved!.updatedAt, issues, references, needed: [...needed.values()] };
 }

@@ -5,9 +5,9 @@
  * keys include the report's content hash, so a conflicting resubmission can never overwrite the
  * receipts of the export that already exists.
  */
-import { Binary, type Collection, type Db } from 'mongodb';
-import type { ExpenseReportRef, ExportStatus, JournalEntry } from '../domain';
-import { isDuplicateKeyError } from './mongo';
+import { Binary, type Collection, type Db, type Filter } from 'mongodb';
+import { exportStatuses, type ExpenseReportRef, type ExportStatus, type JournalEntry } from '../domain';
+import { escapeRegex, isDuplicateKeyError } from './mongo';
 
 export interface MissingMapping {
   expenseId: string | null;
@@ -208,17 +208,41 @@ export class ExportStore {
     );
   }
 
-  list(tenantId: string, filter: { status?: ExportStatus; page: number; limit: number }): Promise<ExportDoc[]> {
-    return this.col
-      .find({ tenantId, ...(filter.status ? { status: filter.status } : {}) }, { projection: { entry: 0 } })
-      .sort({ updatedAt: -1 })
-      .skip((filter.page - 1) * filter.limit)
-      .limit(filter.limit)
-      .toArray();
+  /**
+   * A page of the tenant's exports for a person: optionally one status and a search on the report
+   * ID or the employee (ID, name or e-mail, case-insensitive); with `first`, exports in those
+   * statuses come before the others (each part newest first).
+   */
+  async search(tenantId: string, q: { status?: ExportStatus; search?: string; first?: readonly ExportStatus[]; page: number; limit: number }): Promise<{ items: ExportDoc[]; total: number }> {
+    const base = this.searchFilter(tenantId, q.search);
+    const filter: Filter<ExportDoc> = q.status ? { ...base, status: q.status } : base;
+    const skip = (q.page - 1) * q.limit;
+    const page = (f: Filter<ExportDoc>, from: number, n: number) =>
+      n <= 0 ? Promise.resolve([]) : this.col.find(f, { projection: { entry: 0 } }).sort({ updatedAt: -1, _id: 1 }).skip(from).limit(n).toArray();
+    if (!q.first?.length || q.status) {
+      const [items, total] = await Promise.all([page(filter, skip, q.limit), this.col.countDocuments(filter)]);
+      return { items, total };
+    }
+    const head: Filter<ExportDoc> = { ...base, status: { $in: [...q.first] } };
+    const tail: Filter<ExportDoc> = { ...base, status: { $nin: [...q.first] } };
+    const [headCount, tailCount] = await Promise.all([this.col.countDocuments(head), this.col.countDocuments(tail)]);
+    const fromHead = await page(head, skip, Math.min(q.limit, headCount - skip));
+    const fromTail = await page(tail, Math.max(0, skip - headCount), q.limit - fromHead.length);
+    return { items: [...fromHead, ...fromTail], total: headCount + tailCount };
   }
 
-  count(tenantId: string, status?: ExportStatus): Promise<number> {
-    return this.col.countDocuments({ tenantId, ...(status ? { status } : {}) });
+  /** How many of the tenant's exports (matching `search`, see `search`) are in each status. */
+  async countByStatus(tenantId: string, search?: string): Promise<Record<ExportStatus, number>> {
+    const groups = await this.col.aggregate<{ _id: ExportStatus; n: number }>([{ $match: this.searchFilter(tenantId, search) }, { $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    const counts = Object.fromEntries(exportStatuses.map((st) => [st, 0])) as Record<ExportStatus, number>;
+    for (const g of groups) if (g._id in counts) counts[g._id] = g.n;
+    return counts;
+  }
+
+  private searchFilter(tenantId: string, search: string | undefined): Filter<ExportDoc> {
+    if (!search) return { tenantId };
+    const rx = { $regex: escapeRegex(search), $options: 'i' };
+    return { tenantId, $or: [{ reportId: rx }, { 'report.employee.id': rx }, { 'report.employee.name': rx }, { 'report.employee.email': rx }] };
   }
 
   async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {

@@ -4,8 +4,8 @@
  * inactive by a full sync (`markUnseenInactive`).
  */
 import type { Collection, Db, Filter } from 'mongodb';
-import { MASTER_DATA_KINDS, masterDataKinds, type MasterDataKind, type MasterDataRecord } from '../domain';
-import { duplicateKeyIndexes } from './mongo';
+import { MASTER_DATA_KINDS, isVatCodeUsableForPurchases, masterDataKinds, vatPercentageMatches, type GlAccountKind, type MasterDataKind, type MasterDataRecord, type VatCode } from '../domain';
+import { duplicateKeyIndexes, escapeRegex } from './mongo';
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
   /** `<tenantId>:<id>` */
@@ -22,16 +22,16 @@ export interface ListQuery {
   limit: number;
   search?: string;
   active?: boolean;
+  /** GL accounts of these kinds only (`kind` of the record). */
+  accountKinds?: readonly GlAccountKind[];
+  /** VAT codes usable on purchases whose percentage matches this rate key ("21", "exempt"). */
+  vatRate?: string;
 }
 
 /** Replaces per bulk write: FerretDB stops answering at 100 matched upserts in one call. */
 const WRITE_BATCH = 50;
 
 export const recordKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 export class MasterDataStore {
   private readonly cols: Record<MasterDataKind, Collection<StoredMasterDataRecord>>;
@@ -115,6 +115,17 @@ export class MasterDataStore {
     if (q.search) {
       const rx = { $regex: escapeRegex(q.search), $options: 'i' };
       filter.$or = [{ code: rx }, { name: rx }];
+    }
+    if (q.accountKinds) filter.kind = { $in: [...q.accountKinds] };
+    if (q.vatRate !== undefined) {
+      // A division has a few dozen VAT codes: the domain's own rules decide which fit, in memory.
+      const rate = q.vatRate;
+      const all = await this.cols[kind].find(filter, { projection: { _id: 0 } }).sort({ code: 1, id: 1 }).toArray();
+      const fitting = all.filter((r) => {
+        const v = r as unknown as VatCode;
+        return isVatCodeUsableForPurchases(v) && vatPercentageMatches(v, rate);
+      });
+      return { items: fitting.slice((q.page - 1) * q.limit, q.page * q.limit), total: fitting.length };
     }
     const [items, total] = await Promise.all([
       this.cols[kind]

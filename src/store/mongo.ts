@@ -45,3 +45,8 @@ export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as WriteErrors;
   return e.writeErrors ? duplicateKeyIndexes(err) !== null : e.code === DUPLICATE_KEY;
 }
+
+/** `s` as a literal inside a regular expression (user searches). */
+export function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

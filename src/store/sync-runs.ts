@@ -79,6 +79,26 @@ export class SyncRunStore {
     return this.col.findOne({ _id: runId });
   }
 
+  /** The tenant's last runs, newest first. */
+  history(tenantId: string, limit: number): Promise<SyncRunDoc[]> {
+    return this.col.find({ tenantId }).sort({ startedAt: -1 }).limit(limit).toArray();
+  }
+
+  /** What a running run has read so far: the counts of its checkpoints (one per resource), added up per kind. */
+  async progress(runId: string): Promise<Record<string, KindCounts>> {
+    const out: Record<string, KindCounts> = {};
+    for (const cp of await this.checkpoints.find({ runId }).toArray()) {
+      for (const [kind, c] of Object.entries(cp.counts ?? {})) {
+        const o = (out[kind] ??= { fetched: 0, upserted: 0, deactivated: 0, pages: 0 });
+        o.fetched += c.fetched;
+        o.upserted += c.upserted;
+        o.deactivated += c.deactivated;
+        o.pages += c.pages;
+      }
+    }
+    return out;
+  }
+
   latest(tenantId: string): Promise<SyncRunDoc | null> {
     return this.col.find({ tenantId }).sort({ startedAt: -1 }).limit(1).next();
   }

@@ -3,7 +3,17 @@
  * or cancel.
  */
 import { z } from 'zod';
-import { centsToDecimalString, expenseReportSchema, exportStatuses, mappingsSchema, type ExpenseReport } from '../../domain';
+import {
+  actionExportStatuses,
+  centsToDecimalString,
+  expenseReportSchema,
+  exportActions,
+  exportActionsFor,
+  exportStatuses,
+  mappingsSchema,
+  reportTotalCents,
+  type ExpenseReport,
+} from '../../domain';
 import { acceptExport, saveMappings, signalExport } from '../../services';
 import type { ExportDoc } from '../../store';
 import { cancelSignal, mappingFixedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
@@ -11,7 +21,7 @@ import { HttpError, notFound } from '../errors';
 import { addRoute, errors, type Api } from '../route';
 import { pageSchema, requireTenant as requireTenantIn, tenantParams, type RouteDeps } from './shared';
 
-const reportParams = tenantParams.extend({ reportId: z.string().min(1).max(128).regex(/^\S+$/, 'no whitespace') });
+export const reportParams = tenantParams.extend({ reportId: z.string().min(1).max(128).regex(/^\S+$/, 'no whitespace') });
 
 const missingSchema = z.object({ expenseId: z.string().nullable(), field: z.string(), value: z.string(), reason: z.string(), message: z.string().optional() });
 const lineSchema = z.object({
@@ -28,7 +38,7 @@ const lineSchema = z.object({
   costUnit: z.string().nullable(),
   supplier: z.string().nullable(),
 });
-const exportStatusSchema = z
+export const exportStatusSchema = z
   .object({
     exportId: z.string(),
     tenantId: z.string(),
@@ -47,7 +57,7 @@ const exportStatusSchema = z
   })
   .meta({ id: 'ExportStatus' });
 
-function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
+export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
   const lines =
     doc.entry?.lines.map((l) => ({
       position: l.position,
@@ -206,11 +216,13 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
     method: 'get',
     path: '/api/tenants/:tenantId/exports',
     access: 'tenant',
-    summary: "The tenant's exports, newest first",
+    summary: "The tenant's exports, newest first (or those that need a person first), with counts per status",
     tags: ['exports'],
     params: tenantParams,
     query: z.strictObject({
       status: z.enum(exportStatuses).optional(),
+      search: z.string().trim().min(1).max(100).optional().describe('part of the report ID, or of the employee ID, name or e-mail (case-insensitive)'),
+      sort: z.enum(['updated', 'action']).default('updated').describe('`action`: exports that wait for a person first (`waiting_for_mappings`, `rejected`, …), each part newest first'),
       page: pageSchema,
       limit: z.coerce.number().int().min(1).max(200).default(50),
     }),
@@ -219,8 +231,23 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
         description: 'a page of exports',
         schema: z.object({
           items: z.array(
-            z.object({ exportId: z.string(), reportId: z.string(), status: z.enum(exportStatuses), exactEntryNumber: z.string().nullable(), problem: z.string().nullable(), updatedAt: z.string() }),
+            z.object({
+              exportId: z.string(),
+              reportId: z.string(),
+              status: z.enum(exportStatuses),
+              exactEntryNumber: z.string().nullable(),
+              problem: z.string().nullable(),
+              employee: z.object({ id: z.string(), name: z.string() }),
+              description: z.string(),
+              currency: z.string(),
+              total: z.string().nullable().describe('the report total (decimal) in `currency`; null when an amount cannot be computed'),
+              actions: z.array(z.enum(exportActions)).describe('what a person can do about it now'),
+              approvedAt: z.string(),
+              createdAt: z.string(),
+              updatedAt: z.string(),
+            }),
           ),
+          counts: z.record(z.enum(exportStatuses), z.number()).describe('exports per status (matching `search`, whatever `status`)'),
           total: z.number(),
           page: z.number(),
           limit: z.number(),
@@ -230,17 +257,31 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
     },
     handler: async ({ params, query }) => {
       await requireTenant(params.tenantId);
-      const [docs, total] = await Promise.all([stores.exports.list(params.tenantId, query), stores.exports.count(params.tenantId, query.status)]);
+      const [{ items: docs, total }, counts] = await Promise.all([
+        stores.exports.search(params.tenantId, { ...query, first: query.sort === 'action' ? actionExportStatuses : undefined }),
+        stores.exports.countByStatus(params.tenantId, query.search),
+      ]);
       return {
-        items: docs.map((d) => ({
-          exportId: d._id,
-          reportId: d.reportId,
-          status: d.status,
-          exactEntryNumber: d.exactEntryNumber,
-          // What an admin has to act on: Exact's rejection, or the first missing mapping.
-          problem: d.error?.message ?? (d.missing.length ? `${d.missing.length} missing: ${d.missing[0].message ?? `${d.missing[0].field} ${d.missing[0].value}`}` : null),
-          updatedAt: d.updatedAt.toISOString(),
-        })),
+        items: docs.map((d) => {
+          const totalCents = reportTotalCents(d.report);
+          return {
+            exportId: d._id,
+            reportId: d.reportId,
+            status: d.status,
+            exactEntryNumber: d.exactEntryNumber,
+            // What an admin has to act on: Exact's rejection, or the first missing mapping.
+            problem: d.error?.message ?? (d.missing.length ? `${d.missing.length} missing: ${d.missing[0].message ?? `${d.missing[0].field} ${d.missing[0].value}`}` : null),
+            employee: { id: d.report.employee.id, name: d.report.employee.name },
+            description: d.report.description,
+            currency: d.report.currency,
+            total: totalCents === null ? null : centsToDecimalString(totalCents),
+            actions: [...exportActionsFor(d.status)],
+            approvedAt: d.report.approvedAt,
+            createdAt: d.createdAt.toISOString(),
+            updatedAt: d.updatedAt.toISOString(),
+          };
+        }),
+        counts,
         total,
         page: query.page,
         limit: query.limit,

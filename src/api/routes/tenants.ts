@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { masterDataKinds } from '../../domain';
+import { mappingFieldFit, masterDataKinds } from '../../domain';
 import { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, startManualSync } from '../../services';
 import { connectionStateOf, connectionStates } from '../../store';
 import { authorizedSignal, workflowIds } from '../../workflows/definitions';
@@ -267,7 +267,7 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
     method: 'get',
     path: '/api/tenants/:tenantId/master-data/:kind',
     access: 'tenant',
-    summary: 'Synced master data of one kind, paginated; search on code and name',
+    summary: 'Synced master data of one kind, paginated; search on code and name; `fit` keeps what fits a mapping field (for pickers)',
     tags: ['master data'],
     params: tenantParams.extend({ kind: z.enum(masterDataKinds) }),
     query: z.strictObject({
@@ -275,6 +275,12 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
       limit: z.coerce.number().int().min(1).max(500).default(50),
       search: z.string().trim().min(1).max(100).optional(),
       active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+      fit: z
+        .string()
+        .min(1)
+        .max(300)
+        .optional()
+        .describe('a mapping field (`categories.travel.glAccount`, `vatRates.21`, `creditAccount`, …): only active records that fit it (cost accounts for categories, purchase VAT codes of that rate, …)'),
     }),
     responses: {
       200: {
@@ -285,7 +291,14 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
     },
     handler: async ({ params, query }) => {
       await requireTenant(params.tenantId);
-      const { items, total } = await stores.masterData.list(params.kind, params.tenantId, query);
+      const fit = query.fit === undefined ? undefined : mappingFieldFit(query.fit);
+      if (fit === null || (fit && fit.kind !== params.kind)) {
+        throw new HttpError(400, 'invalid_request', `query.fit: ${query.fit} is not a mapping field that holds ${params.kind}`, [{ path: 'query.fit', message: `not a field of ${params.kind}` }]);
+      }
+      const { items, total } = await stores.masterData.list(params.kind, params.tenantId, {
+        ...query,
+        ...(fit ? { active: true, accountKinds: fit.accountKinds, vatRate: fit.vatRate } : {}),
+      });
       return {
         items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, ...rest }) => rest),
         page: query.page,
