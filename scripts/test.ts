@@ -7,6 +7,8 @@
  *   anything else     the throw-away stack: a dedicated Temporal dev server, FerretDB and Maesn
  *                     sandbox on free ports with throw-away data, always torn down, also on
  *                     failure or Ctrl-C
+ *   test/browser      the stack, and Debian's Chromium: `scripts/tools.sh chromium` installs it
+ *                     when it is missing (apt-get; a version check when it is there)
  *
  *   npm test                         all tests
  *   npm test -- test/unit/x.test.ts  only the given files (or folders)
@@ -14,7 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ProcessGroup, ROOT, SANDBOX_MAIN, freePort, httpOk, nodeTs, startFerret, startTemporal, waitFor } from './stack';
 
 const TEST_API_KEY = 'test-api-key-0123456789';
@@ -24,6 +26,11 @@ const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789';
 function needsStack(file: string): boolean {
   const rel = path.relative(path.join(ROOT, 'test'), path.resolve(file)).split(path.sep);
   return !(rel[0] === 'unit' || rel[0] === 'workflows');
+}
+
+/** Whether a test file drives a browser (test/browser). */
+function needsBrowser(file: string): boolean {
+  return path.relative(path.join(ROOT, 'test'), path.resolve(file)).split(path.sep)[0] === 'browser';
 }
 
 function findTests(dir: string): string[] {
@@ -77,6 +84,7 @@ async function main() {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       TEST_RUN_DIR: runDir,
     };
+    if (files.some(needsBrowser)) execFileSync('bash', [path.join(ROOT, 'scripts/tools.sh'), 'chromium'], { stdio: 'inherit' });
     if (files.some(needsStack)) Object.assign(env, await startStack(group, runDir, env));
     else console.log(`[test] ${files.length} file(s), none needs the stack: nothing started`);
 

@@ -4,6 +4,9 @@
 #   ferretdb  — github.com/FerretDB/FerretDB v1.24.2 (MongoDB wire protocol on SQLite)
 #   temporal-test-server — io.temporal:temporal-test-server 1.31.0 (Maven Central): Temporal's
 #               time-skipping test server for the workflow tests, a wrapper around `java`
+#   chromium  — Debian's Chromium (/usr/bin/chromium) for the browser tests (test/browser); not
+#               built: installed with apt-get when missing (as root, or through sudo). Only when
+#               asked for by name (scripts/test.ts does so when it runs browser tests).
 #
 # Order of preference for each tool:
 #   1. TEMPORAL_CLI / FERRETDB_BIN / TEMPORAL_TEST_SERVER, when set (used as they are, version checked);
@@ -12,7 +15,7 @@
 #   4. a build from the Go module proxy (needs Go >= 1.25); for the test server, its jars from
 #      Maven Central (needs Java and Maven).
 #
-# Usage: scripts/tools.sh [NAME...]          build/reuse the named tools (default: all three), print their paths
+# Usage: scripts/tools.sh [NAME...]          build/reuse the named tools (default: the three above chromium), print their paths
 #        scripts/tools.sh --check [NAME...]  exit 1 (quietly) if any of them is missing
 #   `make dev` asks for temporal and ferretdb only: running the product needs no Java.
 set -euo pipefail
@@ -190,13 +193,45 @@ build_ferretdb() {
   cp "$out" "$BIN/ferretdb"
 }
 
+# Debian's Chromium, for the browser tests. CHROMIUM_BIN points at another build. Installing it is
+# a package installation (apt-get, as root or through sudo without a password); once there, this
+# is a version check and nothing more.
+chromium_ok() { local v; v="$(version_of "$1")" && [[ "$v" == Chromium* ]]; }
+
+die_no_chromium() {
+  cat >&2 <<EOF
+[tools] cannot provide chromium for the browser tests: $1
+
+  The browser tests (test/browser) drive Debian's Chromium. Install it once:
+      sudo apt-get install chromium
+  or point the tests at a Chromium you have:
+      CHROMIUM_BIN=/path/to/chromium make test
+EOF
+  exit 3
+}
+
+install_chromium() {
+  command -v apt-get >/dev/null 2>&1 || die_no_chromium "it is not installed and there is no apt-get here"
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null || die_no_chromium "it is not installed, and installing it needs root"
+    sudo=(sudo -n)
+  fi
+  say "installing Debian's chromium (apt-get, once)"
+  if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium >/dev/null; then
+    # A fresh machine may not have the package lists yet.
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -q >/dev/null || die_no_chromium "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends chromium >/dev/null || die_no_chromium "apt-get install chromium failed"
+  fi
+}
+
 check_only=false
 wanted=()
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=true ;;
-    temporal | ferretdb | temporal-test-server) wanted+=("$arg") ;;
-    *) say "unknown argument '$arg' (usage: scripts/tools.sh [--check] [temporal] [ferretdb] [temporal-test-server])"; exit 2 ;;
+    temporal | ferretdb | temporal-test-server | chromium) wanted+=("$arg") ;;
+    *) say "unknown argument '$arg' (usage: scripts/tools.sh [--check] [temporal] [ferretdb] [temporal-test-server] [chromium])"; exit 2 ;;
   esac
 done
 [ ${#wanted[@]} -gt 0 ] || wanted=(temporal ferretdb temporal-test-server)
@@ -242,7 +277,22 @@ else
   TEST_SERVER_PATH="$BIN/temporal-test-server"
 fi
 
+if ! wants chromium; then
+  :
+elif [ -n "${CHROMIUM_BIN:-}" ]; then
+  chromium_ok "$CHROMIUM_BIN" || { say "CHROMIUM_BIN=$CHROMIUM_BIN does not answer --version as Chromium"; exit 2; }
+  CHROMIUM_PATH="$CHROMIUM_BIN"
+elif chromium_ok /usr/bin/chromium; then
+  CHROMIUM_PATH=/usr/bin/chromium
+else
+  $check_only && exit 1
+  install_chromium
+  chromium_ok /usr/bin/chromium || die_no_chromium "/usr/bin/chromium does not answer --version after the installation"
+  CHROMIUM_PATH=/usr/bin/chromium
+fi
+
 if ! $check_only; then
+  wants chromium && say "chromium: $CHROMIUM_PATH ($("$CHROMIUM_PATH" --version 2>/dev/null))"
   wants temporal && say "temporal: $TEMPORAL_PATH ($("$TEMPORAL_PATH" --version))"
   wants ferretdb && say "ferretdb: $FERRETDB_PATH (v${FERRETDB_VERSION})"
   wants temporal-test-server && say "temporal-test-server: $TEST_SERVER_PATH ($("$TEST_SERVER_PATH" --version))"

@@ -17,13 +17,16 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-open
 import { createStores, type Stores } from '../store';
 import { PayloadEncryptionCodec } from '../temporal';
 import { AccessControl, securitySchemes } from './access';
-import { renderAdminPage, type AdminPage } from './admin-page';
+import { loadAdminPage } from './admin/page';
 import { codecCors, codecRoutes } from './codec';
 import { errorHandler, notFoundHandler } from './errors';
 import type { Api } from './route';
+import { exportDetailRoutes } from './routes/export-detail';
 import { exportRoutes } from './routes/exports';
+import { mappingReviewRoutes } from './routes/mapping-review';
 import { operationsRoutes } from './routes/operations';
 import { sessionRoutes } from './routes/sessions';
+import { syncRunRoutes } from './routes/sync-runs';
 import { tenantRoutes } from './routes/tenants';
 
 export interface ApiDeps {
@@ -58,18 +61,18 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Security headers on every response (helmet): a CSP that allows only the admin page's own inline
- * script and style (by hash) and same-origin API calls, no framing, no sniffing, no referrer, and
- * HSTS outside development.
+ * Security headers on every response (helmet): a CSP that allows scripts and styles only from this
+ * origin (the admin page's modules; no inline script or style at all) and same-origin API calls,
+ * no framing, no sniffing, no referrer, and HSTS outside development.
  */
-function securityHeaders(page: AdminPage, hsts: boolean) {
+function securityHeaders(hsts: boolean) {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'none'"],
-        scriptSrc: [page.scriptSource],
-        styleSrc: [page.styleSource],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
         connectSrc: ["'self'"],
         imgSrc: ["'self'"],
         baseUri: ["'none'"],
@@ -94,7 +97,7 @@ export function createApp(deps: ApiDeps): Express {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const page = renderAdminPage({ temporalUiUrl: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace });
+  const page = loadAdminPage();
 
   const app = express();
   app.disable('x-powered-by');
@@ -119,7 +122,7 @@ export function createApp(deps: ApiDeps): Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
-  app.use(securityHeaders(page, deps.config.access.secureTransport));
+  app.use(securityHeaders(deps.config.access.secureTransport));
 
   app.use((req, res, next) => {
     const end = httpDuration.startTimer({ method: req.method });
@@ -147,6 +150,9 @@ export function createApp(deps: ApiDeps): Express {
   sessionRoutes(routeDeps, api);
   tenantRoutes(routeDeps, api);
   exportRoutes(routeDeps, api);
+  exportDetailRoutes(routeDeps, api);
+  mappingReviewRoutes(routeDeps, api);
+  syncRunRoutes(routeDeps, api);
   // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
   codecRoutes(api, deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing));
   document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({

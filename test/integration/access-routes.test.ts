@@ -20,6 +20,8 @@ let doc: any;
 const T = uniqueId('own');
 const OTHER = uniqueId('other');
 let waitingReport: string;
+/** `/admin/assets/<version>/app.mjs` as the page links it. */
+let assetPath: string;
 const sessions = new Map<string, string>();
 
 async function sessionFor(tenantId: string): Promise<string> {
@@ -47,6 +49,7 @@ before(async () => {
   await connectTenant(p, T);
   await p.call('POST', '/api/tenants', { tenantId: OTHER, name: 'Other BV' });
   waitingReport = await waitingExport(T);
+  assetPath = /src="(\/admin\/assets\/[0-9a-f]{12}\/app\.mjs)"/.exec(await (await fetch(`${p.apiUrl}/admin`)).text())![1];
 });
 after(async () => {
   await p?.close();
@@ -74,6 +77,7 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
   'get /metrics': () => ({ path: '/metrics' }),
   'get /api/openapi.json': () => ({ path: '/api/openapi.json' }),
   'get /admin': () => ({ path: '/admin' }),
+  'get /admin/assets/{version}/{file}': () => ({ path: assetPath }),
   'post /api/tenants/{tenantId}/admin-sessions': () => ({ path: `/api/tenants/${T}/admin-sessions`, ok: 201 }),
   'post /api/admin-session': async () => ({ path: '/api/admin-session', body: { token: (await p.call('POST', `/api/tenants/${T}/admin-sessions`)).body.token } }),
   'get /api/admin-session': () => ({ path: '/api/admin-session' }),
@@ -116,6 +120,9 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
     return { path: `/api/tenants/${T}/expense-reports/${r}/export`, body: simpleReport(r, { category: 'never-mapped' }), ok: 202 };
   },
   'get /api/tenants/{tenantId}/expense-reports/{reportId}/export': () => ({ path: `/api/tenants/${T}/expense-reports/${waitingReport}/export` }),
+  'get /api/tenants/{tenantId}/expense-reports/{reportId}/export/detail': () => ({ path: `/api/tenants/${T}/expense-reports/${waitingReport}/export/detail` }),
+  'get /api/tenants/{tenantId}/mappings/review': () => ({ path: `/api/tenants/${T}/mappings/review` }),
+  'get /api/tenants/{tenantId}/sync-runs': () => ({ path: `/api/tenants/${T}/sync-runs?limit=5` }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/mapping-fixed': () => ({ path: `/api/tenants/${T}/expense-reports/${waitingReport}/export/mapping-fixed`, ok: 202 }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/retry': () => ({ path: `/api/tenants/${T}/expense-reports/${waitingReport}/export/retry`, ok: 202 }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/cancel': async (allowed) => ({
@@ -132,6 +139,7 @@ const rules: Record<string, string> = {
   'get /healthz': 'public',
   'get /readyz': 'public',
   'get /admin': 'public',
+  'get /admin/assets/{version}/{file}': 'public',
   'get /api/exact/callback': 'public',
   'post /api/admin-session': 'public',
   'get /metrics': 'platform',
@@ -226,6 +234,8 @@ const badQueryValue: Record<string, fc.Arbitrary<string>> = {
   status: fc.string({ minLength: 1, maxLength: 10 }).filter((x) => !/^(validating|waiting_for_mappings|posting|posted|rejected|waiting_for_reauthorization|cancelled)$/.test(x)),
   active: fc.constantFrom('yes', '1', 'TRUE', ''),
   search: fc.constantFrom('', 'x'.repeat(101)),
+  sort: fc.constantFrom('newest', '', 'ACTION'),
+  fit: fc.constantFrom('', 'x'.repeat(301)),
 };
 
 function caseFor(op: ReturnType<typeof operations>[number], tenantId: string): fc.Arbitrary<Case> {
@@ -234,7 +244,7 @@ function caseFor(op: ReturnType<typeof operations>[number], tenantId: string): f
   const queryNames = params.filter((x) => x.in === 'query').map((x) => x.name as string);
   const pathNames = params.filter((x) => x.in === 'path').map((x) => x.name as string);
   const fill = (overrides: Record<string, string> = {}) =>
-    op.path.replace(/\{(\w+)\}/g, (_m, n: string) => encodeURIComponent(overrides[n] ?? ({ tenantId, reportId: 'R-fuzz', kind: 'journals' } as Record<string, string>)[n]));
+    op.path.replace(/\{(\w+)\}/g, (_m, n: string) => encodeURIComponent(overrides[n] ?? ({ tenantId, reportId: 'R-fuzz', kind: 'journals', version: assetPath.split('/')[3], file: 'app.mjs' } as Record<string, string>)[n]));
   const base = (): Case => ({ key: op.key, method: op.method.toUpperCase(), path: fill(), query: '', body: op.method === 'get' ? undefined : validBodies[op.key]?.() ?? {} });
   const variants: fc.Arbitrary<Case>[] = [
     // An unknown query parameter.

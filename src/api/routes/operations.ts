@@ -8,7 +8,8 @@ import type { Connection } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { pingMongo } from '../../store';
-import type { AdminPage } from '../admin-page';
+import type { AdminPage } from '../admin/page';
+import { notFound } from '../errors';
 import { addRoute, errors, type Api } from '../route';
 
 const READY_CHECK_TIMEOUT_MS = 2_000;
@@ -117,7 +118,31 @@ export function operationsRoutes(ops: OperationsDeps, api: Api): void {
     }),
     responses: { 200: { description: 'the page', schema: z.string(), contentType: 'text/html' } },
     handler: (_input, _req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
       res.type('html').send(ops.adminPage.html);
+    },
+  });
+
+  addRoute(api, {
+    method: 'get',
+    path: '/admin/assets/:version/:file',
+    access: 'public',
+    summary: "The admin page's scripts and styles (versioned URLs, cached for good)",
+    tags: ['admin sessions'],
+    params: z.object({
+      version: z.string().regex(/^[0-9a-f]{12}$/, 'an asset version'),
+      file: z.string().regex(/^[a-z][a-z0-9-]*\.(mjs|css|svg)$/, 'an asset name'),
+    }),
+    responses: {
+      200: { description: 'the asset', schema: z.string(), contentType: 'text/javascript' },
+      ...errors(400, 404),
+    },
+    handler: ({ params }, _req, res) => {
+      const asset = ops.adminPage.assets.get(params.file);
+      // Another version: a page loaded before a deployment asks for files that have changed since.
+      if (!asset || params.version !== ops.adminPage.version) throw notFound(`admin asset ${params.version}/${params.file}`);
+      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      res.type(asset.contentType).send(asset.body);
     },
   });
 }
