@@ -34,7 +34,7 @@ export interface ProductWorkerDeps {
 
 /** Builds the product worker: every workflow of src/workflows and every activity of src/activities. */
 export async function createProductWorker(deps: ProductWorkerDeps): Promise<Worker> {
-  const stores = createStores(deps.db, deps.config.encryptionKey);
+  const stores = createStores(deps.db, deps.config.encryptionKey, { callLimits: deps.config.callLimits });
   await ensureIndexes(stores);
   const activities = createActivities({ config: deps.config, logger: deps.logger, stores, maesn: deps.maesn, temporal: deps.temporal });
   const bundle =

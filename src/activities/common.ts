@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection, type MaesnErrorKind } from '../maesn';
 import type { Stores } from '../store';
 import { FailureType } from '../workflows/failures';
+import { callGovernor, type GovernorOptions } from './call-governor';
 
 export interface ActivityDeps {
   config: ProductConfig;
@@ -16,11 +17,16 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
-/** The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history). */
-export async function connectionFor(deps: ActivityDeps, tenantId: string): Promise<{ conn: MaesnConnection; division: string }> {
+/**
+ * The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history).
+ * Its calls go through the division's call governor at `priority` (default: export, the highest;
+ * syncs say which kind they are).
+ */
+export async function connectionFor(deps: ActivityDeps, tenantId: string, opts: Partial<GovernorOptions> = {}): Promise<{ conn: MaesnConnection; division: string }> {
   const cred = await deps.stores.tenants.revealAccountKey(tenantId);
   if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, FailureType.notConnected);
-  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division };
+  const governor = callGovernor(deps, { priority: opts.priority ?? 'export', heartbeat: opts.heartbeat });
+  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }), division: cred.division };
 }
 
 /** The failure type of each kind of Maesn error. */

@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { kindDefinition, kindsOfResource, type MasterDataKind, type MasterDataRecord, type RawRecord } from '../domain';
+import { kindDefinition, kindsOfResource, type CallPriority, type MasterDataKind, type MasterDataRecord, type RawRecord } from '../domain';
 import type { ListResource, PageLimit } from '../maesn';
 import { assessMappings, pauseResync } from '../services';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
@@ -21,6 +21,13 @@ function toRecord(resource: string, item: unknown, raw: RawRecord): { kind: Mast
     if (record) return { kind, record };
   }
   return null;
+}
+
+export type SyncTrigger = 'onboarding' | 'schedule' | 'manual';
+
+/** An admin waits for onboarding and "sync now"; scheduled runs can wait for the exports. */
+export function syncPriority(trigger: SyncTrigger | undefined): CallPriority {
+  return trigger === 'schedule' ? 'scheduled' : 'sync-now';
 }
 
 const emptyCounts = (): KindCounts => ({ fetched: 0, upserted: 0, deactivated: 0, pages: 0 });
@@ -61,7 +68,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (conn?.state === 'connected') await stores.tenants.setConnection(run.tenantId, { state: 'syncing' });
     },
 
-    async syncResource(input: { tenantId: string; runId: string; resource: string; mode: SyncMode; since: string | null; pageSize: PageLimit }): Promise<Record<string, KindCounts>> {
+    async syncResource(input: { tenantId: string; runId: string; resource: string; mode: SyncMode; since: string | null; pageSize: PageLimit; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
       const ctx = Context.current();
       // Resume from whichever is further: the last heartbeat or the checkpoint written after each page.
       const fromHeartbeat = ctx.info.heartbeatDetails as SyncHeartbeat | undefined;
@@ -71,7 +78,9 @@ export function createSyncActivities(deps: ActivityDeps) {
       const counts: Record<string, KindCounts> = resumed?.counts ?? Object.fromEntries(kindsOfResource(input.resource).map((k) => [k, emptyCounts()]));
       const startPage = resumed?.nextPage ?? 1;
       if (resumed) ctx.log.info('resuming sync from heartbeat', { resource: input.resource, page: startPage });
-      const { conn } = await connectionFor(deps, input.tenantId);
+      // Waiting for the call budget heartbeats the cursor reached so far.
+      let progress: SyncHeartbeat = { nextPage: startPage, counts };
+      const { conn } = await connectionFor(deps, input.tenantId, { priority: syncPriority(input.trigger), heartbeat: () => ctx.heartbeat(progress) });
 
       await maesnCall(async () => {
         const pages = conn.listAll(asListResource(input.resource), {
@@ -99,7 +108,8 @@ export function createSyncActivities(deps: ActivityDeps) {
             c.pages += 1;
           }
           await stores.syncRuns.saveCheckpoint(input.runId, input.resource, page.page + 1, counts);
-          ctx.heartbeat({ nextPage: page.page + 1, counts } satisfies SyncHeartbeat);
+          progress = { nextPage: page.page + 1, counts };
+          ctx.heartbeat(progress);
         }
       });
 

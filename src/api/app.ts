@@ -118,7 +118,7 @@ export function createApp(deps: ApiDeps): Express {
     res.send(await registry.metrics());
   });
 
-  const stores = deps.stores ?? createStores(deps.db, deps.config.encryptionKey);
+  const stores = deps.stores ?? createStores(deps.db, deps.config.encryptionKey, { callLimits: deps.config.callLimits });
   const openapi = new OpenAPIRegistry();
   // Expense reports carry receipts (base64): their own, larger body limit.
   app.use('/api/tenants/:tenantId/expense-reports', express.json({ limit: deps.config.exports.maxReportBytes }));

@@ -1,5 +1,6 @@
 /** MongoDB storage: the one public entry of the store folder. */
 import type { Db } from 'mongodb';
+import { CallBudgetStore } from './call-budget';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
@@ -20,6 +21,7 @@ export {
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
+export { CallBudgetStore, type CallReservation } from './call-budget';
 export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
 export interface Stores {
@@ -28,10 +30,15 @@ export interface Stores {
   syncRuns: SyncRunStore;
   mappings: MappingStore;
   exports: ExportStore;
+  callBudget: CallBudgetStore;
 }
 
-export function createStores(db: Db, encryptionKey: Buffer): Stores {
+/** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
+export const DEFAULT_CALL_LIMITS = { perMinute: 60, perDay: 5000 } as const;
+
+export function createStores(db: Db, encryptionKey: Buffer, opts: { callLimits?: { perMinute: number; perDay: number } } = {}): Stores {
   return {
+    callBudget: new CallBudgetStore(db, opts.callLimits ?? DEFAULT_CALL_LIMITS),
     tenants: new TenantStore(db, encryptionKey),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
@@ -46,4 +53,5 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.masterData.ensureIndexes();
   await stores.syncRuns.ensureIndexes();
   await stores.exports.ensureIndexes();
+  await stores.callBudget.ensureIndexes();
 }

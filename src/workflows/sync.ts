@@ -40,7 +40,7 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   const pull = proxyActivities<SyncActivities>({ ...activityProfiles.masterDataPull, heartbeatTimeout: input.heartbeatTimeout ?? activityProfiles.masterDataPull.heartbeatTimeout });
   const results = await Promise.allSettled(
     syncResources.map((resource) =>
-      pull.syncResource({ tenantId, runId, resource, mode: plan.mode, since: plan.since, pageSize: input.pageSize ?? 100 }),
+      pull.syncResource({ tenantId, runId, resource, mode: plan.mode, since: plan.since, pageSize: input.pageSize ?? 100, trigger: input.trigger ?? 'manual' }),
     ),
   );
 

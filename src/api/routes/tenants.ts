@@ -21,6 +21,8 @@ const tenantSchema = z
 
 const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), deactivated: z.number(), pages: z.number() }));
 
+const budgetWindowSchema = z.object({ limit: z.number(), used: z.number(), remaining: z.number(), resetsAt: z.string() });
+
 const connectionStatusSchema = z
   .object({
     state: z.enum(connectionStates),
@@ -47,6 +49,15 @@ const connectionStatusSchema = z
         issues: z.array(z.object({ kind: z.string(), code: z.string(), usedIn: z.string(), reason: z.string() })),
       })
       .nullable(),
+    callBudget: z
+      .object({
+        minute: budgetWindowSchema,
+        day: budgetWindowSchema,
+        blockedUntil: z.string().nullable(),
+        exportsWaiting: z.boolean(),
+      })
+      .nullable()
+      .meta({ description: "The division's Exact call budget: calls left this minute and today, a Retry-After pause, exports queued for later minutes" }),
     error: z.string().nullable(),
   })
   .meta({ id: 'ExactConnectionStatus' });
@@ -143,7 +154,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
   addRoute(router, registry, {
     method: 'get',
     path: '/api/tenants/:tenantId/exact',
-    summary: 'Connection state, last sync, next scheduled sync and mapping health',
+    summary: "Connection state, last sync, next scheduled sync, mapping health and the division's call budget",
     tags: ['exact connection'],
     params: tenantParams,
     responses: { 200: { description: 'status', schema: connectionStatusSchema }, ...errors(404) },
@@ -151,6 +162,8 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       await requireTenant(params.tenantId);
       const [conn, last] = await Promise.all([stores.tenants.getConnection(params.tenantId), stores.syncRuns.latest(params.tenantId)]);
       const nextSyncAt = conn?.state === 'connected' || conn?.state === 'syncing' ? ((await nextResyncAt(temporal, params.tenantId))?.toISOString() ?? null) : null;
+      const budget = conn?.division ? await stores.callBudget.view(conn.division) : null;
+      const iso = (ms: number) => new Date(ms).toISOString();
       return {
         state: conn?.state ?? 'disconnected',
         division: conn?.division ?? null,
@@ -170,6 +183,14 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
           : null,
         nextSyncAt,
         mappingHealth: conn?.mappingHealth ? { ...conn.mappingHealth, checkedAt: conn.mappingHealth.checkedAt.toISOString() } : null,
+        callBudget: budget
+          ? {
+              minute: { ...budget.minute, resetsAt: iso(budget.minute.resetsAt) },
+              day: { ...budget.day, resetsAt: iso(budget.day.resetsAt) },
+              blockedUntil: budget.blockedUntil === null ? null : iso(budget.blockedUntil),
+              exportsWaiting: budget.exportsWaiting,
+            }
+          : null,
         error: conn?.error?.message ?? null,
       } satisfies z.infer<typeof connectionStatusSchema>;
     },
