@@ -15,3 +15,4 @@ export * from './entry-summary';
 export * from './canonical-json';
 export * from './export-status';
 export * from './call-budget';
+export * from './sync-plan';

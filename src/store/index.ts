@@ -19,6 +19,7 @@ export {
   type Tenant,
 } from './tenants';
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
+export { MasterDataSyncWriter, contentHashOf, recordKey, type PageWriteResult } from './master-data-sync';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
 export { CallBudgetStore, type CallReservation } from './call-budget';

@@ -19,7 +19,7 @@ const tenantSchema = z
   .object({ tenantId: z.string(), name: z.string(), createdAt: z.string() })
   .meta({ id: 'Tenant' });
 
-const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), deactivated: z.number(), pages: z.number() }));
+const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), unchanged: z.number().optional(), dbMs: z.number().optional(), deactivated: z.number(), pages: z.number() }));
 
 const budgetWindowSchema = z.object({ limit: z.number(), used: z.number(), remaining: z.number(), resetsAt: z.string() });
 
@@ -251,7 +251,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       await requireTenant(params.tenantId);
       const { items, total } = await stores.masterData.list(params.kind, params.tenantId, query);
       return {
-        items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, ...rest }) => rest),
+        items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, contentHash: _h, ...rest }) => rest),
         page: query.page,
         limit: query.limit,
         total,
