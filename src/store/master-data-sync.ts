@@ -24,8 +24,8 @@ import { duplicateKeyIndexes, isDuplicateKeyError } from './mongo';
 const BUCKETS = 64;
 /** Replaces per bulk write: FerretDB stops answering a bulk write of 100 matched upserts. */
 const WRITE_BATCH = 50;
-/** Digest buckets are written after this many pages (and at the end). */
-const DIGEST_FLUSH_PAGES = 20;
+/** Digest buckets are written after this many pages (and at the end): a resumed attempt compares at most these pages' records by their stored hash. */
+const DIGEST_FLUSH_PAGES = 100;
 const HASH_LENGTH = 16;
 
 export interface StoredRecordFields {
@@ -160,9 +160,10 @@ export class MasterDataSyncWriter {
         if (!failed) throw err;
         // Stored already but not in the digest (it was behind): compare with the record's own hash.
         const existing = failed.map((i) => toInsert[i]);
+        const stored = new Map((await this.cols.records.find({ _id: { $in: existing.map((d) => d._id) } }, { projection: { contentHash: 1, removedFromSourceAt: 1 } }).toArray()).map((x) => [x._id, x]));
         for (const d of existing) {
-          const stored = await this.cols.records.findOne({ _id: d._id }, { projection: { contentHash: 1, removedFromSourceAt: 1 } });
-          if (stored?.contentHash === d.contentHash && !stored.removedFromSourceAt) unchanged++;
+          const s = stored.get(d._id);
+          if (s?.contentHash === d.contentHash && !s.removedFromSourceAt) unchanged++;
           else toReplace.push(d);
         }
         const inserted = new Set(existing.map((d) => d._id));
