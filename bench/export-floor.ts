@@ -92,7 +92,7 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
     const calls = await stack.sandbox.listRequests({ division: DIVISION });
     o.log(`  ours: ${o.reports} reports posted in ${fmtNum(ours.e2eMs / 1000)} s (${calls.length} Maesn calls)`);
     const entries = (await stack.sandbox.listJournalEntries(DIVISION)) as unknown as { description: string }[];
-    const once = ours.reportIds.every((id) => entries.filter((e) => e.description.includes(`EXP-${id}`)).length === 1);
+    const once = ours.reportIds.every((id) => entries.filter((e) => new RegExp(`EXP-${id}(?![\\w-])`).test(e.description)).length === 1);
 
     const s = summary(ours, o.reports);
     const f = summary(floor, o.reports);
