@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ProcessGroup, ROOT, SANDBOX_MAIN, freePort, httpOk, nodeTs, startFerret, startTemporal, waitFor } from './stack';
+import { ProcessGroup, ROOT, SANDBOX_MAIN, embeddedFerretBackend, freePort, httpOk, nodeTs, startFerret, startPostgres, startTemporal, waitFor } from './stack';
 
 const TEST_API_KEY = 'test-api-key-0123456789';
 const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -132,9 +132,11 @@ async function main() {
 async function startStack(group: ProcessGroup, runDir: string, baseEnv: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
   const [temporalPort, ferretPort, sandboxPort] = [await freePort(), await freePort(), await freePort()];
+  const backend = embeddedFerretBackend();
+  const pg = backend === 'postgresql' ? await startPostgres(group, { port: await freePort(), dataDir: path.join(runDir, 'postgres'), logFile: path.join(runDir, 'postgres.log'), ephemeral: true }) : undefined;
   const [temporal, mongo] = await Promise.all([
     startTemporal(group, { port: temporalPort, logFile: path.join(runDir, 'temporal.log') }),
-    startFerret(group, { port: ferretPort, dataDir: path.join(runDir, 'ferretdb'), logFile: path.join(runDir, 'ferretdb.log') }),
+    startFerret(group, { port: ferretPort, dataDir: path.join(runDir, 'ferretdb'), logFile: path.join(runDir, 'ferretdb.log'), backend, postgresqlUrl: pg?.url }),
   ]);
   const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: temporal.address,

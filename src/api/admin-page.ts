@@ -181,6 +181,7 @@ async function refresh() {
       ['Last sync', s.lastSync ? s.lastSync.status + ' (' + s.lastSync.mode + ') at ' + new Date(s.lastSync.startedAt).toLocaleString() : '—'],
       ['Records', s.lastSync ? Object.entries(s.lastSync.counts).map(([k, c]) => k + ': ' + c.fetched).join(', ') : '—'],
       ['Next sync', s.nextSyncAt ? new Date(s.nextSyncAt).toLocaleString() : '—'],
+      ['Exact calls today', s.callBudget ? s.callBudget.day.remaining + ' of ' + s.callBudget.day.limit + ' left (this minute: ' + s.callBudget.minute.remaining + ' of ' + s.callBudget.minute.limit + ')' + (s.callBudget.blockedUntil ? '; paused by Exact until ' + new Date(s.callBudget.blockedUntil).toLocaleTimeString() : '') + (s.callBudget.exportsWaiting ? '; exports queued' : '') : '—'],
       ['Mapping health', s.mappingHealth ? (s.mappingHealth.ok ? 'all mapped codes usable' : s.mappingHealth.issues.map((i) => i.usedIn + ' = ' + i.code + ': ' + i.reason).join('; ')) : '—'],
       ['Problem', s.error || '—'],
     ];

@@ -14,3 +14,5 @@ export * from './export-reference';
 export * from './entry-summary';
 export * from './canonical-json';
 export * from './export-status';
+export * from './call-budget';
+export * from './sync-plan';
