@@ -21,6 +21,8 @@ export interface LoggedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The HTTP status it was answered with (0 until answered; stays 0 when the connection was dropped). */
+  status: number;
 }
 
 /** The most recent calls, oldest dropped first. */
@@ -29,10 +31,11 @@ export class RequestLog {
   constructor(private readonly capacity = 50_000) {}
   push(r: LoggedRequest): void {
     this.items.push(r);
-    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+    // Trimmed in chunks, so a full log does not copy itself on every call.
+    if (this.items.length > this.capacity * 1.1) this.items.splice(0, this.items.length - this.capacity);
   }
   list(filter: { operation?: string; division?: string } = {}): LoggedRequest[] {
-    return this.items.filter((r) => (!filter.operation || r.operation === filter.operation) && (!filter.division || r.division === filter.division));
+    return this.items.slice(-this.capacity).filter((r) => (!filter.operation || r.operation === filter.operation) && (!filter.division || r.division === filter.division));
   }
   clear(): void {
     this.items = [];

@@ -4,7 +4,7 @@
  * an injected fault if one is armed for the operation. Also how a fault and an error are answered.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { checkApiKey, header, q, type SandboxContext } from './context';
+import { checkApiKey, header, q, type LoggedRequest, type SandboxContext } from './context';
 import type { Fault, OperationId } from './faults';
 import { errorBody, forbidden, SandboxHttpError, unauthorized } from './http-errors';
 import type { DivisionState } from './state';
@@ -90,13 +90,18 @@ export class Pipeline {
       const division = ctx.state.divisions.get(divCode);
       if (!division) throw forbidden(`Division ${divCode} is not available (DivisionBlocked)`);
       res.locals.call = { connection: conn, division, operation } satisfies CallLocals;
-      ctx.requests.push({
+      const logged: LoggedRequest = {
         at: ctx.clock.iso(),
         operation,
         division: divCode,
         method: req.method,
         path: req.path,
         query: Object.fromEntries(Object.entries(req.query as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+        status: 0,
+      };
+      ctx.requests.push(logged);
+      res.once('finish', () => {
+        logged.status = res.statusCode;
       });
       const d = ctx.limiter.take(divCode, ctx.clock.wall().getTime());
       for (const [k, v] of Object.entries(d.headers)) res.setHeader(k, v);

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSandboxConfig } from '@exact-export/maesn-sandbox';
 import { loadConfig, loadDevConfig } from '../src/config';
-import { ProcessGroup, ROOT, SANDBOX_MAIN, httpOk, mongoPing, nodeTs, portInUse, startFerret, startTemporal, waitFor } from './stack';
+import { ProcessGroup, ROOT, SANDBOX_MAIN, embeddedFerretBackend, httpOk, mongoPing, nodeTs, portInUse, startFerret, startPostgres, startTemporal, waitFor } from './stack';
 
 
 async function ensureFree(port: number, what: string, override: string) {
@@ -108,7 +108,9 @@ async function main() {
       infra.push(
         (async () => {
           await ensureFree(dev.mongoPort, 'FerretDB', 'MONGODB_URI');
-          const m = await startFerret(group, { port: dev.mongoPort, dataDir: path.join(DATA, 'ferretdb'), logFile: path.join(logs, 'ferretdb.log') });
+          const backend = embeddedFerretBackend();
+          const pg = backend === 'postgresql' ? await startPostgres(group, { port: dev.mongoPort + 1, dataDir: path.join(DATA, 'postgres'), logFile: path.join(logs, 'postgres.log') }) : undefined;
+          const m = await startFerret(group, { port: dev.mongoPort, dataDir: path.join(DATA, backend === 'postgresql' ? 'ferretdb-pg' : 'ferretdb'), logFile: path.join(logs, 'ferretdb.log'), backend, postgresqlUrl: pg?.url });
           env.MONGODB_URI = m.uri;
           urls.push(['MongoDB (FerretDB)', m.uri]);
         })(),

@@ -176,6 +176,8 @@ const productSchema = z.object({
   MAESN_SIGNING_SECRET: z.string().min(8).default(DEV_DEFAULTS.maesnSigningSecret),
   MAESN_TARGET_SYSTEM: z.enum(targetSystems).default('exact-nl'),
   MAESN_TIMEOUT_MS: positiveInt.default(30_000),
+  EXACT_CALLS_PER_MINUTE: positiveInt.default(60),
+  EXACT_CALLS_PER_DAY: positiveInt.default(5000),
 
   API_PORT: port.default(3000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -296,6 +298,8 @@ function toProductConfig(e: ProductEnv) {
       targetSystem: e.MAESN_TARGET_SYSTEM,
       timeoutMs: e.MAESN_TIMEOUT_MS,
     },
+    /** Exact's limits per division, assumed until its X-RateLimit headers tell the real ones. */
+    callLimits: { perMinute: e.EXACT_CALLS_PER_MINUTE, perDay: e.EXACT_CALLS_PER_DAY },
     api: { port: e.API_PORT, host: e.API_HOST, publicBaseUrl: e.PUBLIC_BASE_URL },
     worker: { metricsPort: e.WORKER_METRICS_PORT, metricsHost: e.WORKER_METRICS_HOST },
     /** ENCRYPTION_KEYS (first = current). Prints only its key IDs. */

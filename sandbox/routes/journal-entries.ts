@@ -82,7 +82,7 @@ export function registerJournalEntryRoutes(app: App, { ctx, pipeline }: RouteDep
     for (const f of files) e.files.push({ id: randomGuid(), ...toIncoming(f), linePosition: null, createdDate: nowIso });
     e.documentId ??= randomGuid();
     e.updatedDate = nowIso;
-    division.persistEntries();
+    division.persistEntry(e);
     res.status(201).json(itemEnvelope(divisionEntryDto(division, e)));
   }, { body: upload.any() }));
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection, type MaesnErrorKind } from '../maesn';
 import type { Stores } from '../store';
 import { FailureType } from '../workflows/failures';
+import { callGovernor, type GovernorOptions } from './call-governor';
 
 export interface ActivityDeps {
   config: ProductConfig;
@@ -20,14 +21,21 @@ export interface ActivityDeps {
  * The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history).
  * `forPosting`: refused while a switch to another division waits for an admin's confirmation
  * (the export waits; reading master data with the current key goes on).
+ * Its calls go through the division's call governor at `priority` (default: export, the highest;
+ * syncs say which kind they are).
  */
-export async function connectionFor(deps: ActivityDeps, tenantId: string, opts: { forPosting?: boolean } = {}): Promise<{ conn: MaesnConnection; division: string; keyId: string }> {
+export async function connectionFor(
+  deps: ActivityDeps,
+  tenantId: string,
+  opts: { forPosting?: boolean } & Partial<GovernorOptions> = {},
+): Promise<{ conn: MaesnConnection; division: string; keyId: string }> {
   const cred = await deps.stores.tenants.revealAccountKey(tenantId);
   if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, FailureType.notConnected);
   if (opts.forPosting && cred.divisionChangePending) {
     throw ApplicationFailure.nonRetryable(`tenant ${tenantId} reconnected to another division; an admin must confirm the change before anything is posted`, FailureType.divisionChangePending);
   }
-  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division, keyId: cred.keyId };
+  const governor = callGovernor(deps, { priority: opts.priority ?? 'export', heartbeat: opts.heartbeat });
+  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }), division: cred.division, keyId: cred.keyId };
 }
 
 /** Stops a long-running activity once the key it started with is gone (disconnect) or replaced (reconnect). */

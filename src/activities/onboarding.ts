@@ -5,6 +5,7 @@ import { upsertResyncSchedule, wakeExports } from '../services';
 import type { ConnectionState } from '../store';
 import { retrySignal } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
+import { callGovernor } from './call-governor';
 import { maesnCall, type ActivityDeps } from './common';
 import { createSyncActivities } from './sync';
 
@@ -58,7 +59,9 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null; previousDivision?: string }> {
       const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId);
       if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', FailureType.credentialNotFound);
-      const companies = await maesnCall(() => deps.maesn.listCompanies(cred.accountKey));
+      // The division chosen at the callback; its budget counts this call too.
+      const governor = callGovernor(deps, { priority: 'sync-now' });
+      const companies = await maesnCall(() => deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }).listCompanies());
       const company = companies.find((c) => c.id === cred.division || String(c.client_number ?? '') === cred.division);
       if (!company) {
         throw ApplicationFailure.nonRetryable(`the connection has no access to division ${cred.division}`, FailureType.divisionNotAccessible);

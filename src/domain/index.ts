@@ -15,3 +15,5 @@ export * from './entry-summary';
 export * from './canonical-json';
 export * from './export-status';
 export * from './mapping-fields';
+export * from './call-budget';
+export * from './sync-plan';

@@ -245,6 +245,10 @@ export class ExportStore {
     return { tenantId, $or: [{ reportId: rx }, { 'report.employee.id': rx }, { 'report.employee.name': rx }, { 'report.employee.email': rx }] };
   }
 
+  count(tenantId: string, status?: ExportStatus): Promise<number> {
+    return this.col.countDocuments({ tenantId, ...(status ? { status } : {}) });
+  }
+
   async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {
     const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
     return docs.map((d) => d.workflowId);

@@ -2,6 +2,7 @@
 import type { Db } from 'mongodb';
 import type { KeyRing } from '../crypto';
 import { AdminLinkStore } from './admin-links';
+import { CallBudgetStore } from './call-budget';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
@@ -23,9 +24,11 @@ export {
   type Tenant,
 } from './tenants';
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
+export { MasterDataSyncWriter, contentHashOf, recordKey, type PageWriteResult } from './master-data-sync';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
 export { AdminLinkStore } from './admin-links';
+export { CallBudgetStore, type CallReservation } from './call-budget';
 export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
 export interface Stores {
@@ -35,17 +38,24 @@ export interface Stores {
   mappings: MappingStore;
   exports: ExportStore;
   adminLinks: AdminLinkStore;
+  callBudget: CallBudgetStore;
 }
+
+/** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
+export const DEFAULT_CALL_LIMITS = { perMinute: 60, perDay: 5000 } as const;
 
 /** What the stores need from the configuration (a ProductConfig fits). */
 export interface StoreConfig {
   /** ENCRYPTION_KEYS. */
   keyRing: KeyRing;
   retention: { pendingCredentialsMs: number };
+  /** Exact's limits assumed per division until its headers say otherwise (default: the documented ones). */
+  callLimits?: { perMinute: number; perDay: number };
 }
 
 export function createStores(db: Db, config: StoreConfig): Stores {
   return {
+    callBudget: new CallBudgetStore(db, config.callLimits ?? DEFAULT_CALL_LIMITS),
     tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
@@ -61,4 +71,5 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.masterData.ensureIndexes();
   await stores.syncRuns.ensureIndexes();
   await stores.exports.ensureIndexes();
+  await stores.callBudget.ensureIndexes();
 }

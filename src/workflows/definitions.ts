@@ -78,12 +78,15 @@ export type OnboardingStep =
 export interface SyncCounts {
   fetched: number;
   upserted: number;
+  unchanged?: number;
+  dbMs?: number;
   deactivated: number;
   pages: number;
 }
 
 export interface SyncMasterDataResult {
-  status: 'succeeded' | 'needs_reauthorization';
+  /** `skipped`: a scheduled run found too few of the day's Exact calls left (see src/domain/sync-plan.ts). */
+  status: 'succeeded' | 'needs_reauthorization' | 'skipped';
   runId: string;
   mode: 'full' | 'incremental';
   counts: Record<string, SyncCounts>;

@@ -196,7 +196,7 @@ describe('resync', () => {
     );
   });
 
-  test('a full sync marks records deleted in Exact inactive instead of deleting them', async () => {
+  test('a full sync writes nothing that did not change and marks records deleted in Exact inactive instead of deleting them', async () => {
     const before = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
     const cc = (await p.call('GET', `/api/tenants/${tenantId}/master-data/cost-centers?limit=100`)).body.items[0];
     await p.sandbox.deleteRecord(DIVISION, 'costCenters', cc.id);
@@ -204,6 +204,11 @@ describe('resync', () => {
     const after = await waitForSync(p, tenantId, before.lastSync.runId);
     assert.equal(after.lastSync.mode, 'full');
     assert.equal(after.lastSync.counts['cost-centers'].deactivated, 1);
+    // Everything else was read and found unchanged since the incremental sync: nothing written.
+    for (const [kind, c] of Object.entries<any>(after.lastSync.counts)) {
+      assert.equal(c.upserted, 0, `${kind}: nothing changed, nothing written`);
+      assert.equal(c.unchanged, c.fetched, `${kind}: every record read was unchanged`);
+    }
     const all = (await p.call('GET', `/api/tenants/${tenantId}/master-data/cost-centers?search=${cc.code}`)).body.items;
     const gone = all.find((x: any) => x.id === cc.id);
     assert.equal(gone.active, false, 'kept, but inactive');

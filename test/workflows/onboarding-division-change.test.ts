@@ -31,7 +31,7 @@ function stubs() {
     activateConnection: async () => ({ division: NEW, divisionName: 'Andere B.V.', previousDivision: OLD }),
     applyDivisionChange: async () => undefined,
     discardDivisionChange: async () => undefined,
-    planSync: async () => ({ mode: 'full' as const, since: null }),
+    planSync: async () => ({ mode: 'full' as const, since: null, reason: 'first sync' }),
     startSyncRun: async () => undefined,
     syncResource: async ({ resource }) => ({ [resource]: { fetched: 1, upserted: 1, deactivated: 0, pages: 1 } }),
     checkMappingHealth: async () => ({ ok: true, issues: 0 }),

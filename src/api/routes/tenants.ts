@@ -21,7 +21,9 @@ const tenantSchema = z
   .object({ tenantId: z.string(), name: z.string(), createdAt: z.string() })
   .meta({ id: 'Tenant' });
 
-const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), deactivated: z.number(), pages: z.number() }));
+const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), unchanged: z.number().optional(), dbMs: z.number().optional(), deactivated: z.number(), pages: z.number() }));
+
+const budgetWindowSchema = z.object({ limit: z.number(), used: z.number(), remaining: z.number(), resetsAt: z.string() });
 
 const connectionStatusSchema = z
   .object({
@@ -53,6 +55,15 @@ const connectionStatusSchema = z
       .object({ from: z.string(), to: z.string(), toName: z.string().nullable(), requestedAt: z.string() })
       .nullable()
       .describe('set while a switch to another division waits for an admin (confirm or reject)'),
+    callBudget: z
+      .object({
+        minute: budgetWindowSchema,
+        day: budgetWindowSchema,
+        blockedUntil: z.string().nullable(),
+        exportsWaiting: z.boolean(),
+      })
+      .nullable()
+      .meta({ description: "The division's Exact call budget: calls left this minute and today, a Retry-After pause, exports queued for later minutes" }),
     error: z.string().nullable(),
   })
   .meta({ id: 'ExactConnectionStatus' });
@@ -164,7 +175,7 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
     method: 'get',
     path: '/api/tenants/:tenantId/exact',
     access: 'tenant',
-    summary: 'Connection state, last sync, next scheduled sync, mapping health and a division change waiting for confirmation',
+    summary: "Connection state, last sync, next scheduled sync, mapping health, a division change waiting for confirmation and the division's call budget",
     tags: ['exact connection'],
     params: tenantParams,
     responses: { 200: { description: 'status', schema: connectionStatusSchema }, ...errors(404) },
@@ -173,6 +184,8 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
       const [conn, last] = await Promise.all([stores.tenants.getConnection(params.tenantId), stores.syncRuns.latest(params.tenantId)]);
       const nextSyncAt = conn?.state === 'connected' || conn?.state === 'syncing' ? ((await nextResyncAt(temporal, params.tenantId))?.toISOString() ?? null) : null;
       const change = conn?.divisionChange;
+      const budget = conn?.division ? await stores.callBudget.view(conn.division) : null;
+      const iso = (ms: number) => new Date(ms).toISOString();
       return {
         state: connectionStateOf(conn),
         division: conn?.division ?? null,
@@ -193,6 +206,14 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
         nextSyncAt,
         mappingHealth: conn?.mappingHealth ? { ...conn.mappingHealth, checkedAt: conn.mappingHealth.checkedAt.toISOString() } : null,
         divisionChange: change ? { from: change.previousDivision, to: change.division, toName: change.divisionName, requestedAt: change.requestedAt.toISOString() } : null,
+        callBudget: budget
+          ? {
+              minute: { ...budget.minute, resetsAt: iso(budget.minute.resetsAt) },
+              day: { ...budget.day, resetsAt: iso(budget.day.resetsAt) },
+              blockedUntil: budget.blockedUntil === null ? null : iso(budget.blockedUntil),
+              exportsWaiting: budget.exportsWaiting,
+            }
+          : null,
         error: conn?.error?.message ?? null,
       } satisfies z.infer<typeof connectionStatusSchema>;
     },
@@ -300,7 +321,7 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
         ...(fit ? { active: true, accountKinds: fit.accountKinds, vatRate: fit.vatRate } : {}),
       });
       return {
-        items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, ...rest }) => rest),
+        items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, contentHash: _h, ...rest }) => rest),
         page: query.page,
         limit: query.limit,
         total,
