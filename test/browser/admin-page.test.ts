@@ -58,6 +58,7 @@ describe('the admin page', () => {
     await page.getByText('Succeeded', { exact: true }).waitFor({ timeout: 120_000 });
     await page.getByText('Connected', { exact: true }).waitFor();
     await page.getByText(`Demo Advies B.V. · ${DEMO_DIVISION}`).waitFor();
+    await page.getByText(/^[\d,]+ of [\d,]+ left today · [\d,]+ of [\d,]+ this minute/).waitFor();
     assert.equal(await page.getByRole('row', { name: /GL account/ }).count() >= 1, true, 'counts per kind of the last sync');
     await checkView(page, 'connection');
   });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { addRoute, errors, type Api } from '../route';
 import { requireTenant, tenantParams, type RouteDeps } from './shared';
 
-const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), deactivated: z.number(), pages: z.number() }));
+const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), unchanged: z.number().optional(), deactivated: z.number(), pages: z.number() }));
 
 const syncRunSchema = z
   .object({
