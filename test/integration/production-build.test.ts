@@ -68,6 +68,16 @@ test('the production build runs the worker from the prebuilt bundle and the API;
     const link = await fetch(`http://127.0.0.1:${apiPort}/api/tenants/prod-build/admin-sessions`, { method: 'POST', headers: auth });
     assert.equal(link.status, 201, await link.clone().text());
     assert.equal(link.headers.get('strict-transport-security')?.startsWith('max-age='), true, 'HSTS in production');
+    // The admin page's browser modules are not TypeScript: the build copies them, and the compiled API serves them.
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist/src/api/admin/assets/app.mjs')));
+    const html = await (await fetch(`http://127.0.0.1:${apiPort}/admin`)).text();
+    const base = /src="(\/admin\/assets\/[0-9a-f]{12}\/)app\.mjs"/.exec(html)?.[1];
+    assert.ok(base, html.slice(0, 500));
+    for (const file of ['app.mjs', 'view-mappings.mjs', 'domain.mjs', 'admin.css']) {
+      const asset = await fetch(`http://127.0.0.1:${apiPort}${base}${file}`);
+      assert.equal(asset.status, 200, file);
+      assert.ok((await asset.text()).length > 100, file);
+    }
 
     // A workflow from the bundle runs an activity: an export that does not exist fails as a business error.
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
