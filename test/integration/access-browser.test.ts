@@ -174,6 +174,8 @@ describe('security headers', () => {
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal(asset.headers.get('content-encoding'), 'gzip', 'compressed for a browser that accepts it');
+    assert.match(await asset.text(), /^\/\/ The admin page/, 'and decompresses to the module');
     assert.equal((await fetch(`${p.apiUrl}${script[1].replace(/[0-9a-f]{12}/, '000000000000')}`)).status, 404, 'another version is not served');
     assert.equal((await fetch(`${p.apiUrl}/admin/assets/${script[1].split('/')[3]}/nope.mjs`)).status, 404);
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');

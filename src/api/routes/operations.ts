@@ -137,12 +137,17 @@ export function operationsRoutes(ops: OperationsDeps, api: Api): void {
       200: { description: 'the asset', schema: z.string(), contentType: 'text/javascript' },
       ...errors(400, 404),
     },
-    handler: ({ params }, _req, res) => {
+    handler: ({ params }, req, res) => {
       const asset = ops.adminPage.assets.get(params.file);
       // Another version: a page loaded before a deployment asks for files that have changed since.
       if (!asset || params.version !== ops.adminPage.version) throw notFound(`admin asset ${params.version}/${params.file}`);
       res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-      res.type(asset.contentType).send(asset.body);
+      res.setHeader('Vary', 'Accept-Encoding');
+      res.type(asset.contentType);
+      if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
+        res.setHeader('Content-Encoding', 'gzip');
+        res.send(asset.gzip);
+      } else res.send(asset.body);
     },
   });
 }
