@@ -41,7 +41,8 @@ async function waitForExport(reportId: string, status: string, timeoutMs = 60_00
 
 async function entriesFor(reportId: string) {
   const all = await p.sandbox.listJournalEntries(DEMO_DIVISION);
-  return all.filter((e: any) => typeof e.description === "string" && e.description.includes(`EXP-${reportId}`)) as any[];
+  // Every line carries the reference (general journal entries have no header description in Exact).
+  return all.filter((e) => e.journalLineItems.some((l) => l.description?.split(/\s+/).includes(`EXP-${reportId}`))) as any[];
 }
 
 describe('happy path', () => {
