@@ -14,3 +14,4 @@ export * from './export-reference';
 export * from './entry-summary';
 export * from './canonical-json';
 export * from './export-status';
+export * from './export-posting';

@@ -20,7 +20,19 @@ export {
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
-export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
+export {
+  ExportStore,
+  exportDocId,
+  isOutcomeOpen,
+  receiptKey,
+  refOf,
+  revisionOf,
+  type ExportDoc,
+  type MissingMapping,
+  type PostingLogEntry,
+  type PostingState,
+  type ReceiptDoc,
+} from './exports';
 
 export interface Stores {
   tenants: TenantStore;

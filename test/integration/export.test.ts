@@ -15,7 +15,7 @@ const tenantId = uniqueId('exp');
 
 before(async () => {
   p = await startProduct({
-    env: { EXPORT_REAUTH_CHECK_INTERVAL: '1s', EXPORT_REMINDER_INTERVAL: '2s', EXPORT_MAX_RECEIPT_BYTES: '4096' },
+    env: { EXPORT_REAUTH_CHECK_INTERVAL: '1s', EXPORT_REMINDER_INTERVAL: '2s', EXPORT_MAX_RECEIPT_BYTES: '4096', EXPORT_SETTLE_PERIOD: '2s' },
   });
   await connectTenant(p, tenantId, DEMO_DIVISION);
   const put = await p.call('PUT', `/api/tenants/${tenantId}/mappings`, demoMappings());
