@@ -146,9 +146,12 @@ export function createPostingActivities(deps: ActivityDeps) {
       const ref: ExportRef = { tenantId: input.tenantId, reportId: input.reportId, revision: input.revision ?? 1 };
       const attemptStarted = Date.now();
       return withHeartbeat(async () => {
+        // An open outcome ends this attempt at once (no lease needed: nothing is sent).
+        const before = await requireDoc(ref);
+        if (!before.exactEntryId && isOutcomeOpen(before)) throw outcomeUnknown(before, 'an earlier POST was not answered');
         // The lease outlives the POST: another attempt (Temporal may start one while a dead or
         // partitioned worker still runs this one) cannot POST before this POST has ended.
-        const doc = await stores.exports.acquirePostingLease(ref, config.maesn.timeoutMs + 60_000);
+        const doc = await stores.exports.acquirePostingLease(ref, config.maesn.timeoutMs + 30_000);
         if (!doc) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
         try {
           if (doc.exactEntryId) {
@@ -190,10 +193,8 @@ export function createPostingActivities(deps: ActivityDeps) {
           if (open) return { result: 'conflict', reason: 'a POST may have been sent, but the export has no entry to compare with' };
           return { result: 'not_found', unknownOutcomes };
         }
-        const now = Date.now();
-        const lease = doc.posting?.leaseUntil?.getTime() ?? 0;
-        const waitMs = Math.max(last + input.settlePeriodMs - now, lease - now);
-        if (waitMs > 0) return { result: 'too_early', waitMs };
+        const settleLeft = last + input.settlePeriodMs - Date.now();
+        if (settleLeft > 0) return { result: 'too_early', waitMs: settleLeft };
 
         const { conn, division } = await connectionFor(deps, ref.tenantId);
         const d = divisionDecision(doc.division, division, open);
@@ -226,8 +227,11 @@ export function createPostingActivities(deps: ActivityDeps) {
           await stores.exports.logPosting(ref, 'lookup', 'not_found', detail);
           return { result: 'not_found', unknownOutcomes };
         }
-        // Closes the outcome only if no POST went out since, and no attempt holds the lease.
-        if (!(await stores.exports.resolveNothingPosted(ref, new Date(last), detail))) return { result: 'too_early', waitMs: 1_000 };
+        // "Nothing was created" only once no attempt can still be sending (lease) and no POST went out since.
+        if (!(await stores.exports.resolveNothingPosted(ref, new Date(last), detail))) {
+          const leaseLeft = ((await requireDoc(ref)).posting?.leaseUntil?.getTime() ?? 0) - Date.now();
+          return { result: 'too_early', waitMs: Math.max(leaseLeft, 1_000) };
+        }
         return { result: 'not_found', unknownOutcomes };
       });
     },
