@@ -9,7 +9,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 help:
 	@echo "make dev    run the product on the embedded stack (Temporal dev server, FerretDB, sandbox, worker, API)"
 	@echo "make test   run every test against a throw-away stack"
-	@echo "make tools  build/reuse the pinned temporal and ferretdb binaries in .tools/bin"
+	@echo "make tools  build/reuse the pinned temporal, ferretdb and temporal-test-server in .tools/bin"
 	@echo "make build  compile TypeScript and prebuild the workflow bundle"
 	@echo "make bench  run the benchmarks (results in bench/results/)"
 
@@ -23,7 +23,9 @@ deps: $(NODE_MODULES_STAMP)
 tools:
 	@scripts/tools.sh
 
-dev: deps tools
+# Running the product needs no Java: only the tests use the time-skipping test server.
+dev: deps
+	@scripts/tools.sh temporal ferretdb
 	@node --import tsx scripts/dev.ts
 
 test: deps tools
@@ -36,7 +38,8 @@ typecheck: deps
 build: deps
 	npm run build
 
-bench: deps tools
+bench: deps
+	@scripts/tools.sh temporal ferretdb
 	npm run bench
 
 demo: deps

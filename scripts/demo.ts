@@ -13,7 +13,7 @@
  */
 import type { ExpenseReport, MappingsInput } from '../src/domain';
 import { loadConfig } from '../src/config';
-import { DEMO_DIVISION, demoMappings, mixedReport, simpleReport } from './demo-data';
+import { DEMO_DIVISION, demoMappings, mixedReport, simpleReport } from '../test/fixtures/demo-data';
 
 export interface DemoOptions {
   /** The product's API, e.g. http://localhost:3000 */

@@ -22,11 +22,13 @@ export function searchAttributeArgs(): string[] {
   return allSearchAttributeKeys.flatMap((k) => ['--search-attribute', `${k.name}=${cliType[k.type]}`]);
 }
 
-export function toolPath(name: 'temporal' | 'ferretdb'): string {
-  const override = name === 'temporal' ? process.env.TEMPORAL_CLI : process.env.FERRETDB_BIN;
-  const p = override || path.join(ROOT, '.tools', 'bin', name);
+/** The variable that points each tool elsewhere (scripts/tools.sh honours the same ones). */
+const TOOL_OVERRIDES = { temporal: 'TEMPORAL_CLI', ferretdb: 'FERRETDB_BIN', 'temporal-test-server': 'TEMPORAL_TEST_SERVER' } as const;
+
+export function toolPath(name: keyof typeof TOOL_OVERRIDES): string {
+  const p = process.env[TOOL_OVERRIDES[name]] || path.join(ROOT, '.tools', 'bin', name);
   if (!fs.existsSync(p)) {
-    throw new Error(`${name} binary not found at ${p}: run 'make tools' (or set ${name === 'temporal' ? 'TEMPORAL_CLI' : 'FERRETDB_BIN'})`);
+    throw new Error(`${name} not found at ${p}: run 'make tools' (or set ${TOOL_OVERRIDES[name]})`);
   }
   return p;
 }

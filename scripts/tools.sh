@@ -2,15 +2,19 @@
 # Provides the pinned infrastructure binaries in .tools/bin (git-ignored):
 #   temporal  — github.com/temporalio/cli v1.5.1 (Temporal dev server 1.29.1)
 #   ferretdb  — github.com/FerretDB/FerretDB v1.24.2 (MongoDB wire protocol on SQLite)
+#   temporal-test-server — io.temporal:temporal-test-server 1.31.0 (Maven Central): Temporal's
+#               time-skipping test server for the workflow tests, a wrapper around `java`
 #
-# Order of preference for each binary:
-#   1. TEMPORAL_CLI / FERRETDB_BIN, when set (used as they are, version checked);
+# Order of preference for each tool:
+#   1. TEMPORAL_CLI / FERRETDB_BIN / TEMPORAL_TEST_SERVER, when set (used as they are, version checked);
 #   2. .tools/bin/<name> when it reports the pinned version;
 #   3. a per-user cache (~/.cache/exact-export-tools) filled by an earlier build;
-#   4. a build from the Go module proxy (needs Go >= 1.25).
+#   4. a build from the Go module proxy (needs Go >= 1.25); for the test server, its jars from
+#      Maven Central (needs Java and Maven).
 #
-# Usage: scripts/tools.sh            build/reuse both, print their paths
-#        scripts/tools.sh --check    exit 1 (quietly) if either is missing
+# Usage: scripts/tools.sh [NAME...]          build/reuse the named tools (default: all three), print their paths
+#        scripts/tools.sh --check [NAME...]  exit 1 (quietly) if any of them is missing
+#   `make dev` asks for temporal and ferretdb only: running the product needs no Java.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +25,8 @@ TEMPORAL_VERSION="1.5.1"
 TEMPORAL_SERVER_VERSION="1.29.1"
 FERRETDB_VERSION="1.24.2"
 GO_MIN_MINOR=25
+TEST_SERVER_VERSION="1.31.0"
+MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 mkdir -p "$BIN" "$CACHE"
 
@@ -63,6 +69,93 @@ need_go() {
   fi
 }
 
+test_server_ok() { local v; v="$(version_of "$1")" && [ "$v" = "temporal-test-server ${TEST_SERVER_VERSION}" ]; }
+
+die_no_java() {
+  cat >&2 <<EOF
+[tools] cannot provide temporal-test-server ${TEST_SERVER_VERSION}: $1
+
+  The workflow tests run on Temporal's time-skipping test server, the Java artifact
+  io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central. Install a Java runtime
+  (the project is tested with Java 17) and Maven ('mvn', with access to Maven Central or to a
+  mirror configured in ~/.m2/settings.xml), then run 'make tools' again.
+
+  Alternatively point the project at a wrapper you already have (it must answer --version):
+      TEMPORAL_TEST_SERVER=/path/to/temporal-test-server make test
+EOF
+  exit 3
+}
+
+need_java() {
+  command -v java >/dev/null 2>&1 || die_no_java "'java' is not on PATH"
+  java -version >/dev/null 2>&1 || die_no_java "'java -version' failed"
+}
+
+# Maven copies the server's jar and its dependencies, resolved through a throw-away pom, into the
+# cache (so the classpath does not depend on what ~/.m2 keeps). They are copied to .tools/lib, and
+# .tools/bin/temporal-test-server starts the server's main class with the arguments the SDK passes
+# to the native binary (`<port>`).
+build_test_server() {
+  local name="temporal-test-server-${TEST_SERVER_VERSION}"
+  local out="$CACHE/$name"
+  need_java
+  if [ ! -f "$out/lib/${name}.jar" ]; then
+    command -v mvn >/dev/null 2>&1 || die_no_java "'mvn' (Maven) is not on PATH"
+    say "resolving io.temporal:temporal-test-server:${TEST_SERVER_VERSION} and its dependencies from Maven Central (once, about 35 MB)"
+    local tmp; tmp="$(mktemp -d)"
+    cat > "$tmp/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.exact-export-tools</groupId>
+  <artifactId>temporal-test-server-classpath</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>${TEST_SERVER_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+    if ! (cd "$tmp" && mvn -B -q "${MAVEN_DEPENDENCY_PLUGIN}:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$tmp/lib" >"$tmp/mvn.log" 2>&1); then
+      tail -n 20 "$tmp/mvn.log" >&2
+      rm -rf "$tmp"
+      die_no_java "Maven could not resolve io.temporal:temporal-test-server:${TEST_SERVER_VERSION} (its output is above)"
+    fi
+    [ -f "$tmp/lib/${name}.jar" ] || { rm -rf "$tmp"; die_no_java "Maven did not produce ${name}.jar"; }
+    # Swap in whole: another checkout may be reading the cache.
+    mkdir -p "$out"
+    mv "$tmp/lib" "$out/lib.$$"
+    rm -rf "$tmp" "$out/lib"
+    mv "$out/lib.$$" "$out/lib"
+  fi
+  mkdir -p "$ROOT/.tools/lib"
+  rm -rf "$ROOT/.tools/lib/$name"
+  cp -RL "$out/lib" "$ROOT/.tools/lib/$name"
+  sed "s/@NAME@/$name/g" > "$BIN/temporal-test-server.$$" <<'EOF'
+#!/usr/bin/env bash
+# Temporal's time-skipping test server (io.temporal:temporal-test-server, jars in .tools/lib/@NAME@),
+# written by scripts/tools.sh.  Usage: temporal-test-server <port>  |  temporal-test-server --version
+set -euo pipefail
+LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib/@NAME@" 2>/dev/null && pwd)" || { echo "temporal-test-server: its jars are missing; run 'make tools'" >&2; exit 1; }
+if [ "${1:-}" = --version ]; then
+  # Reports the jar that is really there, not a version written into this file.
+  for jar in "$LIB"/temporal-test-server-*.jar; do
+    [ -f "$jar" ] || exit 1
+    v="${jar##*/temporal-test-server-}"
+    echo "temporal-test-server ${v%.jar}"
+    exit 0
+  done
+fi
+# A small heap, the serial collector and the quick JIT: the server is small and shares the CPU with the tests.
+exec java ${TEMPORAL_TEST_SERVER_JAVA_OPTS:--Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1} -cp "$LIB/*" io.temporal.testserver.TestServer "$@"
+EOF
+  chmod +x "$BIN/temporal-test-server.$$"
+  mv "$BIN/temporal-test-server.$$" "$BIN/temporal-test-server"
+}
+
 build_temporal() {
   local out="$CACHE/temporal-v${TEMPORAL_VERSION}"
   if temporal_ok "$out"; then cp "$out" "$BIN/temporal"; return; fi
@@ -98,9 +191,20 @@ build_ferretdb() {
 }
 
 check_only=false
-[ "${1:-}" = "--check" ] && check_only=true
+wanted=()
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=true ;;
+    temporal | ferretdb | temporal-test-server) wanted+=("$arg") ;;
+    *) say "unknown argument '$arg' (usage: scripts/tools.sh [--check] [temporal] [ferretdb] [temporal-test-server])"; exit 2 ;;
+  esac
+done
+[ ${#wanted[@]} -gt 0 ] || wanted=(temporal ferretdb temporal-test-server)
+wants() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 
-if [ -n "${TEMPORAL_CLI:-}" ]; then
+if ! wants temporal; then
+  :
+elif [ -n "${TEMPORAL_CLI:-}" ]; then
   temporal_ok "$TEMPORAL_CLI" || { say "TEMPORAL_CLI=$TEMPORAL_CLI is not the Temporal CLI v${TEMPORAL_VERSION} (server ${TEMPORAL_SERVER_VERSION})"; exit 2; }
   TEMPORAL_PATH="$TEMPORAL_CLI"
 elif temporal_ok "$BIN/temporal"; then
@@ -111,7 +215,9 @@ else
   TEMPORAL_PATH="$BIN/temporal"
 fi
 
-if [ -n "${FERRETDB_BIN:-}" ]; then
+if ! wants ferretdb; then
+  :
+elif [ -n "${FERRETDB_BIN:-}" ]; then
   ferretdb_ok "$FERRETDB_BIN" || { say "FERRETDB_BIN=$FERRETDB_BIN is not FerretDB v${FERRETDB_VERSION}"; exit 2; }
   FERRETDB_PATH="$FERRETDB_BIN"
 elif ferretdb_ok "$BIN/ferretdb"; then
@@ -122,5 +228,23 @@ else
   FERRETDB_PATH="$BIN/ferretdb"
 fi
 
-$check_only || say "temporal: $TEMPORAL_PATH ($("$TEMPORAL_PATH" --version))"
-$check_only || say "ferretdb: $FERRETDB_PATH (v${FERRETDB_VERSION})"
+if ! wants temporal-test-server; then
+  :
+elif [ -n "${TEMPORAL_TEST_SERVER:-}" ]; then
+  test_server_ok "$TEMPORAL_TEST_SERVER" || { say "TEMPORAL_TEST_SERVER=$TEMPORAL_TEST_SERVER is not temporal-test-server ${TEST_SERVER_VERSION}"; exit 2; }
+  TEST_SERVER_PATH="$TEMPORAL_TEST_SERVER"
+elif test_server_ok "$BIN/temporal-test-server" && command -v java >/dev/null 2>&1; then
+  TEST_SERVER_PATH="$BIN/temporal-test-server"
+else
+  $check_only && exit 1
+  build_test_server
+  test_server_ok "$BIN/temporal-test-server" || { say "$BIN/temporal-test-server does not report ${TEST_SERVER_VERSION}"; exit 1; }
+  TEST_SERVER_PATH="$BIN/temporal-test-server"
+fi
+
+if ! $check_only; then
+  wants temporal && say "temporal: $TEMPORAL_PATH ($("$TEMPORAL_PATH" --version))"
+  wants ferretdb && say "ferretdb: $FERRETDB_PATH (v${FERRETDB_VERSION})"
+  wants temporal-test-server && say "temporal-test-server: $TEST_SERVER_PATH ($("$TEST_SERVER_PATH" --version))"
+fi
+exit 0

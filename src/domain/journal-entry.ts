@@ -16,7 +16,7 @@
  * `{ categoryName, code }` items.
  */
 import { computeExpenseAmounts, DomainError, type ExpenseAmounts, type VatSource } from './amounts';
-import type { MasterDataLookup } from './master-data';
+import type { MasterDataLookup } from './master-data-kinds';
 import { normalizeCode } from './master-data';
 import { type ReportIssue, validateReport } from './mapping-check';
 import {

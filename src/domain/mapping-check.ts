@@ -14,10 +14,10 @@ import { computeExpenseAmounts, DomainError, MILEAGE_VAT_KEY, vatKey } from './a
 import {
   type GlAccountKind,
   isVatCodeUsableForPurchases,
-  type MasterDataLookup,
   normalizeCode,
   type VatCode,
 } from './master-data';
+import type { MasterDataLookup } from './master-data-kinds';
 import { compareDecimal, isDecimalString, MoneyError, parseDecimal } from './money';
 import { categoryGlAccount, employeeSupplier, exactCostCenter, exactCostUnit, findVatCodeMapping, matchMerchantSupplier } from './mapping-lookup';
 import type { ExpenseCore, Mappings, ReportCore } from './schemas';

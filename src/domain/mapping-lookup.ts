@@ -3,8 +3,8 @@
  * merchant maps to, and which codes a report refers to. Shared by the checks and the builder.
  */
 import { MILEAGE_VAT_KEY } from './amounts';
-import { normalizeCode, normalizeName, normalizeVatNumber, type MasterDataLookup, type Supplier } from './master-data';
-import type { CodesByKind } from './master-data-kinds';
+import { normalizeCode, normalizeName, normalizeVatNumber, type Supplier } from './master-data';
+import type { CodesByKind, MasterDataLookup } from './master-data-kinds';
 import { canonicalDecimalString, isDecimalString } from './money';
 import type { Mappings, Merchant, ReportCore } from './schemas';
 

@@ -16,13 +16,13 @@
  */
 import {
   classifyGlAccount,
+  normalizeCode,
   normalizeName,
   normalizeVatNumber,
   type CostCenter,
   type CostUnit,
   type GlAccount,
   type Journal,
-  type MasterData,
   type Supplier,
   type VatCode,
 } from './master-data';
@@ -142,34 +142,31 @@ function dimensionRecord(categories: ReadonlySet<string>) {
   };
 }
 
-/** The lookup/master-data field a kind fills (`MasterData` / `MasterDataLookup` keys). */
-export type MasterDataField = keyof MasterData;
-
-export interface MasterDataKindDefinition<S = never, F extends MasterDataField = MasterDataField> {
+export interface MasterDataKindDefinition<S = never, F extends string = string, D = unknown> {
   /** Shown in the admin page's master-data browser. */
   label: string;
   /** The Maesn list resource the kind is read from (several kinds may share one). */
   resource: string;
   /** MongoDB collection. */
   collection: string;
-  /** The `MasterData`/`MasterDataLookup` field of the domain checks. */
+  /** The `MasterData`/`MasterDataLookup` field the domain checks read. */
   field: F;
   /** Maesn DTO (+ Exact's raw record) → stored record; null when the item is not of this kind. */
   toRecord(item: S, raw: RawRecord): MasterDataRecord | null;
   /** Stored record → what the domain checks read. */
-  toDomain(record: MasterDataRecord): NonNullable<MasterData[F]>[number];
+  toDomain(record: MasterDataRecord): D;
   /** The codes of this kind that a mappings document refers to. */
   mappedCodes(m: Mappings): string[];
   /** Mapping paths (exact, or a prefix ending in `.`) whose values are codes of this kind. */
   mappingPaths: readonly string[];
 }
 
-const define = <S, F extends MasterDataField>(d: MasterDataKindDefinition<S, F>) => d;
+const define = <S, F extends string, D extends { code: string }>(d: MasterDataKindDefinition<S, F, D>) => d;
 const plain = <T>(r: MasterDataRecord) => r as unknown as T;
 
 /** Every master-data kind, by its one public name (API path, admin page, code). */
 export const MASTER_DATA_KINDS = {
-  'gl-accounts': define<AccountSource, 'glAccounts'>({
+  'gl-accounts': define<AccountSource, 'glAccounts', GlAccount>({
     label: 'GL accounts',
     resource: 'accounts',
     collection: 'md_gl_accounts',
@@ -179,7 +176,7 @@ export const MASTER_DATA_KINDS = {
     mappedCodes: (m) => uniq([m.creditAccount, ...Object.values(m.categories ?? {}).map((c) => c.glAccount)]),
     mappingPaths: ['creditAccount', 'categories.'],
   }),
-  journals: define<JournalSource, 'journals'>({
+  journals: define<JournalSource, 'journals', Journal>({
     label: 'Journals',
     resource: 'journals',
     collection: 'md_journals',
@@ -189,7 +186,7 @@ export const MASTER_DATA_KINDS = {
     mappedCodes: (m) => uniq([m.journalCode]),
     mappingPaths: ['journalCode'],
   }),
-  'vat-codes': define<TaxRateSource, 'vatCodes'>({
+  'vat-codes': define<TaxRateSource, 'vatCodes', VatCode>({
     label: 'VAT codes',
     resource: 'taxRates',
     collection: 'md_vat_codes',
@@ -199,7 +196,7 @@ export const MASTER_DATA_KINDS = {
     mappedCodes: (m) => uniq(Object.values(m.vatRates ?? {})),
     mappingPaths: ['vatRates.'],
   }),
-  suppliers: define<SupplierSource, 'suppliers'>({
+  suppliers: define<SupplierSource, 'suppliers', Supplier>({
     label: 'Suppliers',
     resource: 'suppliers',
     collection: 'md_suppliers',
@@ -210,7 +207,7 @@ export const MASTER_DATA_KINDS = {
     mappedCodes: (m) => uniq([...Object.values(m.employees ?? {}).map((e) => e.supplier), ...Object.values(m.merchants ?? {})]),
     mappingPaths: ['employees.', 'merchants.'],
   }),
-  'cost-centers': define<DimensionSource, 'costCenters'>({
+  'cost-centers': define<DimensionSource, 'costCenters', CostCenter>({
     label: 'Cost centres',
     resource: 'dimensions',
     collection: 'md_cost_centers',
@@ -220,7 +217,7 @@ export const MASTER_DATA_KINDS = {
     mappedCodes: (m) => uniq(Object.values(m.costCenters ?? {})),
     mappingPaths: ['costCenters.'],
   }),
-  'cost-units': define<DimensionSource, 'costUnits'>({
+  'cost-units': define<DimensionSource, 'costUnits', CostUnit>({
     label: 'Cost units',
     resource: 'dimensions',
     collection: 'md_cost_units',
@@ -233,6 +230,24 @@ export const MASTER_DATA_KINDS = {
 } as const;
 
 export type MasterDataKind = keyof typeof MASTER_DATA_KINDS;
+
+type Registry = typeof MASTER_DATA_KINDS;
+/** The domain field of a kind, e.g. `glAccounts`. */
+export type MasterDataField = Registry[MasterDataKind]['field'];
+/** What the domain checks read of a kind (GlAccount, VatCode, …). */
+export type DomainRecordOf<K extends MasterDataKind> = ReturnType<Registry[K]['toDomain']>;
+type KindOfField<F extends MasterDataField> = { [K in MasterDataKind]: Registry[K]['field'] extends F ? K : never }[MasterDataKind];
+
+/** The synced master data as plain lists, one per kind (derived from the registry). */
+export type MasterData = { [F in MasterDataField]?: readonly DomainRecordOf<KindOfField<F>>[] };
+
+/** Read-only, by-code indexes over the synced master data (keys are trimmed codes), one per kind, plus supplier indexes. */
+export type MasterDataLookup = { [F in MasterDataField]: ReadonlyMap<string, DomainRecordOf<KindOfField<F>>> } & {
+  /** by normalized VAT number (see `normalizeVatNumber`); several suppliers may share one */
+  suppliersByVatNumber: ReadonlyMap<string, readonly Supplier[]>;
+  /** by normalized name (see `normalizeName`) */
+  suppliersByName: ReadonlyMap<string, readonly Supplier[]>;
+};
 
 /** The kinds' public names, in registry order. */
 export const masterDataKinds = Object.keys(MASTER_DATA_KINDS) as [MasterDataKind, ...MasterDataKind[]];
@@ -266,6 +281,41 @@ export function mappedCodesByKind(mappings: Mappings, extra: CodesByKind = {}): 
   return Object.fromEntries(
     masterDataKinds.map((k) => [k, uniq([...MASTER_DATA_KINDS[k].mappedCodes(mappings), ...(extra[k] ?? [])])]),
   ) as Record<MasterDataKind, string[]>;
+}
+
+function byCode<T extends { code: string }>(items: readonly T[] | undefined): Map<string, T> {
+  const m = new Map<string, T>();
+  // First occurrence wins so the result does not depend on later duplicates.
+  for (const it of items ?? []) {
+    const k = normalizeCode(it.code);
+    if (!m.has(k)) m.set(k, it);
+  }
+  return m;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    if (k === undefined || k === '') continue;
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+/** Builds the lookup indexes from plain lists. Pure. */
+export function createMasterDataLookup(data: MasterData): MasterDataLookup {
+  const maps = Object.fromEntries(
+    masterDataKinds.map((k) => [MASTER_DATA_KINDS[k].field, byCode((data as Record<string, readonly { code: string }[] | undefined>)[MASTER_DATA_KINDS[k].field])]),
+  );
+  const suppliers = data.suppliers ?? [];
+  return {
+    ...maps,
+    suppliersByVatNumber: groupBy(suppliers, (s) => (s.vatNumber ? normalizeVatNumber(s.vatNumber) : undefined)),
+    suppliersByName: groupBy(suppliers, (s) => normalizeName(s.name)),
+  } as unknown as MasterDataLookup;
 }
 
 /** Stored records per kind → the domain's `MasterData`. */

@@ -129,30 +129,6 @@ export function isVatCodeUsableForPurchases(v: VatCode): boolean {
   return v.active && PURCHASE_USAGES.has(v.usage);
 }
 
-/** Read-only, by-code indexes over the synced master data (keys are trimmed codes). */
-export interface MasterDataLookup {
-  glAccounts: ReadonlyMap<string, GlAccount>;
-  journals: ReadonlyMap<string, Journal>;
-  vatCodes: ReadonlyMap<string, VatCode>;
-  costCenters: ReadonlyMap<string, CostCenter>;
-  costUnits: ReadonlyMap<string, CostUnit>;
-  /** by supplier code/number */
-  suppliers: ReadonlyMap<string, Supplier>;
-  /** by normalized VAT number (see `normalizeVatNumber`); several suppliers may share one */
-  suppliersByVatNumber: ReadonlyMap<string, readonly Supplier[]>;
-  /** by normalized name (see `normalizeName`) */
-  suppliersByName: ReadonlyMap<string, readonly Supplier[]>;
-}
-
-export interface MasterData {
-  glAccounts?: readonly GlAccount[];
-  journals?: readonly Journal[];
-  vatCodes?: readonly VatCode[];
-  costCenters?: readonly CostCenter[];
-  costUnits?: readonly CostUnit[];
-  suppliers?: readonly Supplier[];
-}
-
 /** Trimmed code used as map key. */
 export function normalizeCode(code: string): string {
   return code.trim();
@@ -173,41 +149,4 @@ export function normalizeName(v: string): string {
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, '');
-}
-
-function byCode<T extends { code: string }>(items: readonly T[] | undefined): Map<string, T> {
-  const m = new Map<string, T>();
-  // First occurrence wins so the result does not depend on later duplicates.
-  for (const it of items ?? []) {
-    const k = normalizeCode(it.code);
-    if (!m.has(k)) m.set(k, it);
-  }
-  return m;
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    if (k === undefined || k === '') continue;
-    const list = m.get(k);
-    if (list) list.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
-}
-
-/** Builds the lookup indexes from plain lists. Pure. */
-export function createMasterDataLookup(data: MasterData): MasterDataLookup {
-  const suppliers = data.suppliers ?? [];
-  return {
-    glAccounts: byCode(data.glAccounts),
-    journals: byCode(data.journals),
-    vatCodes: byCode(data.vatCodes),
-    costCenters: byCode(data.costCenters),
-    costUnits: byCode(data.costUnits),
-    suppliers: byCode(suppliers),
-    suppliersByVatNumber: groupBy(suppliers, (s) => (s.vatNumber ? normalizeVatNumber(s.vatNumber) : undefined)),
-    suppliersByName: groupBy(suppliers, (s) => normalizeName(s.name)),
-  };
 }

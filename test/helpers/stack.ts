@@ -2,9 +2,9 @@
  * What a test needs to reach the stack that `make test` (scripts/test.ts) started.
  * Run tests through `make test` / `npm test`; running a file alone needs the same variables.
  */
-import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { uniqueId } from './ids';
 
 // One Runtime per test process (each test file runs in its own process): warnings and errors only.
 try {
@@ -35,10 +35,7 @@ export function testStack(): TestStack {
   };
 }
 
-/** A unique, short suffix for database names, task queues and workflow IDs. */
-export function uniqueId(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
+export { uniqueId } from './ids';
 
 /** A fresh database on the test MongoDB (or on `uri`); dropped by `dispose`. */
 export async function testDb(prefix = 'test', uri = testStack().mongoUri): Promise<{ client: MongoClient; db: Db; dispose(): Promise<void> }> {

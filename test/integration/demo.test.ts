@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_DIVISION } from '../../scripts/demo-data';
+import { DEMO_DIVISION } from '../fixtures/demo-data';
 import { runDemo, temporalRunUrl, type DemoResult } from '../../scripts/demo';
 import { startProduct, type Product } from '../helpers/product';
 

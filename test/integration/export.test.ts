@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
-import { DEMO_DIVISION, demoFiles, demoMappings, mixedReport, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoFiles, demoMappings, mixedReport, simpleReport } from '../fixtures/demo-data';
 import { authorizeInSandbox, connectTenant, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';

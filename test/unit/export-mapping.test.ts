@@ -9,7 +9,7 @@ import { buildJournalEntry, createMasterDataLookup, mappingsSchema, type GlAccou
 import { toMaesnJournalEntry } from '../../src/activities/export';
 import { toActivityFailure } from '../../src/activities/common';
 import { MaesnInvalidRequestError, MaesnRateLimitedError, MaesnTransientError, MaesnUnauthorizedError, journalEntryCreateInputSchema, toJournalEntryWire } from '../../src/maesn';
-import { demoMappings, mixedReport } from '../../scripts/demo-data';
+import { demoMappings, mixedReport } from '../fixtures/demo-data';
 import { loadMaesnSpec, specAbsentReason, validateRequest } from '../helpers/openapi';
 
 function lookup() {
