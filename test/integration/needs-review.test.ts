@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_DIVISION, demoMappings, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { searchAttributes } from '../../src/workflows/definitions';
 import { entriesWith, exportPath, postCount, submit, waitForExport } from '../helpers/exports';
 import { connectTenant } from '../helpers/onboarding';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEMO_DIVISION, demoMappings, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import net from 'node:net';
 import { ProcessGroup, startFerret, startTemporal } from '../../scripts/stack';
 import { scenario } from '../fixtures/reliability';

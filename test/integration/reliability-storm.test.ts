@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_DIVISION, demoMappings, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { scenario } from '../fixtures/reliability';
 import { submit } from '../helpers/exports';
 import { connectTenant } from '../helpers/onboarding';

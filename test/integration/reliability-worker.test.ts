@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DEMO_DIVISION, demoMappings, simpleReport } from '../../scripts/demo-data';
+import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { freePort } from '../../scripts/stack';
 import { scenario } from '../fixtures/reliability';
 import { postCount, submit, waitForExport, waitForPosts } from '../helpers/exports';
