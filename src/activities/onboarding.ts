@@ -104,6 +104,8 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       if (!change || change.division !== division) {
         throw ApplicationFailure.nonRetryable(`no change to division ${division} is pending (disconnected meanwhile?)`, FailureType.credentialNotFound);
       }
+      // Reports accepted for the previous division that cannot be in its books go to the new one.
+      const moved = await stores.exports.repinDivision(tenantId, change.previousDivision, change.division);
       await stores.tenants.setConnection(tenantId, {
         state: 'syncing',
         division: change.division,
@@ -113,7 +115,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         divisionChange: null,
         error: null,
       });
-      logger.warn({ tenantId, from: change.previousDivision, to: change.division }, 'division change confirmed by an admin');
+      logger.warn({ tenantId, from: change.previousDivision, to: change.division, exportsMoved: moved }, 'division change confirmed by an admin');
     },
 
     /** Rejected or unanswered: the new credential is dropped; the previous connection stays; waiting exports look again. */

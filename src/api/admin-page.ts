@@ -190,7 +190,7 @@ async function refresh() {
     $('connect').className = s.state === 'connected' ? 'secondary' : '';
     const ex = await api('GET', '/api/tenants/' + encodeURIComponent(t) + '/exports?limit=20').catch(() => null);
     if (ex) $('exportRows').innerHTML = ex.items.map((i) => '<tr><td>' + esc(i.reportId) + '</td><td>' + esc(i.status.replace(/_/g, ' ')) + '</td><td>' + esc(i.exactEntryNumber || '—') + '</td><td>' + esc(i.problem || '') + '</td><td>' +
-      (i.status === 'rejected' ? '<button class="secondary" data-retry="' + esc(i.reportId) + '">Retry</button>' : i.status === 'waiting_for_mappings' ? '<button class="secondary" data-fixed="' + esc(i.reportId) + '">Mapping fixed</button>' : '') + '</td></tr>').join('') || '<tr><td colspan="5" class="muted">no exports yet</td></tr>';
+      ((i.status === 'rejected' || i.status === 'needs_review') ? '<button class="secondary" data-retry="' + esc(i.reportId) + '">Retry</button>' : i.status === 'waiting_for_mappings' ? '<button class="secondary" data-fixed="' + esc(i.reportId) + '">Mapping fixed</button>' : '') + '</td></tr>').join('') || '<tr><td colspan="5" class="muted">no exports yet</td></tr>';
     $('sync').disabled = !['connected', 'error'].includes(s.state);
     $('disconnect').disabled = s.state === 'disconnected';
     $('runs').href = CFG.temporalUiUrl + '/namespaces/' + CFG.namespace + '/workflows?query=' + encodeURIComponent('TenantId="' + t + '"');

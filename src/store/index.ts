@@ -29,7 +29,19 @@ export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type Syn
 export { MappingStore } from './mappings';
 export { AdminLinkStore } from './admin-links';
 export { CallBudgetStore, type CallReservation } from './call-budget';
-export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
+export {
+  ExportStore,
+  exportDocId,
+  isOutcomeOpen,
+  receiptKey,
+  refOf,
+  revisionOf,
+  type ExportDoc,
+  type MissingMapping,
+  type PostingLogEntry,
+  type PostingState,
+  type ReceiptDoc,
+} from './exports';
 
 export interface Stores {
   tenants: TenantStore;
