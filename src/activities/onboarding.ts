@@ -104,8 +104,10 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       if (!change || change.division !== division) {
         throw ApplicationFailure.nonRetryable(`no change to division ${division} is pending (disconnected meanwhile?)`, FailureType.credentialNotFound);
       }
-      // Reports accepted for the previous division that cannot be in its books go to the new one.
+      // Reports accepted for the previous division that cannot be in its books go to the new one,
+      // and the previous administration's master data goes (the new one's sync follows).
       const moved = await stores.exports.repinDivision(tenantId, change.previousDivision, change.division);
+      const forgotten = await stores.masterData.forgetTenant(tenantId);
       await stores.tenants.setConnection(tenantId, {
         state: 'syncing',
         division: change.division,
@@ -115,7 +117,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         divisionChange: null,
         error: null,
       });
-      logger.warn({ tenantId, from: change.previousDivision, to: change.division, exportsMoved: moved }, 'division change confirmed by an admin');
+      logger.warn({ tenantId, from: change.previousDivision, to: change.division, exportsMoved: moved, masterDataRecordsDropped: forgotten }, 'division change confirmed by an admin');
     },
 
     /** Rejected or unanswered: the new credential is dropped; the previous connection stays; waiting exports look again. */

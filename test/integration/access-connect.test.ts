@@ -14,6 +14,7 @@ import { CONNECT_COOKIE, SESSION_COOKIE, adminSession, asAdmin, setCookie } from
 import { authorizeInSandbox, connectTenant, openCallback, startConnect, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
+import { entriesWith } from '../helpers/exports';
 
 const ATTACKER_DIVISION = '234567';
 
@@ -27,9 +28,7 @@ after(async () => {
 
 const exportPath = (tenantId: string, reportId: string) => `/api/tenants/${tenantId}/expense-reports/${reportId}/export`;
 
-async function entriesFor(division: string, reportId: string) {
-  return (await p.sandbox.listJournalEntries(division)).filter((e) => typeof e.description === 'string' && (e.description as string).includes(`EXP-${reportId}`));
-}
+const entriesFor = (division: string, reportId: string) => entriesWith(p, division, `EXP-${reportId}`);
 
 async function waitForExport(tenantId: string, reportId: string, status: string): Promise<any> {
   return eventually(async () => {
