@@ -125,14 +125,14 @@ export function createPostingActivities(deps: ActivityDeps) {
         throw toActivityFailure(err);
       }
       const why = err instanceof Error ? err.message : String(err);
-      await stores.exports.recordUnknown(ref, why);
+      const ended = await stores.exports.recordUnknown(ref, why);
       logger.warn({ ...ref, err: why }, 'the outcome of a journal-entry POST is unknown');
-      throw outcomeUnknown({ posting: { lastAttemptAt: now } }, why);
+      throw outcomeUnknown({ posting: { lastAttemptAt: ended } }, why);
     }
     const id = created.data.id;
     if (!id) {
-      await stores.exports.recordUnknown(ref, 'answered 201 without an entry id');
-      throw outcomeUnknown({ posting: { lastAttemptAt: now } }, 'answered without an entry id');
+      const ended = await stores.exports.recordUnknown(ref, 'answered 201 without an entry id');
+      throw outcomeUnknown({ posting: { lastAttemptAt: ended } }, 'answered without an entry id');
     }
     const number = created.data.number ?? '';
     await stores.exports.recordPosted(ref, { id, number, via: 'created' });

@@ -292,11 +292,15 @@ export class ExportStore {
   }
 
   /** The POST got no usable answer: the outcome stays open (and counted). */
-  async recordUnknown(ref: ExportRef, detail: string): Promise<void> {
+  async recordUnknown(ref: ExportRef, detail: string): Promise<Date> {
+    // The settle period counts from here, when the POST ended unanswered: it may have waited for
+    // the call budget before it was sent, and Exact may commit until the connection gave up.
+    const now = new Date();
     await this.col.updateOne(
       { _id: docId(ref) },
-      { $set: { 'posting.leaseUntil': null, updatedAt: new Date() }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
+      { $set: { 'posting.leaseUntil': null, 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
     );
+    return now;
   }
 
   /**
