@@ -91,8 +91,8 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
     const ours = await exportBurst(stack, url, tenantId, 'burst', o.reports, 15 * 60_000);
     const calls = await stack.sandbox.listRequests({ division: DIVISION });
     o.log(`  ours: ${o.reports} reports posted in ${fmtNum(ours.e2eMs / 1000)} s (${calls.length} Maesn calls)`);
-    const entries = (await stack.sandbox.listJournalEntries(DIVISION)) as unknown as { description: string }[];
-    const once = ours.reportIds.every((id) => entries.filter((e) => new RegExp(`EXP-${id}(?![\\w-])`).test(e.description)).length === 1);
+    const entries = await stack.sandbox.listJournalEntries(DIVISION);
+    const once = ours.reportIds.every((id) => entries.filter((e) => e.journalLineItems.some((l) => (l.description ?? '').split(/\s+/).includes(`EXP-${id}`))).length === 1);
 
     const s = summary(ours, o.reports);
     const f = summary(floor, o.reports);

@@ -46,8 +46,8 @@ async function measure(stack: BenchStack, w: Window, reportIds: string[]) {
   // Sustained: the full minutes between the first and the last (which are partial by nature).
   const interior = minutes.slice(1, -1).map((m) => perMinute.get(m)!);
   const sustained = interior.length ? interior.reduce((a, b) => a + b, 0) / interior.length : posts.length / Math.max(1, (w.to - w.from) / 60_000);
-  const entries = (await stack.sandbox.listJournalEntries(DIVISION)) as unknown as { description: string }[];
-  const postedOnce = reportIds.filter((id) => entries.filter((e) => new RegExp(`EXP-${id}(?![\\w-])`).test(e.description)).length === 1).length;
+  const entries = await stack.sandbox.listJournalEntries(DIVISION);
+  const postedOnce = reportIds.filter((id) => entries.filter((e) => e.journalLineItems.some((l) => (l.description ?? '').split(/\s+/).includes(`EXP-${id}`))).length === 1).length;
   return {
     calls: inWindow.length,
     answered: answered.length,

@@ -81,6 +81,12 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
   let mongo: Mongo | undefined;
   const stop = async () => {
     for (const p of procs.reverse()) await p.stop();
+    // BENCH_KEEP_LOGS=<dir>: the product processes' output (the last lines kept) survives the run.
+    const keep = process.env.BENCH_KEEP_LOGS;
+    if (keep) {
+      fs.mkdirSync(keep, { recursive: true });
+      for (const p of procs) fs.writeFileSync(path.join(keep, `${p.name}-${p.pid}.log`), p.output.join('\n') + '\n');
+    }
     await mongo?.close().catch(() => undefined);
     await temporal?.connection.close().catch(() => undefined);
     await group.stopAll(5_000);

@@ -13,16 +13,25 @@ export function hashKey(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
-/** One authenticated Maesn call, as seen by the sandbox (for tests and support: which pages were read). */
+/**
+ * One Maesn call, as seen by the sandbox (for tests and support: which pages were read, how many
+ * calls and retries a client made). Every call is logged, also those refused (401, 429) and those
+ * answered by an injected fault.
+ */
 export interface LoggedRequest {
   at: string;
   operation: string;
-  division: string;
+  /** The division the call was for; null when it was refused before one was known (401, 403). */
+  division: string | null;
   method: string;
   path: string;
   query: Record<string, string>;
-  /** The HTTP status it was answered with (0 until answered; stays 0 when the connection was dropped). */
-  status: number;
+  /** The HTTP status answered; null while the call runs, or when no answer was sent (timeout or reset fault). */
+  status: number | null;
+  /** The injected fault that answered the call (`status`, `timeout`, `reset`, `malformed`, `pass`), or null. */
+  fault: string | null;
+  /** True when a `commitFirst` fault answered after the entry was stored. */
+  committed: boolean;
 }
 
 /** The most recent calls, oldest dropped first. */

@@ -38,6 +38,21 @@ export interface StoredFault extends FaultSpec {
   remaining: number;
 }
 
+/** A stored journal entry as the control API lists it. */
+export type StoredEntry = Record<string, unknown> & {
+  id: string;
+  number: string;
+  journalCode: string;
+  description: string | null;
+  postedDescription: string;
+  journalLineItems: Array<Record<string, unknown> & { description: string | null; debitCreditIndicator: string; totalGrossAmount: number }>;
+  attachments: unknown[];
+  /** ISO time before which Maesn's GETs do not see it (commitDelayMs), or null. */
+  visibleAfter: string | null;
+  /** ISO time before which Maesn's list does not show it (visibilityLagMs), or null. */
+  listedAfter: string | null;
+};
+
 export class SandboxControl {
   private readonly base: string;
 
@@ -73,8 +88,12 @@ export class SandboxControl {
   resetDivision(division: string): Promise<{ code: string; reset: true }> {
     return this.call('POST', `/divisions/${encodeURIComponent(division)}/reset`);
   }
-  /** Every stored journal entry of the division (Maesn DTO shape plus `attachments` metadata). */
-  listJournalEntries(division: string): Promise<Array<Record<string, unknown> & { id: string; number: string; attachments: unknown[] }>> {
+  /**
+   * Every stored journal entry of the division, also those a fault keeps invisible to Maesn's GETs
+   * (Maesn DTO shape, whose header `description` is null on general journals, plus `attachments`
+   * metadata and `postedDescription`, the header description as it was posted).
+   */
+  listJournalEntries(division: string): Promise<StoredEntry[]> {
     return this.call('GET', `/divisions/${encodeURIComponent(division)}/journalEntries`);
   }
 
@@ -165,14 +184,33 @@ export class SandboxControl {
   resetNext(operation: FaultSpec['operation'], count = 1, extra: Partial<FaultSpec> = {}): Promise<StoredFault> {
     return this.addFault({ operation, mode: 'reset', count, ...extra });
   }
-  /** createJournalEntry: store the entry, then lose the response (500, timeout or reset). */
-  commitThenFail(mode: { status: 500 | 502 | 503 | 504 } | { timeoutMs: number } | 'reset', count = 1): Promise<StoredFault> {
-    const base = { operation: 'createJournalEntry' as const, commitFirst: true, count };
-    if (mode === 'reset') return this.addFault({ ...base, mode: 'reset' });
+  /**
+   * createJournalEntry: store the entry, then lose the response (5xx, timeout, reset, or a 201 no
+   * client can read). `commitDelayMs`: the entry stays invisible to GETs that long (Exact committing
+   * after the caller's timeout); `visibilityLagMs`: missing from list results that long.
+   */
+  commitThenFail(
+    mode: { status: 500 | 502 | 503 | 504 } | { timeoutMs: number } | 'reset' | 'malformed',
+    count = 1,
+    extra: { commitDelayMs?: number; visibilityLagMs?: number } = {},
+  ): Promise<StoredFault> {
+    const base = { operation: 'createJournalEntry' as const, commitFirst: true, count, ...extra };
+    if (mode === 'reset' || mode === 'malformed') return this.addFault({ ...base, mode });
     if ('status' in mode) return this.addFault({ ...base, mode: 'status', status: mode.status });
     return this.addFault({ ...base, mode: 'timeout', holdMs: mode.timeoutMs });
   }
-  /** Authenticated Maesn calls the sandbox served (newest last), optionally of one operation/division. */
+  /** createJournalEntry answers normally (201), but the entry is missing from list results for `visibilityLagMs`. */
+  lagListing(visibilityLagMs: number, count = 1): Promise<StoredFault> {
+    return this.addFault({ operation: 'createJournalEntry', mode: 'pass', commitFirst: true, visibilityLagMs, count });
+  }
+  /** Answers the next `count` calls of `operation` with a 2xx whose body no client can read. */
+  malformedNext(operation: FaultSpec['operation'], count = 1): Promise<StoredFault> {
+    return this.addFault({ operation, mode: 'malformed', count });
+  }
+  /**
+   * Every Maesn call the sandbox received (oldest first), optionally of one operation/division:
+   * with its HTTP status (null when a timeout or reset fault sent none) and the fault that answered it.
+   */
   listRequests(filter: { operation?: string; division?: string } = {}): Promise<LoggedRequest[]> {
     const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
     return this.call('GET', `/requests${qs ? `?${qs}` : ''}`);

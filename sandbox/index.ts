@@ -31,13 +31,15 @@
  * - Connect flow: `GET /auth/{target}` returns the hosted page URL; the hosted form POST
  *   redirects (302) to callbackUrl + `accountKey` + `companyId`, and + `signature` when
  *   `include_signature=true` was passed (per the spec's parameter description); see signature.ts.
+ * - Journal entries in a general journal (Exact's GeneralJournalEntries) come back without an
+ *   entry-level description (`description: null`): Exact has no such field there. Lines keep theirs.
  * - Rate-limit headers follow Exact: X-RateLimit-* = daily window, X-RateLimit-Minutely-* =
  *   minute window, resets in epoch milliseconds; 429 adds Retry-After (seconds).
  */
 export { startSandbox, type SandboxOptions, type RunningSandbox } from './server';
 export { loadSandboxConfig, sandboxEnvVars, SandboxConfigError, SANDBOX_DEV_DEFAULTS, type SandboxConfig } from './config';
 export type { LoggedRequest } from './context';
-export { SandboxControl, SandboxControlError, type ConnectResult, type DivisionSummary, type StoredFault } from './control-client';
+export { SandboxControl, SandboxControlError, type ConnectResult, type DivisionSummary, type StoredEntry, type StoredFault } from './control-client';
 export { signCallbackParams, verifyCallbackSignature, canonicalCallbackString } from './signature';
 export { generateAdministration, demoAdministration, DEMO_DIVISIONS, SEED_TIMESTAMP } from './seed';
 export { COST_CENTER_CATEGORY, COST_UNIT_CATEGORY } from './mapping';

@@ -172,7 +172,11 @@ export interface LineRefs {
   costUnit: (code: string) => DimensionValue | undefined;
 }
 
-export function journalEntryDto(e: StoredJournalEntry, refs: LineRefs) {
+/**
+ * A stored entry in Maesn's DTO shape. `generalJournal`: Exact's GeneralJournalEntries have no
+ * entry-level description, so Maesn can return none for them (null); the lines keep theirs.
+ */
+export function journalEntryDto(e: StoredJournalEntry, refs: LineRefs, generalJournal = false) {
   return {
     id: e.id,
     accountId: null,
@@ -181,7 +185,7 @@ export function journalEntryDto(e: StoredJournalEntry, refs: LineRefs) {
     currency: e.currency,
     debitCreditIndicator: null,
     deliveryDate: e.deliveryDate,
-    description: e.description,
+    description: generalJournal ? null : e.description,
     documentId: e.documentId,
     dueDate: e.dueDate,
     exchangeRate: null,
@@ -236,11 +240,16 @@ export function journalEntryDto(e: StoredJournalEntry, refs: LineRefs) {
 
 /** A stored entry as Maesn returns it, with its VAT codes and dimensions looked up in its division. */
 export function divisionEntryDto(division: DivisionState, e: StoredJournalEntry) {
-  return journalEntryDto(e, {
-    vat: (c) => division.taxRates.getByCode(c),
-    costCenter: (c) => division.costCenters.getByCode(c),
-    costUnit: (c) => division.costUnits.getByCode(c),
-  });
+  const journalType = division.journals.getByCode(e.journalCode)?.type;
+  return journalEntryDto(
+    e,
+    {
+      vat: (c) => division.taxRates.getByCode(c),
+      costCenter: (c) => division.costCenters.getByCode(c),
+      costUnit: (c) => division.costUnits.getByCode(c),
+    },
+    journalType === 90,
+  );
 }
 
 export function journalEntryRaw(e: StoredJournalEntry) {

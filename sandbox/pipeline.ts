@@ -38,9 +38,25 @@ export class Pipeline {
 
   constructor(private readonly ctx: SandboxContext) {}
 
-  /** Answers the request the way the fault says: an error status, a held-then-dropped socket or a reset. */
-  applyFault(f: Fault, req: Request, res: Response): void {
+  /**
+   * Answers the request the way the fault says: an error status, a held-then-dropped socket, a
+   * reset, a 2xx no client can read, or (mode `pass`) the normal answer `normal` gives.
+   */
+  applyFault(f: Fault, req: Request, res: Response, normal?: () => void): void {
     this.ctx.logger.info({ operation: f.operation, mode: f.mode, status: f.status, commitFirst: f.commitFirst }, 'sandbox fault injected');
+    const logged = res.locals.logged as LoggedRequest | undefined;
+    if (logged) {
+      logged.fault = f.mode;
+      logged.committed = f.commitFirst;
+    }
+    if (f.mode === 'pass') {
+      normal?.();
+      return;
+    }
+    if (f.mode === 'malformed') {
+      res.status(f.commitFirst ? 201 : 200).type('text/html').send('<html><body>Service temporarily degraded</body></html>');
+      return;
+    }
     if (f.mode === 'reset') {
       const s = req.socket as unknown as { resetAndDestroy?: () => void; destroy: () => void };
       if (typeof s.resetAndDestroy === 'function') s.resetAndDestroy();
@@ -65,8 +81,30 @@ export class Pipeline {
     sendError(res, new SandboxHttpError(status, code, message), null);
   }
 
+  /** Logs the call (status filled in when the answer is sent) and keeps the record in `res.locals.logged`. */
+  private log(operation: OperationId, division: string | null, req: Request, res: Response): LoggedRequest {
+    const entry: LoggedRequest = {
+      at: this.ctx.clock.iso(),
+      operation,
+      division,
+      method: req.method,
+      path: req.path,
+      query: Object.fromEntries(Object.entries(req.query as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+      status: null,
+      fault: null,
+      committed: false,
+    };
+    this.ctx.requests.push(entry);
+    res.locals.logged = entry;
+    res.once('finish', () => {
+      entry.status = res.statusCode;
+    });
+    return entry;
+  }
+
   /** For calls outside a division (health, login URL): applies an armed fault; true when it answered. */
   faulted(operation: OperationId, req: Request, res: Response): boolean {
+    this.log(operation, null, req, res);
     const f = this.ctx.faults.take(operation, null, false);
     if (!f) return false;
     this.applyFault(f, req, res);
@@ -77,6 +115,7 @@ export class Pipeline {
   api(operation: OperationId, handler: CallHandler, opts: { body?: RequestHandler } = {}): RequestHandler[] {
     const ctx = this.ctx;
     const auth: RequestHandler = (req, res, next) => {
+      const logged = this.log(operation, null, req, res);
       checkApiKey(ctx, req);
       const key = header(req, 'x-account-key');
       if (!key) throw unauthorized('Missing X-ACCOUNT-KEY header');
@@ -90,19 +129,7 @@ export class Pipeline {
       const division = ctx.state.divisions.get(divCode);
       if (!division) throw forbidden(`Division ${divCode} is not available (DivisionBlocked)`);
       res.locals.call = { connection: conn, division, operation } satisfies CallLocals;
-      const logged: LoggedRequest = {
-        at: ctx.clock.iso(),
-        operation,
-        division: divCode,
-        method: req.method,
-        path: req.path,
-        query: Object.fromEntries(Object.entries(req.query as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
-        status: 0,
-      };
-      ctx.requests.push(logged);
-      res.once('finish', () => {
-        logged.status = res.statusCode;
-      });
+      logged.division = divCode;
       const d = ctx.limiter.take(divCode, ctx.clock.wall().getTime());
       for (const [k, v] of Object.entries(d.headers)) res.setHeader(k, v);
       if (!d.allowed) {

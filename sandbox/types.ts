@@ -144,6 +144,10 @@ export interface StoredJournalEntry extends Stamped {
   files: StoredFile[];
   /** The raw `journal_entry` JSON as received (exposed through rawData=true). */
   request: unknown;
+  /** Fault injection: invisible to every GET before this time (ISO). */
+  visibleAfter?: string;
+  /** Fault injection: missing from list results before this time (ISO). */
+  listedAfter?: string;
 }
 
 /** Explicit period status overrides; absent periods follow the default rule (see periods.ts). */

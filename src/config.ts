@@ -32,7 +32,19 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** A Temporal/ms-style duration such as `90s`, `15 minutes`, `1h`, `2 days`. */
-const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i, 'must be a duration like 30s, 15m, 1h or 2 days');
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i;
+const duration = z.string().regex(DURATION_RE, 'must be a duration like 30s, 15m, 1h or 2 days');
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds of a duration the schema accepted (`10m` → 600000). */
+export function durationMs(d: string): number {
+  const m = DURATION_RE.exec(d.trim());
+  if (!m) throw new Error(`not a duration: ${d}`);
+  const unit = m[2].toLowerCase();
+  const key = unit.startsWith('ms') || unit.startsWith('milli') ? 'ms' : unit[0];
+  return Math.round(Number(m[1]) * UNIT_MS[key]);
+}
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -204,6 +216,8 @@ const productSchema = z.object({
 
   EXPORT_REMINDER_INTERVAL: duration.default('24h'),
   EXPORT_REAUTH_CHECK_INTERVAL: duration.default('1m'),
+  EXPORT_SETTLE_PERIOD: duration.default('10m'),
+  EXPORT_MAX_UNKNOWN: positiveInt.default(3),
   EXPORT_MAX_RECEIPT_BYTES: positiveInt.default(10 * 1024 * 1024),
   EXPORT_MAX_REPORT_BYTES: positiveInt.default(40 * 1024 * 1024),
 
@@ -320,6 +334,10 @@ function toProductConfig(e: ProductEnv) {
     exports: {
       reminderInterval: e.EXPORT_REMINDER_INTERVAL,
       reauthorizationCheckInterval: e.EXPORT_REAUTH_CHECK_INTERVAL,
+      /** No lookup concludes "nothing was posted" earlier than this after the last POST. */
+      settlePeriodMs: durationMs(e.EXPORT_SETTLE_PERIOD),
+      /** Unanswered POSTs (each looked up in vain) before an export stops in needs_review. */
+      maxUnknownOutcomes: e.EXPORT_MAX_UNKNOWN,
       /** Largest receipt file, decoded. */
       maxReceiptBytes: e.EXPORT_MAX_RECEIPT_BYTES,
       /** Largest export request body (JSON with base64 receipts). */

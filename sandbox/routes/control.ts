@@ -5,7 +5,8 @@
  *   GET    /_sandbox/divisions                                   list divisions
  *   POST   /_sandbox/divisions                                   { code, name, generate?, empty? }
  *   POST   /_sandbox/divisions/:division/reset                   back to the division's seed
- *   GET    /_sandbox/divisions/:division/journalEntries          all stored entries (no paging)
+ *   GET    /_sandbox/divisions/:division/journalEntries          all stored entries (no paging), also those a fault
+ *                                                                  keeps invisible; `postedDescription` = the header as sent
  *   POST   /_sandbox/divisions/:division/:kind                   create master record
  *   PATCH  /_sandbox/divisions/:division/:kind/:ref              change (ref = id or code)
  *   DELETE /_sandbox/divisions/:division/:kind/:ref              delete
@@ -14,7 +15,7 @@
  *   POST   /_sandbox/connections                                 { division, targetSystem? } → { accountKey }
  *   POST   /_sandbox/connections/revoke                          { accountKey }
  *   GET|POST|DELETE /_sandbox/faults                             list / add (FaultSpec) / clear
- *   GET|DELETE /_sandbox/requests                                the Maesn calls served, with their status (?operation=&division=) / clear
+ *   GET|DELETE /_sandbox/requests                                every Maesn call with its status and fault (?operation=&division=) / clear
  *   GET    /_sandbox/rate-limits                                 limits and each division's count this minute and today
  *   PUT    /_sandbox/rate-limits                                 { perMinute, perDay }
  *   POST   /_sandbox/rate-limits/reset                           { division? } clears counters
@@ -117,7 +118,15 @@ export function registerControlRoutes(app: Express, ctx: SandboxContext): void {
 
   r.get('/divisions/:division/journalEntries', (req, res) => {
     const d = div(req);
-    res.json({ data: d.entries.map((e) => ({ ...divisionEntryDto(d, e), attachments: e.files })) });
+    res.json({
+      data: d.entries.map((e) => ({
+        ...divisionEntryDto(d, e),
+        attachments: e.files,
+        postedDescription: e.description,
+        visibleAfter: e.visibleAfter ?? null,
+        listedAfter: e.listedAfter ?? null,
+      })),
+    });
   });
 
   r.post('/divisions/:division/periods/:period/:action', (req, res) => {

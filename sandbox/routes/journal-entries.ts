@@ -2,6 +2,9 @@
  * Journal entries: list (fiscalYear) and one by id, `POST /accounting/journalEntries` (multipart:
  * `journal_entry` JSON, `files`, `filesPos`; Exact's rules in ../journal-entries.ts; no
  * idempotency, as in Exact) and `POST …/{id}/Attachments`.
+ *
+ * An entry stored by a `commitFirst` fault with `commitDelayMs` is invisible to both GETs until
+ * the delay has passed; with `visibilityLagMs` it is missing from list results for that long.
  */
 import { createHash } from 'node:crypto';
 // `Express.Multer.File` is the global namespace that multer's types extend, so the app type is renamed.
@@ -15,6 +18,7 @@ import { createJournalEntry } from '../journal-entries';
 import { listResponse } from '../listing';
 import { divisionEntryDto, journalEntryRaw } from '../mapping';
 import type { RouteDeps } from '../pipeline';
+import type { StoredJournalEntry } from '../types';
 
 const toIncoming = (f: Express.Multer.File): IncomingFile => ({
   name: f.originalname,
@@ -30,16 +34,20 @@ export function registerJournalEntryRoutes(app: App, { ctx, pipeline }: RouteDep
     limits: { fileSize: 38 * 1024 * 1024, files: 100, fields: 500, fieldSize: 10 * 1024 * 1024 },
   });
 
+  const visible = (e: StoredJournalEntry, now: string): boolean => !e.visibleAfter || e.visibleAfter <= now;
+  const listed = (e: StoredJournalEntry, now: string): boolean => visible(e, now) && (!e.listedAfter || e.listedAfter <= now);
+
   app.get('/accounting/journalEntries', ...pipeline.api('getJournalEntries', (req, res, { division }) => {
     const fy = q(req, 'fiscalYear');
-    const items = fy ? division.entries.filter((e) => e.accountingPeriodId.startsWith(`${fy}-`)) : division.entries;
+    const now = clock.wall().toISOString();
+    const items = division.entries.filter((e) => listed(e, now) && (!fy || e.accountingPeriodId.startsWith(`${fy}-`)));
     listResponse(req, res, items, (e) => divisionEntryDto(division, e), journalEntryRaw);
   }));
 
   app.get('/accounting/journalEntries/:journalEntryId', ...pipeline.api('getJournalEntry', (req, res, { division }) => {
     const e = division.entriesById.get(String(req.params.journalEntryId));
     const jc = q(req, 'journalCode');
-    if (!e || (jc && e.journalCode !== jc)) throw notFound(`Journal entry ${String(req.params.journalEntryId)} not found`);
+    if (!e || !visible(e, clock.wall().toISOString()) || (jc && e.journalCode !== jc)) throw notFound(`Journal entry ${String(req.params.journalEntryId)} not found`);
     res.status(200).json(itemEnvelope(divisionEntryDto(division, e), q(req, 'rawData') === 'true' ? { d: journalEntryRaw(e) } : null));
   }));
 
@@ -66,9 +74,14 @@ export function registerJournalEntryRoutes(app: App, { ctx, pipeline }: RouteDep
     const nowIso = clock.iso();
     const entry = createJournalEntry(call.division, { journalEntry: parsed, files: uploads.map(toIncoming), filesPos }, nowIso, clock.wall());
     logger.info({ division: call.division.info.code, entryNumber: entry.entryNumber, journal: entry.journalCode }, 'sandbox journal entry created');
+    const answer = (): void => void res.status(201).json(itemEnvelope(divisionEntryDto(call.division, entry)));
     const f = ctx.faults.take('createJournalEntry', call.division.info.code, true);
-    if (f) return pipeline.applyFault(f, req, res);
-    res.status(201).json(itemEnvelope(divisionEntryDto(call.division, entry)));
+    if (!f) return answer();
+    const at = (ms: number | undefined) => (ms ? new Date(clock.wall().getTime() + ms).toISOString() : undefined);
+    entry.visibleAfter = at(f.commitDelayMs);
+    entry.listedAfter = at(f.visibilityLagMs);
+    if (entry.visibleAfter || entry.listedAfter) call.division.persistEntry(entry);
+    return pipeline.applyFault(f, req, res, answer);
   }, { body: upload.any() }));
 
   app.post('/accounting/journalEntries/:journalEntryId/Attachments', ...pipeline.api('createJournalEntryAttachments', (req, res, { division }) => {

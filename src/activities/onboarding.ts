@@ -1,5 +1,5 @@
 /** Onboarding activities: hosted-auth link, connection check and storage, resync schedule. */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
 import { upsertResyncSchedule, wakeExports } from '../services';
 import type { ConnectionState } from '../store';
@@ -57,7 +57,8 @@ export function createOnboardingActivities(deps: ActivityDeps) {
      * (`previousDivision` in the result), and the connection shows `division_change_pending`.
      */
     async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null; previousDivision?: string }> {
-      const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId);
+      // The run adopts it (its retries too); another run, or a second activation, gets nothing.
+      const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId, adopterOf(Context.current().info));
       if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', FailureType.credentialNotFound);
       // The division chosen at the callback; its budget counts this call too.
       const governor = callGovernor(deps, { priority: 'sync-now' });
@@ -104,6 +105,10 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       if (!change || change.division !== division) {
         throw ApplicationFailure.nonRetryable(`no change to division ${division} is pending (disconnected meanwhile?)`, FailureType.credentialNotFound);
       }
+      // Reports accepted for the previous division that cannot be in its books go to the new one,
+      // and the previous administration's master data goes (the new one's sync follows).
+      const moved = await stores.exports.repinDivision(tenantId, change.previousDivision, change.division);
+      const forgotten = await stores.masterData.forgetTenant(tenantId);
       await stores.tenants.setConnection(tenantId, {
         state: 'syncing',
         division: change.division,
@@ -113,7 +118,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         divisionChange: null,
         error: null,
       });
-      logger.warn({ tenantId, from: change.previousDivision, to: change.division }, 'division change confirmed by an admin');
+      logger.warn({ tenantId, from: change.previousDivision, to: change.division, exportsMoved: moved, masterDataRecordsDropped: forgotten }, 'division change confirmed by an admin');
     },
 
     /** Rejected or unanswered: the new credential is dropped; the previous connection stays; waiting exports look again. */
@@ -146,3 +151,8 @@ function stateBefore(previous: ConnectionState | undefined): ConnectionState {
 }
 
 export type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;
+
+/** Who adopts a credential: the onboarding run (all attempts of its activity are the same adopter). */
+function adopterOf(info: { workflowExecution?: { runId: string }; activityId: string }): string {
+  return info.workflowExecution ? `onboarding-run:${info.workflowExecution.runId}` : `activity:${info.activityId}`;
+}

@@ -17,3 +17,4 @@ export * from './export-status';
 export * from './mapping-fields';
 export * from './call-budget';
 export * from './sync-plan';
+export * from './export-posting';

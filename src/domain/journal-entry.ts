@@ -28,17 +28,9 @@ import {
   matchMerchantSupplier,
   type MerchantMatchVia,
 } from './mapping-lookup';
-import { exportReference } from './export-reference';
+import { describeLine, isExportReference, plainExportReference } from './export-reference';
 import { type Cents, sumCents } from './money';
 import type { ExpenseCore, Mappings, ReportCore } from './schemas';
-
-/**
- * Maximum description length the builder produces. Exact's limit for entry-line
- * descriptions is not documented publicly; 60 is the longest description limit
- * known from its lookups, so it is used as the safe bound. The export reference
- * is never cut, even when it alone is longer.
- */
-export const MAX_DESCRIPTION_LENGTH = 60;
 
 /** Maesn dimension category names used for Exact cost centers / cost units. */
 export const COST_CENTER_CATEGORY = 'CostCenter';
@@ -101,7 +93,7 @@ export interface JournalEntryLine {
 
 export interface JournalEntry {
   reportId: string;
-  /** `exportReference(reportId)` — also the start of every description */
+  /** The export reference (see export-reference.ts) — the start of every description */
   reference: string;
   journalCode: string;
   /** YYYY-MM-DD, date part of the approval timestamp */
@@ -115,12 +107,6 @@ export interface JournalEntry {
   lines: JournalEntryLine[];
   /** expense id → 1-based line position */
   expenseLinePositions: Record<string, number>;
-}
-
-function describe(reference: string, rest: string): string {
-  const text = rest.trim() === '' ? reference : `${reference} ${rest.trim().replace(/\s+/g, ' ')}`;
-  if (text.length <= MAX_DESCRIPTION_LENGTH) return text;
-  return text.slice(0, Math.max(MAX_DESCRIPTION_LENGTH, reference.length)).trimEnd();
 }
 
 // ---------------------------------------------------------------------------
@@ -183,7 +169,7 @@ function debitLine(
     side: 'DEBIT',
     expenseId: e.id,
     account: { id: gl.id, code: gl.code },
-    description: describe(reference, `${e.id} ${label}`),
+    description: describeLine(reference, `${e.id} ${label}`),
     netCents: amounts.netCents,
     taxCents: amounts.taxCents,
     grossCents: amounts.grossCents,
@@ -200,13 +186,16 @@ function debitLine(
 /**
  * Builds the journal entry. Validates first and throws JournalEntryBuildError
  * (with every issue) when anything is missing. Deterministic: equal inputs give
- * deep-equal entries.
+ * deep-equal entries. `reference` is the export's reference (export-reference.ts); without one,
+ * the plain `EXP-<reportId>` is used, which only short report IDs have.
  */
-export function buildJournalEntry(report: ReportCore, mappings: Mappings, lookup: MasterDataLookup): JournalEntry {
+export function buildJournalEntry(report: ReportCore, mappings: Mappings, lookup: MasterDataLookup, reference?: string): JournalEntry {
   const validation = validateReport(report, mappings, lookup);
   if (!validation.ok) throw new JournalEntryBuildError(validation.missing);
 
-  const reference = exportReference(report.reportId);
+  reference ??= plainExportReference({ reportId: report.reportId, revision: 1 }) ?? undefined;
+  if (reference === undefined) throw new DomainError(`report ID ${report.reportId} is too long for a plain reference: pass the export's reference`);
+  if (!isExportReference(reference)) throw new DomainError(`not an export reference: ${reference}`);
   const debits = report.expenses.map((e, i) => debitLine(e, i + 1, report, reference, mappings, lookup));
   const total = sumCents(debits.map((l) => l.grossCents));
 
@@ -219,7 +208,7 @@ export function buildJournalEntry(report: ReportCore, mappings: Mappings, lookup
     side: 'CREDIT',
     expenseId: null,
     account: { id: creditGl.id, code: creditGl.code },
-    description: describe(reference, report.employee.name),
+    description: describeLine(reference, report.employee.name),
     netCents: total,
     taxCents: 0,
     grossCents: total,
@@ -241,7 +230,7 @@ export function buildJournalEntry(report: ReportCore, mappings: Mappings, lookup
     transactionDate,
     accountingPeriodId: transactionDate.slice(0, 7),
     currency: report.currency,
-    description: describe(reference, `${report.description} - ${report.employee.name}`),
+    description: describeLine(reference, `${report.description} - ${report.employee.name}`),
     lines: [...debits, credit],
     expenseLinePositions,
   };

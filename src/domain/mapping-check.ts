@@ -51,6 +51,25 @@ export type IssueReason =
   /** two expenses share one id */
   | 'duplicate_expense_id';
 
+/**
+ * Reasons a person can fix by changing the mappings (or the master data in Exact, then syncing).
+ * Every other reason is in the report's content (a zero amount, an amount out of range, a missing
+ * exchange rate, …): no mapping fixes it, so such an export is rejected instead of waiting.
+ */
+export const MAPPING_FIXABLE_REASONS: readonly IssueReason[] = [
+  'not_mapped',
+  'unknown',
+  'inactive',
+  'blocked',
+  'vat_code_not_usable',
+  'vat_percentage_mismatch',
+  'wrong_account_kind',
+];
+
+export function isMappingFixable(issue: { reason: string }): boolean {
+  return (MAPPING_FIXABLE_REASONS as readonly string[]).includes(issue.reason);
+}
+
 interface Problem {
   reason: IssueReason;
   message: string;

@@ -1,20 +1,26 @@
 /**
  * Exports of approved reports: accepting a submission (idempotently), starting its workflow,
  * signalling it, and waking the exports of a tenant that wait for something that was fixed.
+ *
+ * Revisions: the same report submitted again is the same export. Different content is a conflict
+ * while the current revision is active or posted; after `cancel` it becomes the next revision (a
+ * correction), with a run of its own. Older revisions stay as they were.
  */
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   base64DecodedSize,
   canonicalJson,
   defaultReceiptId,
+  exportReference,
   finalExportStatuses,
+  markPostedExportStatuses,
   toReportRef,
   type ExpenseReport,
   type ExportStatus,
 } from '../domain';
-import { exportId, type ExportDoc } from '../store';
-import { searchAttributes, workflowIds, type ExportSignal } from '../workflows/definitions';
+import { exportDocId, revisionOf, type ExportDoc } from '../store';
+import { markPostedSignal, searchAttributes, workflowIds, type ExportSignal } from '../workflows/definitions';
 import { exportExpenseReport, type ExportExpenseReportInput } from '../workflows/export';
 import type { ServiceDeps } from './deps';
 import { ServiceError, notFound } from './errors';
@@ -54,19 +60,31 @@ export function reportContentHash(report: ExpenseReport): string {
   return createHash('sha256').update(canonicalJson(report)).digest('hex');
 }
 
-const conflict = (doc: ExportDoc) =>
-  new ServiceError('conflict', 'conflict', `report ${doc.reportId} was already submitted with different content`, undefined, { exportId: doc._id, status: doc.status });
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-function newExportDoc(tenantId: string, report: ExpenseReport, contentHash: string, division: string | null): ExportDoc {
+const conflict = (doc: ExportDoc) =>
+  new ServiceError(
+    'conflict',
+    'conflict',
+    doc.status === 'posted'
+      ? `report ${doc.reportId} was already exported with different content (posted as ${doc.exactEntryNumber ?? doc.exactEntryId})`
+      : `report ${doc.reportId} was already submitted with different content and its export is ${doc.status}; cancel it first to export a correction`,
+    undefined,
+    { exportId: doc._id, status: doc.status, revision: revisionOf(doc) },
+  );
+
+function newExportDoc(tenantId: string, report: ExpenseReport, revision: number, contentHash: string, division: string | null): ExportDoc {
   const now = new Date();
   return {
-    _id: exportId(tenantId, report.reportId),
+    _id: exportDocId(tenantId, report.reportId, revision),
     tenantId,
     reportId: report.reportId,
+    revision,
+    reference: exportReference({ tenantId, reportId: report.reportId, revision }, sha256Hex),
     contentHash,
     report: toReportRef(report),
     status: 'validating',
-    workflowId: workflowIds.export(tenantId, report.reportId),
+    workflowId: workflowIds.export(tenantId, report.reportId, revision),
     division,
     missing: [],
     entry: null,
@@ -81,9 +99,9 @@ function newExportDoc(tenantId: string, report: ExpenseReport, contentHash: stri
 
 /**
  * Accepts an approved report: the same report submitted again (even concurrently) is the same
- * export; different content for an existing report is a conflict. Receipts are stored first
- * (keyed by content hash, so they never overwrite another submission's), then the export
- * document, then the workflow is started (idempotently).
+ * export; different content for an active or posted export is a conflict, and after `cancel` it is
+ * the next revision. Receipts are stored first (keyed by content hash, so they never overwrite
+ * another submission's), then the export document, then the workflow is started (idempotently).
  */
 export async function acceptExport(deps: ServiceDeps, tenantId: string, report: ExpenseReport): Promise<{ doc: ExportDoc; created: boolean }> {
   const { stores, config } = deps;
@@ -91,45 +109,55 @@ export async function acceptExport(deps: ServiceDeps, tenantId: string, report: 
   if (!(await stores.tenants.get(tenantId))) throw notFound(`tenant ${tenantId}`);
 
   const contentHash = reportContentHash(report);
-  const existing = await stores.exports.get(tenantId, report.reportId);
-  if (existing && existing.contentHash !== contentHash) throw conflict(existing);
-
-  let result: { doc: ExportDoc; created: boolean } = { doc: existing!, created: false };
-  if (!existing) {
+  const current = await stores.exports.get(tenantId, report.reportId);
+  let result: { doc: ExportDoc; created: boolean };
+  if (current && current.contentHash === contentHash) {
+    result = { doc: current, created: false };
+  } else {
+    if (current && current.status !== 'cancelled') throw conflict(current);
+    const revision = current ? revisionOf(current) + 1 : 1;
     await stores.exports.putReceipts(tenantId, report.reportId, contentHash, files);
     const division = (await stores.tenants.getConnection(tenantId))?.division ?? null;
-    result = await stores.exports.insertOrGet(newExportDoc(tenantId, report, contentHash, division));
+    result = await stores.exports.insertOrGet(newExportDoc(tenantId, report, revision, contentHash, division));
     if (!result.created && result.doc.contentHash !== contentHash) {
-      // Lost a race against a different submission of the same report: drop our receipts.
+      // Lost a race against a different submission of the same revision: drop our receipts.
       await stores.exports.deleteReceipts(tenantId, report.reportId, contentHash);
       throw conflict(result.doc);
     }
   }
-  await startExportWorkflow(deps, tenantId, report.reportId);
+  await startExportWorkflow(deps, result.doc);
   return result;
 }
 
-/** Starts the export's workflow, or finds the one that runs (idempotent). */
-export async function startExportWorkflow(deps: ServiceDeps, tenantId: string, reportId: string): Promise<void> {
+/**
+ * Starts the export revision's workflow, or finds the one that runs (idempotent). A run that
+ * ended abnormally (failed, terminated, timed out) can be started again, and carries on from what
+ * the export document says; a completed export (posted or cancelled) is never run again.
+ */
+export async function startExportWorkflow(deps: ServiceDeps, doc: Pick<ExportDoc, 'tenantId' | 'reportId' | 'revision' | 'workflowId' | 'status'>): Promise<void> {
   const { config, temporal } = deps;
+  if (finalExportStatuses.includes(doc.status)) return;
+  const revision = revisionOf(doc);
   const input: ExportExpenseReportInput = {
-    tenantId,
-    reportId,
+    tenantId: doc.tenantId,
+    reportId: doc.reportId,
+    ...(revision === 1 ? {} : { revision }),
     reminderInterval: config.exports.reminderInterval as never,
     reauthorizationCheckInterval: config.exports.reauthorizationCheckInterval as never,
+    settlePeriodMs: config.exports.settlePeriodMs,
+    maxUnknownOutcomes: config.exports.maxUnknownOutcomes,
   };
   try {
     await temporal.workflow.start(exportExpenseReport, {
-      workflowId: workflowIds.export(tenantId, reportId),
+      workflowId: doc.workflowId,
       taskQueue: config.temporal.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      // A finished export (posted or cancelled) is never run again for the same report.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       typedSearchAttributes: [
-        { key: searchAttributes.tenantId, value: tenantId },
-        { key: searchAttributes.reportId, value: reportId },
-        { key: searchAttributes.exportStatus, value: 'validating' },
+        { key: searchAttributes.tenantId, value: doc.tenantId },
+        { key: searchAttributes.reportId, value: doc.reportId },
+        { key: searchAttributes.exportStatus, value: doc.status },
       ],
     });
   } catch (err) {
@@ -137,11 +165,26 @@ export async function startExportWorkflow(deps: ServiceDeps, tenantId: string, r
   }
 }
 
+/** Statuses in which a person may name the Exact entry of an export (mark-posted). */
+export const MARK_POSTED_STATUSES: readonly ExportStatus[] = markPostedExportStatuses;
+
 /** Sends a signal to an export's workflow; a finished export is a conflict. */
 export async function signalExport(deps: ServiceDeps, doc: ExportDoc, signal: ExportSignal): Promise<void> {
   if (finalExportStatuses.includes(doc.status)) throw new ServiceError('conflict', 'export_finished', `the export is ${doc.status}`);
+  await sendSignal(deps, doc, (h) => h.signal(signal));
+}
+
+/** A person found the export's entry in Exact: the workflow verifies it (when it can) and adopts it. */
+export async function markExportPosted(deps: ServiceDeps, doc: ExportDoc, exactEntryId: string): Promise<void> {
+  if (!MARK_POSTED_STATUSES.includes(doc.status)) {
+    throw new ServiceError('conflict', 'not_waiting', `the export is ${doc.status}; an entry can be marked only while it waits (${MARK_POSTED_STATUSES.join(', ')})`);
+  }
+  await sendSignal(deps, doc, (h) => h.signal(markPostedSignal, { exactEntryId }));
+}
+
+async function sendSignal(deps: ServiceDeps, doc: ExportDoc, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void>): Promise<void> {
   try {
-    await deps.temporal.workflow.getHandle(doc.workflowId).signal(signal);
+    await send(deps.temporal.workflow.getHandle(doc.workflowId));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new ServiceError('conflict', 'export_finished', 'the export run has ended');
     throw err;

@@ -1,10 +1,11 @@
 /**
  * One-time admin page links: a link's token ID is recorded when it is exchanged for a session,
- * so the same link cannot be used twice. Only a hash of the ID is kept, until the link expires.
+ * so the same link cannot be used twice, also when it is opened twice at the same moment (the
+ * record is a claim, see ./claims). Only a hash of the ID is kept, until the link expires.
  */
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKeyError } from './mongo';
+import { claimOnce } from './claims';
 
 interface UsedLinkDoc {
   _id: string;
@@ -22,12 +23,6 @@ export class AdminLinkStore {
   async consume(linkId: string, expiresAt: Date): Promise<boolean> {
     // Links past their expiry are refused by their signature anyway: forget them.
     await this.used.deleteMany({ expiresAt: { $lt: new Date() } });
-    try {
-      await this.used.insertOne({ _id: createHash('sha256').update(linkId).digest('hex'), expiresAt });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return (await claimOnce(this.used, { _id: createHash('sha256').update(linkId).digest('hex'), expiresAt })).won;
   }
 }

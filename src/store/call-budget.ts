@@ -34,7 +34,7 @@ import {
   type CallPriority,
   type RateLimitObservation,
 } from '../domain';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, upsertRetrying } from './mongo';
 
 interface BudgetDoc {
   _id: string; // division
@@ -200,10 +200,12 @@ export class CallBudgetStore {
     }
     Object.assign(c.doc, set, max);
     if (!Object.keys(set).length && !Object.keys(max).length) return;
-    await this.docs.updateOne(
-      { _id: division },
-      { $set: { ...set, updatedAt: new Date(now) }, ...(Object.keys(max).length ? { $max: max } : {}), $setOnInsert: this.insertDefaults(division, set, max) } as never,
-      { upsert: true },
+    await upsertRetrying(() =>
+      this.docs.updateOne(
+        { _id: division },
+        { $set: { ...set, updatedAt: new Date(now) }, ...(Object.keys(max).length ? { $max: max } : {}), $setOnInsert: this.insertDefaults(division, set, max) } as never,
+        { upsert: true },
+      ),
     );
   }
 
@@ -290,7 +292,7 @@ export class CallBudgetStore {
     if (m.syncNowUntil !== null && m.syncNowUntil - c.doc.syncNowUntil > this.policy.syncNowHoldMs / 2) max.syncNowUntil = m.syncNowUntil;
     if (!Object.keys(max).length) return;
     Object.assign(c.doc, max);
-    await this.docs.updateOne({ _id: division }, { $max: max, $set: { updatedAt: new Date() }, $setOnInsert: this.insertDefaults(division, {}, max) } as never, { upsert: true });
+    await upsertRetrying(() => this.docs.updateOne({ _id: division }, { $max: max, $set: { updatedAt: new Date() }, $setOnInsert: this.insertDefaults(division, {}, max) } as never, { upsert: true }));
   }
 
   private defaultDoc(division: string, now: number): BudgetDoc {

@@ -1,12 +1,20 @@
 /**
- * Exports of expense reports (one per tenant + report) and their receipts.
+ * Exports of expense reports and their receipts. One document per export *revision*: the first
+ * export of a report is revision 1; after `cancel`, a correction (the same report ID with new
+ * content) is the next revision. The current revision of a report is its highest one; older
+ * revisions stay as they were.
  *
  * Receipts are stored here, outside Temporal history; workflows carry only references. Receipt
  * keys include the report's content hash, so a conflicting resubmission can never overwrite the
  * receipts of the export that already exists.
+ *
+ * Posting bookkeeping (`posting`) is what makes "at most once" hold whatever fails: a lease so two
+ * attempts never POST together, and an open-outcome mark set *before* every POST and cleared only
+ * by a definite answer to that POST or by a lookup that found nothing at least the settle period
+ * after it (see src/activities/export-posting.ts).
  */
 import { Binary, type Collection, type Db, type Filter } from 'mongodb';
-import { exportStatuses, type ExpenseReportRef, type ExportStatus, type JournalEntry } from '../domain';
+import { exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry } from '../domain';
 import { escapeRegex, isDuplicateKeyError } from './mongo';
 
 export interface MissingMapping {
@@ -17,30 +25,64 @@ export interface MissingMapping {
   message?: string;
 }
 
+/** One step of posting, kept on the export for people (what was sent when, what lookups found). */
+export interface PostingLogEntry {
+  at: Date;
+  kind: 'post' | 'lookup' | 'review';
+  /** post: sent, created, rejected, not_created, unknown; lookup: found, not_found, conflict; review: … */
+  result: string;
+  detail?: string;
+}
+
+export interface PostingState {
+  /** The first POST (lookups search entries modified since shortly before it). */
+  firstAttemptAt?: Date | null;
+  /** The last POST sent: the settle period counts from here. */
+  lastAttemptAt?: Date | null;
+  /** POSTs sent. */
+  attempts?: number;
+  /** A POST's outcome is not known: no POST may go out until a lookup resolved it. */
+  outcomeOpen?: boolean;
+  /** POSTs whose outcome was never answered (counted from sending; a definite answer takes it back). */
+  unknownOutcomes?: number;
+  /** Entry and division frozen since (the first POST). */
+  frozenAt?: Date | null;
+  leaseUntil?: Date | null;
+  log?: PostingLogEntry[];
+  /** Documents written before revisions existed: the open-outcome mark. */
+  outcomeUnknown?: boolean;
+}
+
 export interface ExportDoc {
-  _id: string; // `${tenantId}:${reportId}`
+  /** exportDocId(tenantId, reportId, revision) */
+  _id: string;
   tenantId: string;
   reportId: string;
+  /** 1, 2, …; documents written before revisions existed have none (revision 1). */
+  revision?: number;
+  /** The reference every line carries (older documents: none, `EXP-<reportId>`). */
+  reference?: string;
   contentHash: string;
   /** The report without receipt contents (receipts by reference). */
   report: ExpenseReportRef;
   status: ExportStatus;
   workflowId: string;
-  /** The Exact division pinned when the export was accepted. */
+  /** The Exact division: the tenant's at acceptance, pinned at the first POST when unknown then. */
   division: string | null;
   missing: MissingMapping[];
-  /** The booking as built (domain entry), once validation passed. */
+  /** The booking as built (domain entry), once validation passed; frozen at the first POST. */
   entry: JournalEntry | null;
   exactEntryId: string | null;
   exactEntryNumber: string | null;
   postedAt: Date | null;
   /** When retention deleted the receipts (RECEIPT_RETENTION after posting or cancelling). */
   receiptsDeletedAt?: Date | null;
-  /** How the entry was found: posted by us, or adopted by the duplicate lookup. */
-  postedVia?: 'created' | 'adopted' | null;
+  /** How the entry was found: posted by us, adopted by the lookup, or marked by a person. */
+  postedVia?: 'created' | 'adopted' | 'marked' | null;
   error: { message: string; line?: number | null; code?: string | null } | null;
-  /** Posting bookkeeping (see postJournalEntry): first attempt time, unknown-outcome flag, lease. */
-  posting?: { firstAttemptAt?: Date; outcomeUnknown?: boolean; leaseUntil?: Date | null; attempts?: number };
+  posting?: PostingState;
+  /** Why the export needs a person (status needs_review). */
+  review?: { reason: string; at: Date } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -59,7 +101,19 @@ export interface ReceiptDoc {
   createdAt: Date;
 }
 
-export const exportId = (tenantId: string, reportId: string) => `${tenantId}:${reportId}`;
+/**
+ * The document ID of an export revision: `<tenant>:<report>` for revision 1 (as before revisions
+ * existed), `<tenant>@r<n>:<report>` after. Tenant IDs never contain `@` or `:`, so no two
+ * revisions of any reports share an ID.
+ */
+export const exportDocId = (tenantId: string, reportId: string, revision = 1) => (revision === 1 ? `${tenantId}:${reportId}` : `${tenantId}@r${revision}:${reportId}`);
+
+export const revisionOf = (doc: Pick<ExportDoc, 'revision'>): number => doc.revision ?? 1;
+export const refOf = (doc: Pick<ExportDoc, 'tenantId' | 'reportId' | 'revision'>): ExportRef => ({ tenantId: doc.tenantId, reportId: doc.reportId, revision: revisionOf(doc) });
+export const isOutcomeOpen = (doc: Pick<ExportDoc, 'posting'>): boolean => !!(doc.posting?.outcomeOpen || doc.posting?.outcomeUnknown);
+
+const docId = (ref: ExportRef) => exportDocId(ref.tenantId, ref.reportId, ref.revision);
+const logEntry = (kind: PostingLogEntry['kind'], result: string, detail?: string): PostingLogEntry => ({ at: new Date(), kind, result, ...(detail ? { detail } : {}) });
 
 export class ExportStore {
   readonly col: Collection<ExportDoc>;
@@ -72,6 +126,7 @@ export class ExportStore {
 
   async ensureIndexes(): Promise<void> {
     await this.col.createIndex({ tenantId: 1, status: 1, updatedAt: -1 });
+    await this.col.createIndex({ tenantId: 1, reportId: 1, revision: -1 });
     await this.receipts.createIndex({ tenantId: 1, reportId: 1, contentHash: 1 });
     await this.col.createIndex({ status: 1, postedAt: 1 });
   }
@@ -123,7 +178,7 @@ export class ExportStore {
     await this.receipts.deleteMany({ tenantId, reportId, contentHash });
   }
 
-  /** Inserts the export; returns the existing one instead when the report was submitted before. */
+  /** Inserts the export revision; returns the existing one instead when it was inserted before. */
   async insertOrGet(doc: ExportDoc): Promise<{ doc: ExportDoc; created: boolean }> {
     try {
       await this.col.insertOne(doc);
@@ -137,50 +192,125 @@ export class ExportStore {
     }
   }
 
-  get(tenantId: string, reportId: string): Promise<ExportDoc | null> {
-    return this.col.findOne({ _id: exportId(tenantId, reportId) });
+  /** The report's current (highest) revision, or the given one. */
+  async get(tenantId: string, reportId: string, revision?: number): Promise<ExportDoc | null> {
+    if (revision !== undefined) return this.col.findOne({ _id: exportDocId(tenantId, reportId, revision) });
+    const [doc] = await this.col.find({ tenantId, reportId }).sort({ revision: -1 }).limit(1).toArray();
+    return doc ?? null;
   }
 
-  async update(tenantId: string, reportId: string, set: Partial<Omit<ExportDoc, '_id'>> & Record<string, unknown>): Promise<void> {
-    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { ...set, updatedAt: new Date() } });
+  getRevision(ref: ExportRef): Promise<ExportDoc | null> {
+    return this.col.findOne({ _id: docId(ref) });
   }
+
+  /** Every revision of a report, oldest first. */
+  listRevisions(tenantId: string, reportId: string): Promise<ExportDoc[]> {
+    return this.col.find({ tenantId, reportId }, { projection: { entry: 0 } }).sort({ revision: 1 }).toArray();
+  }
+
+  async update(ref: ExportRef, set: Partial<Omit<ExportDoc, '_id'>> & Record<string, unknown>): Promise<void> {
+    await this.col.updateOne({ _id: docId(ref) }, { $set: { ...set, updatedAt: new Date() } });
+  }
+
+  // --- posting ----------------------------------------------------------------------------------
 
   /**
    * Takes the posting lease (so two attempts of one export never call Maesn at the same time).
    * Returns the document as it was before, or null when another attempt holds the lease.
    */
-  async acquirePostingLease(tenantId: string, reportId: string, leaseMs: number): Promise<ExportDoc | null> {
+  async acquirePostingLease(ref: ExportRef, leaseMs: number): Promise<ExportDoc | null> {
     const now = new Date();
     return this.col.findOneAndUpdate(
-      {
-        _id: exportId(tenantId, reportId),
-        $or: [{ 'posting.leaseUntil': { $exists: false } }, { 'posting.leaseUntil': null }, { 'posting.leaseUntil': { $lt: now } }],
-      },
-      { $set: { 'posting.leaseUntil': new Date(now.getTime() + leaseMs), updatedAt: now }, $inc: { 'posting.attempts': 1 } },
+      { _id: docId(ref), $or: [{ 'posting.leaseUntil': { $exists: false } }, { 'posting.leaseUntil': null }, { 'posting.leaseUntil': { $lt: now } }] },
+      { $set: { 'posting.leaseUntil': new Date(now.getTime() + leaseMs), updatedAt: now } },
       { returnDocument: 'before' },
     );
   }
 
+  /**
+   * An admin confirmed a switch of division: exports of the tenant pinned to the previous division
+   * that cannot have created an entry there (never POSTed, or only definitely rejected) move to the
+   * new one. Runs while the change is still pending, when no POST may start. Returns how many moved.
+   */
+  async repinDivision(tenantId: string, from: string, to: string): Promise<number> {
+    const r = await this.col.updateMany(
+      {
+        tenantId,
+        division: from,
+        exactEntryId: null,
+        status: { $nin: ['posted', 'cancelled'] },
+        'posting.outcomeOpen': { $ne: true },
+        'posting.outcomeUnknown': { $ne: true },
+        $or: [{ 'posting.frozenAt': null }, { status: 'rejected' }],
+      },
+      { $set: { division: to, updatedAt: new Date() } },
+    );
+    return r.modifiedCount;
+  }
+
   /** Gives the posting lease back (so the next attempt can go ahead). */
-  async releasePostingLease(tenantId: string, reportId: string): Promise<void> {
-    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.leaseUntil': null, updatedAt: new Date() } });
+  async releasePostingLease(ref: ExportRef): Promise<void> {
+    await this.col.updateOne({ _id: docId(ref) }, { $set: { 'posting.leaseUntil': null, updatedAt: new Date() } });
   }
 
-  /** From now on the outcome of posting is unknown until a definite answer (remembers the first attempt). */
-  async markOutcomeUnknown(tenantId: string, reportId: string, firstAttemptAt: Date): Promise<void> {
-    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.firstAttemptAt': firstAttemptAt, 'posting.outcomeUnknown': true, updatedAt: new Date() } });
+  /**
+   * Right before a POST (the caller holds the lease): the outcome is open from here, counted as
+   * unknown until a definite answer takes it back; entry and division are frozen. Refused (false)
+   * when an outcome is already open or the export is posted.
+   */
+  async beginPost(ref: ExportRef, frozen: { frozenAt: Date; firstAttemptAt: Date; division: string }): Promise<boolean> {
+    const now = new Date();
+    const r = await this.col.updateOne(
+      { _id: docId(ref), exactEntryId: null, 'posting.outcomeOpen': { $ne: true }, 'posting.outcomeUnknown': { $ne: true } },
+      {
+        $set: {
+          'posting.outcomeOpen': true,
+          'posting.lastAttemptAt': now,
+          'posting.firstAttemptAt': frozen.firstAttemptAt,
+          'posting.frozenAt': frozen.frozenAt,
+          division: frozen.division,
+          status: 'posting',
+          updatedAt: now,
+        },
+        $inc: { 'posting.attempts': 1, 'posting.unknownOutcomes': 1 },
+        $push: { 'posting.log': logEntry('post', 'sent') },
+      },
+    );
+    return r.modifiedCount === 1;
   }
 
-  /** Maesn answered definitely that nothing was created (401, 429): releases the lease and clears the unknown outcome. */
-  async markNothingPosted(tenantId: string, reportId: string): Promise<void> {
-    await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { 'posting.leaseUntil': null, 'posting.outcomeUnknown': false, updatedAt: new Date() } });
+  /** The POST was answered definitely and nothing was created (429, 401, connection refused). */
+  async recordNotCreated(ref: ExportRef, detail: string): Promise<void> {
+    await this.col.updateOne(
+      { _id: docId(ref) },
+      {
+        $set: { 'posting.outcomeOpen': false, 'posting.leaseUntil': null, updatedAt: new Date() },
+        $inc: { 'posting.unknownOutcomes': -1 },
+        $push: { 'posting.log': logEntry('post', 'not_created', detail) },
+      },
+    );
   }
 
-  /** Records the Exact entry (posted by us or adopted) and releases the lease. */
-  async recordPosted(tenantId: string, reportId: string, entry: { id: string; number: string; via: 'created' | 'adopted' }): Promise<void> {
+  /** The POST got no usable answer: the outcome stays open (and counted). */
+  async recordUnknown(ref: ExportRef, detail: string): Promise<Date> {
+    // The settle period counts from here, when the POST ended unanswered: it may have waited for
+    // the call budget before it was sent, and Exact may commit until the connection gave up.
     const now = new Date();
     await this.col.updateOne(
-      { _id: exportId(tenantId, reportId) },
+      { _id: docId(ref) },
+      { $set: { 'posting.leaseUntil': null, 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
+    );
+    return now;
+  }
+
+  /**
+   * Records the Exact entry and releases the lease. `answered`: a 201 to our POST (so that POST's
+   * outcome was not unknown after all); otherwise found by a lookup or named by a person.
+   */
+  async recordPosted(ref: ExportRef, entry: { id: string; number: string; via: 'created' | 'adopted' | 'marked' }, detail?: string): Promise<void> {
+    const now = new Date();
+    await this.col.updateOne(
+      { _id: docId(ref) },
       {
         $set: {
           exactEntryId: entry.id,
@@ -189,24 +319,75 @@ export class ExportStore {
           postedVia: entry.via,
           status: 'posted',
           error: null,
+          review: null,
+          'posting.outcomeOpen': false,
           'posting.outcomeUnknown': false,
           'posting.leaseUntil': null,
           updatedAt: now,
         },
+        ...(entry.via === 'created' ? { $inc: { 'posting.unknownOutcomes': -1 } } : {}),
+        $push: { 'posting.log': logEntry(entry.via === 'created' ? 'post' : entry.via === 'adopted' ? 'lookup' : 'review', entry.via === 'created' ? 'created' : 'found', detail ?? entry.id) },
       },
     );
   }
 
   /**
    * Exact (or a guard of ours) refused the entry; the export shows why and the lease is released.
-   * `nothingPosted`: the refusal answered our POST, so no entry exists (clears an unknown outcome).
+   * `answeredPost`: the refusal answered our POST, so no entry exists and its outcome is closed.
    */
-  async recordRejected(tenantId: string, reportId: string, error: NonNullable<ExportDoc['error']>, opts: { nothingPosted: boolean }): Promise<void> {
+  async recordRejected(ref: ExportRef, error: NonNullable<ExportDoc['error']>, opts: { answeredPost: boolean }): Promise<void> {
     await this.col.updateOne(
-      { _id: exportId(tenantId, reportId) },
-      { $set: { status: 'rejected', error, 'posting.leaseUntil': null, ...(opts.nothingPosted ? { 'posting.outcomeUnknown': false } : {}), updatedAt: new Date() } },
+      { _id: docId(ref) },
+      {
+        $set: { status: 'rejected', error, 'posting.leaseUntil': null, ...(opts.answeredPost ? { 'posting.outcomeOpen': false } : {}), updatedAt: new Date() },
+        ...(opts.answeredPost ? { $inc: { 'posting.unknownOutcomes': -1 } } : {}),
+        $push: { 'posting.log': logEntry('post', opts.answeredPost ? 'rejected' : 'refused', error.message) },
+      },
     );
   }
+
+  /**
+   * A lookup at least the settle period after the last POST found nothing: that POST created
+   * nothing, the outcome is closed. Only when no POST went out since `lastAttemptAt` and no
+   * attempt holds the lease; returns whether it was applied.
+   */
+  async resolveNothingPosted(ref: ExportRef, lastAttemptAt: Date, detail: string): Promise<boolean> {
+    const now = new Date();
+    const r = await this.col.updateOne(
+      {
+        _id: docId(ref),
+        exactEntryId: null,
+        'posting.lastAttemptAt': lastAttemptAt,
+        $or: [{ 'posting.leaseUntil': { $exists: false } }, { 'posting.leaseUntil': null }, { 'posting.leaseUntil': { $lt: now } }],
+      },
+      {
+        $set: { 'posting.outcomeOpen': false, 'posting.outcomeUnknown': false, updatedAt: now },
+        $push: { 'posting.log': logEntry('lookup', 'not_found', detail) },
+      },
+    );
+    return r.modifiedCount === 1;
+  }
+
+  /** Notes a lookup's result that changes nothing (a conflict, too early, …). */
+  async logPosting(ref: ExportRef, kind: PostingLogEntry['kind'], result: string, detail?: string): Promise<void> {
+    await this.col.updateOne({ _id: docId(ref) }, { $push: { 'posting.log': logEntry(kind, result, detail) }, $set: { updatedAt: new Date() } });
+  }
+
+  /** needs_review: what a person must look at. */
+  async recordNeedsReview(ref: ExportRef, reason: string): Promise<void> {
+    const now = new Date();
+    await this.col.updateOne(
+      { _id: docId(ref) },
+      { $set: { status: 'needs_review', review: { reason, at: now }, error: { message: reason, code: 'needs_review' }, updatedAt: now }, $push: { 'posting.log': logEntry('review', 'needs_review', reason) } },
+    );
+  }
+
+  /** A person asked to try again: the count of unknown outcomes starts over. */
+  async resetUnknownOutcomes(ref: ExportRef): Promise<void> {
+    await this.col.updateOne({ _id: docId(ref) }, { $set: { 'posting.unknownOutcomes': 0, review: null, updatedAt: new Date() }, $push: { 'posting.log': logEntry('review', 'retry') } });
+  }
+
+  // --- lists --------------------------------------------------------------------------------------
 
   /**
    * A page of the tenant's exports for a person: optionally one status and a search on the report
@@ -218,7 +399,7 @@ export class ExportStore {
     const filter: Filter<ExportDoc> = q.status ? { ...base, status: q.status } : base;
     const skip = (q.page - 1) * q.limit;
     const page = (f: Filter<ExportDoc>, from: number, n: number) =>
-      n <= 0 ? Promise.resolve([]) : this.col.find(f, { projection: { entry: 0 } }).sort({ updatedAt: -1, _id: 1 }).skip(from).limit(n).toArray();
+      n <= 0 ? Promise.resolve([]) : this.col.find(f, { projection: { entry: 0, 'posting.log': 0 } }).sort({ updatedAt: -1, _id: 1 }).skip(from).limit(n).toArray();
     if (!q.first?.length || q.status) {
       const [items, total] = await Promise.all([page(filter, skip, q.limit), this.col.countDocuments(filter)]);
       return { items, total };

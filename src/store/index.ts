@@ -3,13 +3,15 @@ import type { Db } from 'mongodb';
 import type { KeyRing } from '../crypto';
 import { AdminLinkStore } from './admin-links';
 import { CallBudgetStore } from './call-budget';
+import { LeaseStore } from './claims';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
 import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
 
-export { createMongo, pingMongo, type Mongo } from './mongo';
+export { createMongo, pingMongo, isDuplicateKeyError, upsertRetrying, type Mongo } from './mongo';
+export { claimOnce, LeaseStore, type ClaimResult, type Lease, type LeaseResult } from './claims';
 export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
 export {
   TenantStore,
@@ -29,7 +31,19 @@ export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type Syn
 export { MappingStore } from './mappings';
 export { AdminLinkStore } from './admin-links';
 export { CallBudgetStore, type CallReservation } from './call-budget';
-export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
+export {
+  ExportStore,
+  exportDocId,
+  isOutcomeOpen,
+  receiptKey,
+  refOf,
+  revisionOf,
+  type ExportDoc,
+  type MissingMapping,
+  type PostingLogEntry,
+  type PostingState,
+  type ReceiptDoc,
+} from './exports';
 
 export interface Stores {
   tenants: TenantStore;
@@ -39,6 +53,8 @@ export interface Stores {
   exports: ExportStore;
   adminLinks: AdminLinkStore;
   callBudget: CallBudgetStore;
+  /** Exclusive holders with expiry (see ./claims); e.g. the posting of one export. */
+  leases: LeaseStore;
 }
 
 /** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
@@ -62,6 +78,7 @@ export function createStores(db: Db, config: StoreConfig): Stores {
     mappings: new MappingStore(db),
     exports: new ExportStore(db),
     adminLinks: new AdminLinkStore(db),
+    leases: new LeaseStore(db),
   };
 }
 
@@ -72,4 +89,5 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.syncRuns.ensureIndexes();
   await stores.exports.ensureIndexes();
   await stores.callBudget.ensureIndexes();
+  await stores.leases.ensureIndexes();
 }

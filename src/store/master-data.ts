@@ -1,7 +1,8 @@
 /**
  * Synced Exact master data: one collection per kind, unique on (tenantId, id), looked up by
- * (tenantId, code). Records are never deleted: a record that disappeared from Exact is marked
- * inactive by a full sync. Syncs write through `syncWriter` (only what changed).
+ * (tenantId, code). A record that disappeared from Exact is marked inactive by a full sync, never
+ * deleted; all of a tenant's records go only when its connection moves to another administration
+ * (`forgetTenant`). Syncs write through `syncWriter` (only what changed).
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { MASTER_DATA_KINDS, isVatCodeUsableForPurchases, masterDataKinds, vatPercentageMatches, type GlAccountKind, type MasterDataKind, type MasterDataRecord, type VatCode } from '../domain';
@@ -66,6 +67,18 @@ export class MasterDataStore {
   /** A writer for one sync run's pages of `kind` (see master-data-sync.ts); `open()` it first. */
   syncWriter(kind: MasterDataKind, tenantId: string, runId: string, opts: { full: boolean }): MasterDataSyncWriter {
     return new MasterDataSyncWriter(this.syncCols[kind], kind, tenantId, runId, opts.full);
+  }
+
+  /**
+   * Drops every record and sync digest of the tenant: its connection moved to another Exact
+   * administration (a confirmed division change), whose records have other IDs; the next sync
+   * fills them in. Returns how many records went.
+   */
+  async forgetTenant(tenantId: string): Promise<number> {
+    let removed = 0;
+    for (const kind of masterDataKinds) removed += (await this.cols[kind].deleteMany({ tenantId })).deletedCount;
+    await this.syncCols[masterDataKinds[0]].digests.deleteMany({ tenantId });
+    return removed;
   }
 
   /** The IDs a run's full syncs saw are kept only while the run goes on. */

@@ -50,3 +50,17 @@ export function isDuplicateKeyError(err: unknown): boolean {
 export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * Runs an upsert again when it failed because another caller inserted the document first: on
+ * FerretDB an upsert reads, finds nothing and inserts, so concurrent upserts of a new `_id` fail
+ * all but one (MongoDB retries such an upsert itself). The second run updates the document.
+ */
+export async function upsertRetrying<R>(write: () => Promise<R>): Promise<R> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    return write();
+  }
+}

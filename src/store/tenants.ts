@@ -4,10 +4,12 @@
  * see ./crypto) and never leaves this module in clear except through `revealAccountKey` and
  * `adoptPendingCredential`.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { KeyRing } from '../crypto';
+import { claimOnce } from './claims';
 import { isCurrent, openAccountKey, sealAccountKey, type Sealed } from './crypto';
+import { upsertRetrying } from './mongo';
 
 export interface Tenant {
   _id: string;
@@ -72,7 +74,11 @@ export function connectionStateOf(conn: Pick<ConnectionDoc, 'state' | 'divisionC
   return conn.divisionChange ? 'division_change_pending' : conn.state;
 }
 
-/** A credential received on the connect callback, waiting for the onboarding workflow to adopt it. */
+/**
+ * A credential received on the connect callback, waiting for the onboarding workflow to adopt it.
+ * Its `_id` derives from the tenant and the authorization's `state`: one callback per authorization
+ * is accepted (inserting it is the claim, see ./claims).
+ */
 interface PendingCredentialDoc {
   _id: string;
   tenantId: string;
@@ -80,6 +86,14 @@ interface PendingCredentialDoc {
   division: string;
   accountKey: Sealed;
   createdAt: Date;
+}
+
+/** Who adopted a pending credential (its `_id`): the first adopter's claim, kept until retention. */
+interface AdoptionDoc {
+  _id: string;
+  tenantId: string;
+  adopter: string;
+  at: Date;
 }
 
 /** What `reseal` did to one collection. */
@@ -102,6 +116,7 @@ export class TenantStore {
   readonly tenants: Collection<Tenant>;
   readonly connections: Collection<ConnectionDoc>;
   private readonly pending: Collection<PendingCredentialDoc>;
+  private readonly adoptions: Collection<AdoptionDoc>;
   private readonly keyRing: KeyRing;
   private readonly pendingTtlMs: number;
 
@@ -111,24 +126,23 @@ export class TenantStore {
     this.tenants = db.collection<Tenant>('tenants');
     this.connections = db.collection<ConnectionDoc>('connections');
     this.pending = db.collection<PendingCredentialDoc>('pending_credentials');
+    this.adoptions = db.collection<AdoptionDoc>('credential_adoptions');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.pending.createIndex({ tenantId: 1, createdAt: -1 });
     await this.connections.createIndex({ state: 1 });
+    await this.adoptions.createIndex({ at: 1 });
   }
 
   /** Creates the tenant; an existing one with the same name is returned as is, another name is a conflict. */
   async create(tenantId: string, name: string): Promise<{ tenant: Tenant; created: boolean; conflict: boolean }> {
     const now = new Date();
-    const r = await this.tenants.findOneAndUpdate(
-      { _id: tenantId },
-      { $setOnInsert: { name, createdAt: now, updatedAt: now } },
-      { upsert: true, returnDocument: 'after', includeResultMetadata: true },
-    );
-    const tenant = r.value!;
-    const created = !r.lastErrorObject?.updatedExisting;
-    return { tenant, created, conflict: !created && tenant.name !== name };
+    // An insert, not an upsert: of concurrent creates exactly one is told it created the tenant.
+    const r = await claimOnce(this.tenants, { _id: tenantId, name, createdAt: now, updatedAt: now });
+    if (r.won) return { tenant: r.doc, created: true, conflict: false };
+    if (!r.holder) throw new Error(`tenant ${tenantId} exists and vanished while it was read`);
+    return { tenant: r.holder, created: false, conflict: r.holder.name !== name };
   }
 
   get(tenantId: string): Promise<Tenant | null> {
@@ -143,20 +157,35 @@ export class TenantStore {
     const update: Record<string, unknown> = { $set: { ...set, updatedAt: new Date() } };
     if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']));
     if (set.targetSystem === undefined) update.$setOnInsert = { targetSystem: 'exact-nl' };
-    await this.connections.updateOne({ _id: tenantId }, update as never, { upsert: true });
+    await upsertRetrying(() => this.connections.updateOne({ _id: tenantId }, update as never, { upsert: true }));
   }
 
-  /** Stores a credential from the connect callback; returns its reference for the workflow signal. */
-  async storePendingCredential(tenantId: string, state: string, division: string, accountKey: string): Promise<string> {
-    const id = randomUUID();
-    await this.pending.insertOne({ _id: id, tenantId, state, division, accountKey: sealAccountKey(this.keyRing, tenantId, accountKey), createdAt: new Date() });
-    return id;
+  /**
+   * Stores the credential from the connect callback of authorization `state`; returns its reference
+   * for the workflow signal, or null when a callback of this authorization was stored already
+   * (the link opened twice: only the first counts).
+   */
+  async storePendingCredential(tenantId: string, state: string, division: string, accountKey: string): Promise<string | null> {
+    const id = createHash('sha256').update(`${tenantId}\0${state}`).digest('hex');
+    const r = await claimOnce(this.pending, { _id: id, tenantId, state, division, accountKey: sealAccountKey(this.keyRing, tenantId, accountKey), createdAt: new Date() });
+    return r.won ? id : null;
   }
 
-  /** Moves a pending credential onto the connection; returns the division, or null if it is unknown or expired. */
-  async adoptPendingCredential(tenantId: string, credentialId: string): Promise<{ division: string; accountKey: string } | null> {
-    const doc = await this.pending.findOne({ _id: credentialId, tenantId, createdAt: { $gt: this.pendingCutoff(new Date()) } });
+  /** Forgets one pending credential (its callback could not hand it on): the callback may come again. */
+  async deletePendingCredential(tenantId: string, credentialId: string): Promise<void> {
+    await this.pending.deleteOne({ _id: credentialId, tenantId });
+  }
+
+  /**
+   * Hands a pending credential to `adopter` (an onboarding run), once: the first adopter gets it,
+   * also again on its retries; any other adopter, an unknown or an expired credential gets null.
+   */
+  async adoptPendingCredential(tenantId: string, credentialId: string, adopter: string): Promise<{ division: string; accountKey: string } | null> {
+    const now = new Date();
+    const doc = await this.pending.findOne({ _id: credentialId, tenantId, createdAt: { $gt: this.pendingCutoff(now) } });
     if (!doc) return null;
+    const claim = await claimOnce(this.adoptions, { _id: credentialId, tenantId, adopter, at: now });
+    if (!claim.won && claim.holder?.adopter !== adopter) return null;
     return { division: doc.division, accountKey: openAccountKey(this.keyRing, tenantId, doc.accountKey) };
   }
 
@@ -166,7 +195,10 @@ export class TenantStore {
 
   /** Deletes credentials from callbacks that no onboarding run adopted in time (retention). */
   async deleteExpiredPendingCredentials(now = new Date()): Promise<number> {
-    const r = await this.pending.deleteMany({ createdAt: { $lte: this.pendingCutoff(now) } });
+    const cutoff = this.pendingCutoff(now);
+    const r = await this.pending.deleteMany({ createdAt: { $lte: cutoff } });
+    // An adoption outlives its credential until then, so a late adopter of a deleted one is refused too.
+    await this.adoptions.deleteMany({ at: { $lte: cutoff } });
     return r.deletedCount;
   }
 

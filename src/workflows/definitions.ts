@@ -24,7 +24,13 @@ export const workflowIds = {
   onboardingSync: (tenantId: string, onboardingRunId: string) => `sync:${tenantId}:onboarding-${onboardingRunId}`,
   manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
   scheduledSync: (tenantId: string) => `sync:${tenantId}:scheduled`,
-  export: (tenantId: string, reportId: string) => `export:${tenantId}:${reportId}`,
+  /**
+   * One run per export revision: `export:<tenant>:<report>` for the first, `export-r<n>:<tenant>:<report>`
+   * for a correction. The revision is in the prefix because a report ID may contain any character
+   * but whitespace, so no suffix could tell "report A, revision 2" from a report named "A…2"; the
+   * prefix never depends on either ID. All revisions carry the same ReportId search attribute.
+   */
+  export: (tenantId: string, reportId: string, revision = 1) => `${revision === 1 ? 'export' : `export-r${revision}`}:${tenantId}:${reportId}`,
   /** Runs of the retention schedule (the schedule appends the time). */
   retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
@@ -43,21 +49,43 @@ export const RETENTION_INTERVAL = '1 hour';
 
 export interface ExportState {
   status: ExportStatus;
+  revision: number;
   missing: number;
   reminders: number;
   error?: string;
   exactEntryId?: string;
+  /** A POST's outcome is open: the workflow waits the settle period, then looks the entry up. */
+  outcomeOpen?: boolean;
+  /** Why the export needs a person (status needs_review). */
+  reviewReason?: string;
+  /** A cancel arrived while an outcome was open: it takes effect once the lookup found nothing. */
+  cancelRequested?: boolean;
+  /** Runs of this export so far (continue-as-new keeps history short while it waits). */
+  run: number;
 }
 
 /** Mappings were changed: validate again. */
 export const mappingFixedSignal = defineSignal('mappingFixed');
-/** Something was fixed in Exact (or the connection restored): try again. */
+/**
+ * Something was fixed in Exact (or the connection restored): try again. From needs_review: look
+ * the entry up once more, then post if it is not there.
+ */
 export const retrySignal = defineSignal('retry');
-/** Stop the export (unless it is already posted). */
+/**
+ * Stop the export unless it is posted. While a POST's outcome is open the entry is looked up first:
+ * an entry that exists wins and the export ends posted.
+ */
 export const cancelSignal = defineSignal('cancel');
+
+export interface MarkPostedSignal {
+  /** The Exact entry (Maesn journal entry id) a person found for this export. */
+  exactEntryId: string;
+}
+/** needs_review: a person found the entry in Exact; it is verified through Maesn when possible and adopted. */
+export const markPostedSignal = defineSignal<[MarkPostedSignal]>('markPosted');
 export const exportStateQuery = defineQuery<ExportState>('state');
 
-/** A signal an export's workflow takes from outside (API, Temporal UI). */
+/** A signal without arguments an export's workflow takes from outside (API, Temporal UI). */
 export type ExportSignal = typeof mappingFixedSignal | typeof retrySignal | typeof cancelSignal;
 
 // --- onboardTenant --------------------------------------------------------------------------

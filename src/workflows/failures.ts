@@ -42,6 +42,13 @@ export const FailureType = {
   notPrepared: 'NotPrepared',
   /** Another attempt holds the posting lease (retried). */
   postInProgress: 'PostInProgress',
+  /**
+   * A POST's outcome is unknown (timeout, reset, 5xx after sending, a 2xx we cannot read), or an
+   * earlier one's still is: the workflow waits the settle period and looks the entry up. Never retried.
+   */
+  outcomeUnknown: 'OutcomeUnknown',
+  /** Posting cannot go on without a person (e.g. another division while an outcome is open). */
+  needsReview: 'NeedsReview',
   /** Not enough time left in the attempt to post safely (retried). */
   postDeferred: 'PostDeferred',
   divisionNotAccessible: 'DivisionNotAccessible',
@@ -61,12 +68,15 @@ export const CONNECTION_WAIT_FAILURES: readonly string[] = [...REAUTHORIZATION_F
 /** Exact (or our own guard) refused the entry: a person fixes something, then retries. */
 export const REJECTION_FAILURES: readonly string[] = [FailureType.businessRejection, FailureType.maesnInvalidRequest, FailureType.divisionChanged];
 
+/** Nothing automatic can go on: a person looks (the export stops in `needs_review`). */
+export const REVIEW_FAILURES: readonly string[] = [FailureType.needsReview, FailureType.maesnInvalidResponse, FailureType.maesnNotFound];
+
 /** Failures that retrying the same call cannot fix. */
 const MAESN_PERMANENT: readonly string[] = [FailureType.maesnInvalidRequest, FailureType.maesnUnauthorized, FailureType.maesnNotFound];
 
 /** Retry policies, by what the activity does. */
 export const retryPolicies = {
-  /** MongoDB reads and writes, and Maesn reads during onboarding: quick retries, then give up. */
+  /** Maesn reads during onboarding, and MongoDB work there: quick retries, then give up. */
   bookkeeping: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -74,12 +84,33 @@ export const retryPolicies = {
     maximumAttempts: 20,
     nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.divisionNotAccessible, FailureType.credentialNotFound, FailureType.exportNotFound],
   },
-  /** The journal-entry POST: 429 and transient errors are retried (Retry-After honoured); business errors stop. */
+  /**
+   * MongoDB reads and writes of an export: retried without a cap at a bounded interval, so a
+   * database outage only delays the export, however long it lasts.
+   */
+  store: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: [FailureType.exportNotFound],
+  },
+  /**
+   * The journal-entry POST, one per attempt: a definite "nothing created" (429 with Retry-After
+   * honoured, a connection refused before sending, our own lease and time guards) is retried;
+   * business errors stop; an unknown outcome goes back to the workflow, which waits and looks.
+   */
   posting: {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared, FailureType.divisionChangePending],
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared, FailureType.divisionChangePending, FailureType.outcomeUnknown, FailureType.needsReview, FailureType.maesnInvalidResponse, FailureType.exportNotFound],
+  },
+  /** Looking for an entry an earlier POST created (reads only): retried without a cap at a bounded interval. */
+  lookup: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.maesnInvalidResponse, FailureType.notConnected, FailureType.divisionChangePending, FailureType.needsReview, FailureType.exportNotFound],
   },
   /** Streaming master data from Maesn. */
   masterDataPull: {
@@ -94,8 +125,14 @@ export const retryPolicies = {
 /** Activity options, by what the activity does. */
 export const activityProfiles = {
   bookkeeping: { startToCloseTimeout: '1 minute', retry: retryPolicies.bookkeeping },
-  /** Several Maesn calls at most (lookup + POST) within one attempt. */
-  posting: { startToCloseTimeout: '3 minutes', retry: retryPolicies.posting },
+  store: { startToCloseTimeout: '1 minute', retry: retryPolicies.store },
+  /**
+   * One POST at most per attempt. Heartbeats let a cancel reach an attempt and let a dead worker's
+   * attempt time out quickly; the workflow waits for a cancelled attempt to finish.
+   */
+  posting: { startToCloseTimeout: '3 minutes', heartbeatTimeout: '20s', retry: retryPolicies.posting, cancellationType: 'WAIT_CANCELLATION_COMPLETED' },
+  /** Pages through every journal entry modified since the first POST; progress is heartbeated. */
+  lookup: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30s', retry: retryPolicies.lookup },
   /** A large administration (100k suppliers) takes a while at Exact's 60 calls a minute; progress is heartbeated. */
   masterDataPull: { startToCloseTimeout: '6 hours', heartbeatTimeout: '30s', retry: retryPolicies.masterDataPull },
 } as const satisfies Record<string, ActivityOptions>;

@@ -121,9 +121,11 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
     }
 
     setStep('syncing');
+    // Another administration: its master data is read whole (nothing of the previous one is kept).
+    const mode = conn.previousDivision !== undefined ? 'full' : 'auto';
     const sync = await executeChild(syncMasterData, {
       workflowId: workflowIds.onboardingSync(tenantId, workflowInfo().runId),
-      args: [{ tenantId, mode: 'auto', trigger: 'onboarding', fullSyncEvery: input.fullSyncEvery, pageSize: input.pageSize }],
+      args: [{ tenantId, mode, trigger: 'onboarding', fullSyncEvery: input.fullSyncEvery, pageSize: input.pageSize }],
     });
     status.sync = sync;
     if (sync.status === 'needs_reauthorization') {

@@ -49,6 +49,22 @@ export async function connectTenant(p: Product, tenantId: string, division = '12
   return { callbackUrl, connectCookie };
 }
 
+/**
+ * Reconnects a connected tenant to another division and confirms the switch (platform key), as
+ * its admin would; waits until it is connected there.
+ */
+export async function switchDivision(p: Product, tenantId: string, division: string): Promise<any> {
+  const { authorizationUrl, connectCookie } = await startConnect(p, tenantId);
+  const cb = await openCallback(await authorizeInSandbox(authorizationUrl, division), connectCookie);
+  assert.equal(cb.status, 200, await cb.clone().text());
+  await waitForState(p, tenantId, 'division_change_pending');
+  const confirm = await p.call('POST', `/api/tenants/${tenantId}/exact/division-change/confirm`, { division });
+  assert.equal(confirm.status, 202, JSON.stringify(confirm.body));
+  const connected = await waitForState(p, tenantId, 'connected');
+  assert.equal(connected.division, division);
+  return connected;
+}
+
 export async function waitForState(p: Product, tenantId: string, state: string, timeoutMs = 90_000): Promise<any> {
   return eventually(
     async () => {

@@ -63,6 +63,12 @@ export interface ProductOptions {
   rateLimit?: { perMinute: number; perDay: number };
   /** Start no worker (a test that runs its own, e.g. in a child process). */
   noWorker?: boolean;
+  /** A Temporal server of the test's own (one it restarts) instead of the shared one. */
+  temporalAddress?: string;
+  /** A MongoDB of the test's own (one it stops) instead of the shared one. */
+  mongoUri?: string;
+  /** Passed to the worker (e.g. a prebuilt workflow bundle). */
+  workerOverrides?: Partial<import('@temporalio/worker').WorkerOptions>;
 }
 
 export async function startProduct(opts: ProductOptions = {}): Promise<Product> {
@@ -79,15 +85,17 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     rateLimit: opts.rateLimit ?? { perMinute: 100_000, perDay: 10_000_000 },
     logger,
   });
-  const mongo = await testDb('product');
+  const temporalAddress = opts.temporalAddress ?? stack.temporalAddress;
+  const mongoUri = opts.mongoUri ?? stack.mongoUri;
+  const mongo = await testDb('product', mongoUri);
   const taskQueue = uniqueId('tq');
 
   // The API's public URL is needed in config before it listens: reserve it by listening first.
   let config = loadConfig({
     NODE_ENV: 'test',
-    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
-    MONGODB_URI: stack.mongoUri,
+    MONGODB_URI: mongoUri,
     MONGODB_DB: mongo.db.databaseName,
     MAESN_BASE_URL: sandbox.url,
     MAESN_API_KEY: apiKey,
@@ -142,7 +150,7 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
   let running: Promise<void> | undefined;
   if (!opts.noWorker) {
     nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-    worker = await createProductWorker({ config, logger, db: mongo.db, connection: nativeConnection, temporal, maesn, overrides: { taskQueue, shutdownGraceTime: '1s' } });
+    worker = await createProductWorker({ config, logger, db: mongo.db, connection: nativeConnection, temporal, maesn, overrides: { taskQueue, shutdownGraceTime: '1s', ...opts.workerOverrides } });
     running = worker.run();
   }
 

@@ -37,9 +37,9 @@ export function testStack(): TestStack {
 
 export { uniqueId } from './ids';
 
-/** A fresh database on the test MongoDB; dropped by `dispose`. */
-export async function testDb(prefix = 'test'): Promise<{ client: MongoClient; db: Db; dispose(): Promise<void> }> {
-  const client = new MongoClient(testStack().mongoUri, { serverSelectionTimeoutMS: 10_000 });
+/** A fresh database on the test MongoDB (or on `uri`); dropped by `dispose`. */
+export async function testDb(prefix = 'test', uri = testStack().mongoUri): Promise<{ client: MongoClient; db: Db; dispose(): Promise<void> }> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
   await client.connect();
   const db = client.db(uniqueId(prefix).replace(/-/g, '_'));
   return {

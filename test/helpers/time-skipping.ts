@@ -223,7 +223,21 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-type CreateOptions = { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean; client: { dataConverter: typeof dataConverter } };
+type CreateOptions = {
+  server: { type: 'existing' };
+  address: string;
+  namespace: string;
+  supportsTimeSkipping: boolean;
+  client: { dataConverter: typeof dataConverter };
+  connectionOptions?: { channelArgs?: Record<string, number> };
+};
+
+/**
+ * The client's gRPC keepalive, relaxed for the Java test server: it allows a ping only every 5
+ * minutes while calls are open (none while idle) and answers more with GOAWAY ("excess pings"),
+ * which stalls the calls in flight for a minute or more. The SDK pings every 30 s, also when idle.
+ */
+const TEST_SERVER_CHANNEL_ARGS = { 'grpc.keepalive_time_ms': 6 * 60_000, 'grpc.keepalive_permit_without_calls': 0 };
 
 /**
  * A time-skipping environment on a server this helper started. The SDK builds one only around a
@@ -235,7 +249,14 @@ async function attach(address: string, exited: Promise<never>): Promise<TestWork
   if (typeof create !== 'function') {
     throw new Error('@temporalio/testing no longer has TestWorkflowEnvironment.create: adapt test/helpers/time-skipping.ts to the new SDK');
   }
-  const env = await Promise.race([create.call(TestWorkflowEnvironment, { server: { type: 'existing' }, address, namespace: 'default', supportsTimeSkipping: true, client: { dataConverter } }), exited]);
+  const env = await Promise.race([create.call(TestWorkflowEnvironment, {
+      server: { type: 'existing' },
+      address,
+      namespace: 'default',
+      supportsTimeSkipping: true,
+      client: { dataConverter },
+      connectionOptions: { channelArgs: TEST_SERVER_CHANNEL_ARGS },
+    }), exited]);
   if (!env.supportsTimeSkipping) throw new Error('the test environment does not skip time');
   return env;
 }

@@ -14,6 +14,7 @@ import { adminSession } from '../helpers/access';
 import { connectTenant, startConnect } from '../helpers/onboarding';
 import { startProduct, type ApiResponse, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
+import { waitForExport } from '../helpers/exports';
 
 let p: Product;
 let doc: any;
@@ -36,10 +37,11 @@ async function freshTenant(): Promise<string> {
 }
 
 /** An export that waits for a mapping that never comes (its category is never mapped). */
-async function waitingExport(tenantId: string): Promise<string> {
+async function waitingExport(tenantId: string, opts: { reached?: boolean } = {}): Promise<string> {
   const reportId = uniqueId('R');
   const r = await p.call('POST', `/api/tenants/${tenantId}/expense-reports/${reportId}/export`, simpleReport(reportId, { category: 'never-mapped' }));
   assert.equal(r.status, 202, JSON.stringify(r.body));
+  if (opts.reached) await waitForExport(p, tenantId, reportId, 'waiting_for_mappings');
   return reportId;
 }
 
@@ -129,6 +131,11 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
     path: `/api/tenants/${T}/expense-reports/${allowed ? await waitingExport(T) : waitingReport}/export/cancel`,
     ok: 202,
   }),
+  'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/mark-posted': async (allowed) => ({
+    path: `/api/tenants/${T}/expense-reports/${allowed ? await waitingExport(T, { reached: true }) : waitingReport}/export/mark-posted`,
+    body: { exactEntryId: 'no-such-entry' },
+    ok: 202,
+  }),
   'get /api/tenants/{tenantId}/exports': () => ({ path: `/api/tenants/${T}/exports?limit=5` }),
   'post /codec/encode': () => ({ path: '/codec/encode', body: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"x"').toString('base64') }] } }),
   'post /codec/decode': () => ({ path: '/codec/decode', body: { payloads: [] } }),
@@ -201,6 +208,7 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   'put /api/tenants/{tenantId}/mappings': () => demoMappings() as Record<string, unknown>,
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export': () => simpleReport('R-fuzz') as unknown as Record<string, unknown>,
   'post /api/tenants/{tenantId}/exact/sync': () => ({ mode: 'full' }),
+  'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/mark-posted': () => ({ exactEntryId: 'entry-1' }),
   'post /api/tenants/{tenantId}/exact/division-change/confirm': () => ({ division: '234567' }),
   'post /api/tenants/{tenantId}/exact/division-change/reject': () => ({ division: '234567' }),
   'post /codec/encode': () => ({ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'IngiCg==' }] }),

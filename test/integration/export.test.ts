@@ -16,7 +16,7 @@ const tenantId = uniqueId('exp');
 
 before(async () => {
   p = await startProduct({
-    env: { EXPORT_REAUTH_CHECK_INTERVAL: '1s', EXPORT_REMINDER_INTERVAL: '2s', EXPORT_MAX_RECEIPT_BYTES: '4096' },
+    env: { EXPORT_REAUTH_CHECK_INTERVAL: '1s', EXPORT_REMINDER_INTERVAL: '2s', EXPORT_MAX_RECEIPT_BYTES: '4096', EXPORT_SETTLE_PERIOD: '2s' },
   });
   await connectTenant(p, tenantId, DEMO_DIVISION);
   const put = await p.call('PUT', `/api/tenants/${tenantId}/mappings`, demoMappings());
@@ -42,7 +42,8 @@ async function waitForExport(reportId: string, status: string, timeoutMs = 60_00
 
 async function entriesFor(reportId: string) {
   const all = await p.sandbox.listJournalEntries(DEMO_DIVISION);
-  return all.filter((e: any) => typeof e.description === "string" && e.description.includes(`EXP-${reportId}`)) as any[];
+  // Every line carries the reference (general journal entries have no header description in Exact).
+  return all.filter((e) => e.journalLineItems.some((l) => l.description?.split(/\s+/).includes(`EXP-${reportId}`))) as any[];
 }
 
 describe('happy path', () => {

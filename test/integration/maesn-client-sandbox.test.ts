@@ -162,7 +162,8 @@ describe('Maesn client ↔ sandbox', () => {
 
     const fetched = await conn.getJournalEntry(entry.id!);
     assert.equal(fetched.number, entry.number);
-    assert.equal(fetched.description, 'EXP-1001 J. Jansen');
+    assert.equal(fetched.description, null, 'general journal entries have no entry-level description (as in Exact)');
+    assert.equal(fetched.journalLineItems?.[0].description, 'Hotel', 'lines keep theirs');
 
     const listed = [];
     for await (const page of conn.listAll('journalEntries', { lastModifiedAt: since, limit: 5 })) listed.push(...page.items);
@@ -221,7 +222,7 @@ describe('Maesn client ↔ sandbox', () => {
   });
 
   test('a write whose response is lost is not retried and reports an unknown outcome; the entry exists', async () => {
-    const before = (await ctl.listJournalEntries(DIV)).filter((e) => e.description === 'EXP-1004 lost response').length;
+    const before = (await ctl.listJournalEntries(DIV)).filter((e) => e.postedDescription === 'EXP-1004 lost response').length;
     await ctl.commitThenFail({ status: 500 });
     await assert.rejects(conn.createJournalEntry(expenseEntry('EXP-1004 lost response')), (err: unknown) => {
       assert.ok(err instanceof MaesnTransientError, String(err));
@@ -229,7 +230,7 @@ describe('Maesn client ↔ sandbox', () => {
       assert.equal(classifyMaesnError(err).outcomeUnknown, true);
       return true;
     });
-    const after = (await ctl.listJournalEntries(DIV)).filter((e) => e.description === 'EXP-1004 lost response').length;
+    const after = (await ctl.listJournalEntries(DIV)).filter((e) => e.postedDescription === 'EXP-1004 lost response').length;
     assert.equal(after, before + 1, 'committed exactly once: the client did not re-send');
 
     await ctl.resetNext('createJournalEntry');

@@ -14,6 +14,7 @@ import { freePort } from '../../scripts/stack';
 import { connectTenant } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { testStack, uniqueId } from '../helpers/stack';
+import { entriesWith } from '../helpers/exports';
 
 const PER_MINUTE = 10;
 const REPORTS = 15;
@@ -98,8 +99,7 @@ test(`${REPORTS} reports approved at once, two workers, ${PER_MINUTE} calls a mi
 
   const posts = calls.filter((c) => c.operation === 'createJournalEntry');
   assert.equal(posts.filter((c) => c.status === 201).length, REPORTS, 'one successful POST per report');
-  const entries = (await p.sandbox.listJournalEntries(DEMO_DIVISION)) as unknown as { description: string }[];
-  for (const r of reportIds) assert.equal(entries.filter((e) => e.description.includes(`EXP-${r}`)).length, 1, `report ${r} posted once`);
+  for (const r of reportIds) assert.equal((await entriesWith(p, DEMO_DIVISION, `EXP-${r}`)).length, 1, `report ${r} posted once`);
 
   // Both processes posted: the budget was shared, not merely one worker's.
   const postedBy = workers.map((w) => w.output.filter((l) => l.includes('journal entry posted')).length);

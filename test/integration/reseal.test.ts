@@ -86,7 +86,7 @@ test('rotation: the old key still opens, reseal moves everything to the current 
   const onlyNew = storesWith(ring('k2'));
   for (const t of ['a', 'b', 'd'] as const) assert.equal((await onlyNew.tenants.revealAccountKey(`tenant-${t}`))?.accountKey, ACCOUNT[t]);
   const pending = await mongo.db.collection('pending_credentials').findOne({ tenantId: 'tenant-c' });
-  assert.equal((await onlyNew.tenants.adoptPendingCredential('tenant-c', String(pending!._id)))?.accountKey, ACCOUNT.c);
+  assert.equal((await onlyNew.tenants.adoptPendingCredential('tenant-c', String(pending!._id), 'test'))?.accountKey, ACCOUNT.c);
   const stored = await mongo.db.collection('connections').find({}).toArray();
   assert.deepEqual(stored.map((c) => [c.accountKey.v, c.accountKey.kid]), stored.map(() => [2, 'k2']));
 });

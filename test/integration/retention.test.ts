@@ -64,8 +64,8 @@ test('the retention schedule deletes what is past its retention, and only that',
   const stale = await p.stores.tenants.storePendingCredential(tenantId, 'state-old', '123456', 'acc-stale-0123456789');
   await p.db.collection('pending_credentials').updateOne({ _id: stale as never }, { $set: { createdAt: ago(2 * 3600_000) } });
   // An expired credential is refused at once, before any cleanup ran.
-  assert.equal(await p.stores.tenants.adoptPendingCredential(tenantId, stale), null);
-  assert.equal((await p.stores.tenants.adoptPendingCredential(tenantId, fresh))?.accountKey, 'acc-fresh-0123456789');
+  assert.equal(await p.stores.tenants.adoptPendingCredential(tenantId, stale!, 'test'), null);
+  assert.equal((await p.stores.tenants.adoptPendingCredential(tenantId, fresh!, 'test'))?.accountKey, 'acc-fresh-0123456789');
 
   const { scheduleId } = await ensureRetentionSchedule(p.temporal, p.taskQueue);
   assert.equal(scheduleId, scheduleIds.retention(p.taskQueue));

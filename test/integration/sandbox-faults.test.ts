@@ -47,7 +47,7 @@ describe('fault injection', () => {
   }
   const postEntry = (description: string, init: RequestInit = {}): Promise<Response> =>
     fetch(`${sb.url}/accounting/journalEntries`, { method: 'POST', headers: h(), body: entryForm(description), ...init });
-  const stored = async (description: string): Promise<number> => (await ctl.listJournalEntries(DIV)).filter((e) => e.description === description).length;
+  const stored = async (description: string): Promise<number> => (await ctl.listJournalEntries(DIV)).filter((e) => e.postedDescription === description).length;
 
   before(async () => {
     sb = await startSandbox({ port: 0, dataDir: tmp(), apiKey: API_KEY, signingSecret: 'sandbox-fault-secret', rateLimit: { perMinute: 100_000, perDay: 1_000_000 } });
@@ -144,6 +144,81 @@ describe('fault injection', () => {
   test('commitFirst is refused for other operations', async () => {
     await assert.rejects(ctl.addFault({ operation: 'getAccounts', mode: 'status', status: 500, commitFirst: true }), /400/);
   });
+
+  /** Entries of the Maesn list (what a client's lookup sees), by posted description. */
+  const listedIds = async (): Promise<Set<string>> => {
+    const r = await fetch(`${sb.url}/accounting/journalEntries?limit=100&lastModifiedAt=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`, { headers: h() });
+    return new Set(((await r.json()) as { data: { id: string }[] }).data.map((e) => e.id));
+  };
+  const storedEntry = async (description: string) => (await ctl.listJournalEntries(DIV)).find((e) => e.postedDescription === description);
+  const getById = async (id: string): Promise<number> => (await fetch(`${sb.url}/accounting/journalEntries/${id}`, { headers: h() })).status;
+
+  test('commit then timeout with commitDelayMs: stored, but invisible to both GETs until the delay has passed', async () => {
+    await ctl.commitThenFail({ timeoutMs: 5_000 }, 1, { commitDelayMs: 1_500 });
+    await assert.rejects(postEntry('ctf-delay', { signal: AbortSignal.timeout(300) }));
+    const e = await storedEntry('ctf-delay');
+    assert.ok(e, 'stored');
+    assert.ok(e.visibleAfter);
+    assert.equal((await listedIds()).has(e.id), false, 'not listed yet');
+    assert.equal(await getById(e.id), 404, 'not found by id yet');
+    await new Promise((r) => setTimeout(r, Date.parse(e.visibleAfter!) - Date.now() + 50));
+    assert.equal((await listedIds()).has(e.id), true, 'listed after the delay');
+    assert.equal(await getById(e.id), 200);
+  });
+
+  test('visibilityLagMs with mode pass: answered 201, found by id at once, listed only after the lag', async () => {
+    await ctl.lagListing(1_500);
+    const r = await postEntry('lagging');
+    assert.equal(r.status, 201);
+    const id = ((await r.json()) as { data: { id: string } }).data.id;
+    assert.equal(await getById(id), 200);
+    assert.equal((await listedIds()).has(id), false);
+    const e = await storedEntry('lagging');
+    await new Promise((res) => setTimeout(res, Date.parse(e!.listedAfter!) - Date.now() + 50));
+    assert.equal((await listedIds()).has(id), true);
+  });
+
+  test('malformed: a 201 no client can read, the entry stored; on a read a 200 with the same body', async () => {
+    await ctl.commitThenFail('malformed');
+    const r = await postEntry('ctf-malformed');
+    assert.equal(r.status, 201);
+    assert.match(await r.text(), /^<html>/);
+    assert.ok(await storedEntry('ctf-malformed'));
+    await ctl.malformedNext('getJournals');
+    const g = await fetch(`${sb.url}/accounting/journals`, { headers: h() });
+    assert.equal(g.status, 200);
+    assert.match(g.headers.get('content-type') ?? '', /text\/html/);
+  });
+
+  test('commitDelayMs and visibilityLagMs need commitFirst; pass needs commitFirst', async () => {
+    await assert.rejects(ctl.addFault({ operation: 'createJournalEntry', mode: 'status', status: 500, commitDelayMs: 10 }), /400/);
+    await assert.rejects(ctl.addFault({ operation: 'createJournalEntry', mode: 'pass' }), /400/);
+  });
+
+  test('the request log lists every call with its status and fault, also 401s and injected ones', async () => {
+    await ctl.clearRequests();
+    await ctl.failNext('getAccounts', 429, 1, { retryAfterSeconds: 1 });
+    assert.equal((await getAccounts()).status, 429);
+    assert.equal((await getAccounts()).status, 200);
+    await ctl.resetNext('getAccounts');
+    await assert.rejects(getAccounts());
+    assert.equal((await fetch(`${sb.url}/accounting/accounts?limit=5`, { headers: { 'X-API-KEY': API_KEY, 'X-ACCOUNT-KEY': 'nope' } })).status, 401);
+    await ctl.commitThenFail({ status: 502 });
+    assert.equal((await postEntry('logged-ctf')).status, 502);
+    await new Promise((r) => setTimeout(r, 50));
+    const log = await ctl.listRequests();
+    assert.deepEqual(
+      log.map((r) => [r.operation, r.division, r.status, r.fault, r.committed]),
+      [
+        ['getAccounts', DIV, 429, 'status', false],
+        ['getAccounts', DIV, 200, null, false],
+        ['getAccounts', DIV, null, 'reset', false],
+        ['getAccounts', null, 401, null, false],
+        ['createJournalEntry', DIV, 502, 'status', true],
+      ],
+    );
+    assert.deepEqual((await ctl.listRequests({ operation: 'createJournalEntry' })).length, 1);
+  });
 });
 
 describe('rate limits', () => {
@@ -181,6 +256,8 @@ describe('rate limits', () => {
     assert.equal(denied.headers.get('x-ratelimit-reset'), String(Date.UTC(YEAR, 5, 16)));
     assert.equal(denied.headers.get('x-ratelimit-minutely-reset'), String(Date.UTC(YEAR, 5, 15, 12, 1, 0)));
     assert.equal(((await denied.json()) as { errors: { code: string } }).errors.code, 'RATE_LIMITED');
+    const logged = (await ctl.listRequests({ division: DIV })).map((r) => r.status);
+    assert.deepEqual(logged, [200, 200, 200, 429], 'the request log shows the 429 the limiter answered');
     assert.equal((await call(key2)).status, 200, 'limits are per division');
   });
 

@@ -214,7 +214,8 @@ describe('journal entry properties', () => {
           assert.equal(l.netCents + l.taxCents, l.grossCents, 'net + tax = gross');
           assert.ok(Number.isSafeInteger(l.grossCents) && l.grossCents > 0);
           assert.ok(l.taxCents >= 0 && l.taxCents <= l.grossCents);
-          assert.ok(hasExportReference(l.description, report.reportId), 'every line carries the export reference');
+          assert.ok(hasExportReference(l.description, `EXP-${report.reportId}`), 'every line carries the export reference');
+          assert.ok(l.description.length <= 60, 'a line description fits Exact');
         }
 
         report.expenses.forEach((e, i) => {

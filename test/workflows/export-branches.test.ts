@@ -29,6 +29,9 @@ after(async () => {
 
 const POSTED = { exactEntryId: 'guid-entry-1', exactEntryNumber: '90001', postedVia: 'created' as const };
 
+/** What the export document says when no POST's outcome is open (cancel and reauthorization read it). */
+const nothingOpen = async () => ({ status: 'validating' as const, exactEntryId: null, exactEntryNumber: null, postedVia: null, outcomeOpen: false, lastAttemptAt: null, unknownOutcomes: 0 });
+
 /** Starts an export of a fresh report on the scope's worker. */
 async function startExport(w: WorkerScope, extra: { reminderInterval?: string } = {}) {
   const tenantId = uniqueId('tenant');
@@ -81,7 +84,7 @@ test('happy path: validated, posted once, result and search attribute say posted
     assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
     assert.deepEqual(stubs.names(), ['setExportStatus', 'prepareExport', 'setExportStatus', 'postJournalEntry']);
     assert.deepEqual(statuses(stubs), ['validating', 'posting']);
-    assert.deepEqual(stubs.inputsOf('postJournalEntry'), [{ tenantId, reportId }]);
+    assert.deepEqual(stubs.inputsOf('postJournalEntry'), [{ tenantId, reportId, revision: 1 }]);
     const state = await handle.query(exportStateQuery);
     assert.equal(state.status, 'posted');
     assert.equal(state.exactEntryId, POSTED.exactEntryId);
@@ -124,7 +127,7 @@ test('missing mappings: one reminder a day (3 after 3 days), then mapping-fixed 
     assert.equal(state.status, 'waiting_for_mappings');
     assert.equal(state.missing, 2);
     assert.equal(state.reminders, 3);
-    assert.deepEqual(stubs.inputsOf('remindMissingMappings'), [1, 2, 3].map((reminders) => ({ tenantId, reportId, reminders })));
+    assert.deepEqual(stubs.inputsOf('remindMissingMappings'), [1, 2, 3].map((reminders) => ({ tenantId, reportId, revision: 1, reminders })));
     assert.equal(stubs.inputsOf('postJournalEntry').length, 0, 'nothing posted while mappings are missing');
 
     missing = 0;
@@ -138,6 +141,7 @@ test('missing mappings: one reminder a day (3 after 3 days), then mapping-fixed 
 test('cancel while waiting for mappings: cancelled, nothing posted, no more reminders', async () => {
   const stubs = stubActivities({
     setExportStatus: async () => undefined,
+    postingState: nothingOpen,
     prepareExport: async () => ({ missing: 1 }),
     remindMissingMappings: async () => undefined,
   });
@@ -189,6 +193,7 @@ test('revoked connection: waits for reauthorization, checks every minute, the re
   let attempt = 0;
   const stubs = stubActivities({
     setExportStatus: async () => undefined,
+    postingState: nothingOpen,
     prepareExport: async () => ({ missing: 0 }),
     connectionState: async () => ({ state: connected ? 'connected' : 'needs_reauthorization' }),
     postJournalEntry: async () => {
@@ -220,6 +225,7 @@ test('revoked connection: a reconnect without the retry signal is noticed at the
   let attempt = 0;
   const stubs = stubActivities({
     setExportStatus: async () => undefined,
+    postingState: nothingOpen,
     prepareExport: async () => ({ missing: 0 }),
     connectionState: async () => ({ state: connected ? 'connected' : 'needs_reauthorization' }),
     postJournalEntry: async () => {
@@ -239,6 +245,7 @@ test('revoked connection: a reconnect without the retry signal is noticed at the
 test('cancel while waiting for reauthorization: cancelled without posting again', async () => {
   const stubs = stubActivities({
     setExportStatus: async () => undefined,
+    postingState: nothingOpen,
     prepareExport: async () => ({ missing: 0 }),
     connectionState: async () => ({ state: 'needs_reauthorization' }),
     postJournalEntry: async () => {

@@ -17,6 +17,7 @@ import {
   type ExpenseRef,
   type MasterDataKind,
 } from '../../domain';
+import { revisionOf } from '../../store';
 import { notFound } from '../errors';
 import { addRoute, errors, type Api } from '../route';
 import { exportStatusSchema, present, reportParams } from './exports';
@@ -61,7 +62,8 @@ const detailSchema = exportStatusSchema
       .object({ net: z.string().nullable(), tax: z.string().nullable(), gross: z.string().nullable(), currency: z.string() })
       .describe('of the entry as built; before that only the gross total of the report'),
     vat: z.array(z.object({ code: z.string(), rate: z.string(), net: z.string(), tax: z.string(), gross: z.string() })).describe('per VAT code'),
-    actions: z.array(z.enum(exportActions)),
+    actions: z.array(z.enum(exportActions)).describe('what a person can do now (none for an older revision)'),
+    currentRevision: z.number().describe('the highest revision of the report (actions apply to it)'),
     receiptsDeletedAt: z.string().nullable().describe('retention deleted the receipt files (their names stay)'),
     temporalUrl: z.string().describe('the run in the Temporal UI'),
   })
@@ -92,11 +94,16 @@ export function exportDetailRoutes(deps: RouteDeps, api: Api): void {
     summary: 'An export in full for the admin page: report, lines with account names and receipts, VAT and totals, missing mappings with the field that fixes each, actions, Temporal UI link',
     tags: ['exports'],
     params: reportParams,
-    responses: { 200: { description: 'the export', schema: detailSchema }, ...errors(404) },
-    handler: async ({ params }) => {
+    query: z.object({ revision: z.coerce.number().int().min(1).optional() }),
+    responses: { 200: { description: 'the export', schema: detailSchema }, ...errors(400, 404) },
+    handler: async ({ params, query }) => {
       await requireTenant(stores, params.tenantId);
-      const doc = await stores.exports.get(params.tenantId, params.reportId);
-      if (!doc) throw notFound(`export of report ${params.reportId}`);
+      const [doc, current] = await Promise.all([
+        stores.exports.get(params.tenantId, params.reportId, query.revision),
+        query.revision === undefined ? null : stores.exports.get(params.tenantId, params.reportId),
+      ]);
+      if (!doc) throw notFound(query.revision === undefined ? `export of report ${params.reportId}` : `revision ${query.revision} of the export of report ${params.reportId}`);
+      const latest = current ?? doc;
       const [mappings, accountNames, supplierNames] = await Promise.all([
         stores.mappings.get(params.tenantId),
         names('gl-accounts', params.tenantId, doc.entry?.lines.map((l) => l.account.code) ?? []),
@@ -144,7 +151,9 @@ export function exportDetailRoutes(deps: RouteDeps, api: Api): void {
           ? { net: centsToDecimalString(summary.debitNetCents), tax: centsToDecimalString(summary.debitTaxCents), gross: centsToDecimalString(summary.debitGrossCents), currency: report.currency }
           : { net: null, tax: null, gross: reportTotal === null ? null : centsToDecimalString(reportTotal), currency: report.currency },
         vat: (summary?.byVatCode ?? []).map((v) => ({ code: v.code, rate: v.rate, net: centsToDecimalString(v.netCents), tax: centsToDecimalString(v.taxCents), gross: centsToDecimalString(v.grossCents) })),
-        actions: [...exportActionsFor(doc.status)],
+        // Actions reach the current revision only: an older one is looked at, not acted on.
+        actions: doc._id === latest._id ? [...exportActionsFor(doc.status)] : [],
+        currentRevision: revisionOf(latest),
         receiptsDeletedAt: doc.receiptsDeletedAt?.toISOString() ?? null,
         temporalUrl: `${config.temporal.uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(doc.workflowId)}`,
       } satisfies z.infer<typeof detailSchema>;

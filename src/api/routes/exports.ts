@@ -14,9 +14,9 @@ import {
   reportTotalCents,
   type ExpenseReport,
 } from '../../domain';
-import { acceptExport, saveMappings, signalExport } from '../../services';
-import type { ExportDoc } from '../../store';
-import { cancelSignal, mappingFixedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
+import { acceptExport, markExportPosted, saveMappings, signalExport } from '../../services';
+import { isOutcomeOpen, revisionOf, type ExportDoc } from '../../store';
+import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 import { addRoute, errors, type Api } from '../route';
 import { pageSchema, requireTenant as requireTenantIn, tenantParams, type RouteDeps } from './shared';
@@ -38,11 +38,25 @@ const lineSchema = z.object({
   costUnit: z.string().nullable(),
   supplier: z.string().nullable(),
 });
+const postingSchema = z
+  .object({
+    attempts: z.number().describe('POSTs sent'),
+    firstAttemptAt: z.string().nullable(),
+    lastAttemptAt: z.string().nullable(),
+    outcomeOpen: z.boolean().describe("a POST's outcome is not known yet: it is looked up after the settle period, nothing is posted before"),
+    unknownOutcomes: z.number().describe('POSTs that got no answer (since the last retry from needs_review)'),
+    frozenAt: z.string().nullable().describe('the entry and the division are frozen since the first POST'),
+    log: z.array(z.object({ at: z.string(), kind: z.enum(['post', 'lookup', 'review']), result: z.string(), detail: z.string().nullable() })),
+  })
+  .meta({ id: 'ExportPosting' });
+
 export const exportStatusSchema = z
   .object({
     exportId: z.string(),
     tenantId: z.string(),
     reportId: z.string(),
+    revision: z.number().describe('1 for the first export of the report; a correction after cancel is the next'),
+    reference: z.string().describe('the reference every line of the Exact entry starts with'),
     status: z.enum(exportStatuses),
     division: z.string().nullable(),
     missing: z.array(missingSchema),
@@ -50,7 +64,10 @@ export const exportStatusSchema = z
     exactEntryId: z.string().nullable(),
     exactEntryNumber: z.string().nullable(),
     postedAt: z.string().nullable(),
+    postedVia: z.enum(['created', 'adopted', 'marked']).nullable().describe('posted by this export, adopted by the lookup, or marked by a person'),
     error: z.object({ message: z.string(), line: z.number().nullable().optional(), code: z.string().nullable().optional() }).nullable(),
+    review: z.object({ reason: z.string(), at: z.string() }).nullable().describe('why the export needs a person (status needs_review)'),
+    posting: postingSchema,
     workflowId: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -73,10 +90,14 @@ export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
       costUnit: l.dimensions.find((d) => d.categoryName === 'CostUnit')?.code ?? null,
       supplier: l.supplier?.code ?? null,
     })) ?? [];
+  const p = doc.posting ?? {};
+  const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
   return {
     exportId: doc._id,
     tenantId: doc.tenantId,
     reportId: doc.reportId,
+    revision: revisionOf(doc),
+    reference: doc.reference ?? doc.entry?.reference ?? `EXP-${doc.reportId}`,
     status: doc.status,
     division: doc.division,
     missing: doc.missing,
@@ -84,7 +105,18 @@ export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
     exactEntryId: doc.exactEntryId,
     exactEntryNumber: doc.exactEntryNumber,
     postedAt: doc.postedAt?.toISOString() ?? null,
+    postedVia: doc.postedVia ?? null,
     error: doc.error,
+    review: doc.review ? { reason: doc.review.reason, at: doc.review.at.toISOString() } : null,
+    posting: {
+      attempts: p.attempts ?? 0,
+      firstAttemptAt: iso(p.firstAttemptAt),
+      lastAttemptAt: iso(p.lastAttemptAt),
+      outcomeOpen: isOutcomeOpen(doc),
+      unknownOutcomes: p.unknownOutcomes ?? 0,
+      frozenAt: iso(p.frozenAt),
+      log: (p.log ?? []).map((l) => ({ at: l.at.toISOString(), kind: l.kind, result: l.result, detail: l.detail ?? null })),
+    },
     workflowId: doc.workflowId,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -96,10 +128,11 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
 
   const requireTenant = (tenantId: string) => requireTenantIn(stores, tenantId);
 
-  async function requireExport(tenantId: string, reportId: string) {
+  /** The report's current export revision, or the one asked for. */
+  async function requireExport(tenantId: string, reportId: string, revision?: number) {
     await requireTenant(tenantId);
-    const doc = await stores.exports.get(tenantId, reportId);
-    if (!doc) throw notFound(`export of report ${reportId}`);
+    const doc = await stores.exports.get(tenantId, reportId, revision);
+    if (!doc) throw notFound(revision === undefined ? `export of report ${reportId}` : `revision ${revision} of the export of report ${reportId}`);
     return doc;
   }
 
@@ -185,18 +218,19 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
     method: 'get',
     path: '/api/tenants/:tenantId/expense-reports/:reportId/export',
     access: 'tenant',
-    summary: 'Status of an export: missing mappings, the booking as built, the Exact entry',
+    summary: 'Status of an export (the current revision, or `revision`): missing mappings, the booking as built, posting attempts and lookups, the Exact entry',
     tags: ['exports'],
     params: reportParams,
-    responses: { 200: { description: 'the export', schema: exportStatusSchema }, ...errors(404) },
-    handler: async ({ params }) => present(await requireExport(params.tenantId, params.reportId)),
+    query: z.object({ revision: z.coerce.number().int().min(1).optional() }),
+    responses: { 200: { description: 'the export', schema: exportStatusSchema }, ...errors(400, 404) },
+    handler: async ({ params, query }) => present(await requireExport(params.tenantId, params.reportId, query.revision)),
   });
 
   const signalResponse = { 202: { description: 'signal sent', schema: z.object({ exportId: z.string(), status: z.string(), signal: z.string() }) }, ...errors(404, 409) };
   for (const [path, signalName, summary] of [
     ['mapping-fixed', mappingFixedSignal, 'Tell the export that mappings were fixed (validates again)'],
-    ['retry', retrySignal, 'Retry a rejected export after a fix made in Exact Online'],
-    ['cancel', cancelSignal, 'Cancel an export that has not been posted'],
+    ['retry', retrySignal, 'Retry a rejected export after a fix made in Exact Online; from needs_review: look the entry up once more, then post'],
+    ['cancel', cancelSignal, 'Cancel an export that has not been posted (while an outcome is open the entry is looked up first: an entry that exists wins); afterwards the report can be exported again with new content'],
   ] as const) {
     addRoute(api, {
       method: 'post',
@@ -211,6 +245,22 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
       },
     });
   }
+
+  addRoute(api, {
+    method: 'post',
+    path: '/api/tenants/:tenantId/expense-reports/:reportId/export/mark-posted',
+    access: 'tenant',
+    summary: 'A person found the entry in Exact: the export adopts it (verified through Maesn when the connection allows) and ends posted',
+    tags: ['exports'],
+    params: reportParams,
+    body: z.object({ exactEntryId: z.string().trim().min(1).max(128).regex(/^\S+$/, 'no whitespace').describe('the Exact entry (Maesn journal entry id)') }),
+    responses: { ...signalResponse, ...errors(400) },
+    handler: async ({ params, body }, _req, res) => {
+      const doc = await requireExport(params.tenantId, params.reportId);
+      await markExportPosted(deps, doc, body.exactEntryId);
+      res.status(202).json({ exportId: doc._id, status: doc.status, signal: markPostedSignal.name });
+    },
+  });
 
   addRoute(api, {
     method: 'get',
@@ -234,6 +284,7 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
             z.object({
               exportId: z.string(),
               reportId: z.string(),
+              revision: z.number().describe('1 for the first export of the report; a correction after cancel is the next'),
               status: z.enum(exportStatuses),
               exactEntryNumber: z.string().nullable(),
               problem: z.string().nullable(),
@@ -267,6 +318,7 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
           return {
             exportId: d._id,
             reportId: d.reportId,
+            revision: revisionOf(d),
             status: d.status,
             exactEntryNumber: d.exactEntryNumber,
             // What an admin has to act on: Exact's rejection, or the first missing mapping.

@@ -158,10 +158,13 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
       }
       await requireBrowserBinding(query.tenantId, query.state, req, res);
       const credentialId = await stores.tenants.storePendingCredential(query.tenantId, query.state, query.companyId, query.accountKey);
+      if (credentialId === null) {
+        throw new HttpError(409, 'callback_used', 'this authorization was completed already (the link was opened twice); see the admin page', [{ path: 'query.state', message: 'already used' }]);
+      }
       try {
         await temporal.workflow.getHandle(workflowIds.onboarding(query.tenantId)).signal(authorizedSignal, { state: query.state, credentialId });
       } catch (err) {
-        await stores.tenants.deletePendingCredentials(query.tenantId);
+        await stores.tenants.deletePendingCredential(query.tenantId, credentialId);
         if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'stale_callback', 'the onboarding this link belongs to has ended; connect again');
         throw err;
       }

@@ -1,0 +1,131 @@
+/**
+ * exportExpenseReport waiting for 30 simulated days in each waiting state (waiting_for_mappings,
+ * waiting_for_reauthorization, rejected, needs_review): the history of the current run stays under
+ * a fixed bound because the run continues as new, carrying what it needs (the reminder count, the
+ * reason shown). On a time-skipping server of its own.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { eventually, startTimeSkipping, stubActivities, type TimeSkipping } from '../helpers/time-skipping';
+import { POSTED, exportDoc, exportRuns, type ExportHandle } from '../helpers/export-workflow';
+import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal } from '../../src/workflows/definitions';
+import { FailureType } from '../../src/workflows/failures';
+
+let ts: TimeSkipping;
+before(async () => {
+  ts = await startTimeSkipping();
+});
+after(async () => {
+  await ts?.stop();
+});
+
+const { withWorker, startExport, stateOf, statusOf, skipUntil } = exportRuns(() => ts);
+
+describe('30 days in each waiting state: history stays bounded (continue-as-new)', () => {
+  const LIMIT = 100;
+  /** The current run's history length, and how many runs the export has had. */
+  async function bounded(handle: ExportHandle): Promise<{ events: number; run: number }> {
+    const events = (await handle.fetchHistory()).events!.length;
+    const run = (await stateOf(handle)).run;
+    assert.ok(events < LIMIT + 60, `${events} events in the current run`);
+    assert.ok(run > 1, `continued as new (run ${run})`);
+    return { events, run };
+  }
+
+  test('waiting_for_mappings, a reminder a day: 30 reminders over several runs, then mapping-fixed posts it', async () => {
+    let missing = 1;
+    const stubs = stubActivities({ setExportStatus: async () => undefined, prepareExport: async () => ({ missing }), remindMissingMappings: async () => undefined, postJournalEntry: async () => POSTED });
+    await withWorker(stubs, async (w) => {
+      const { handle } = await startExport(w, { reminderInterval: '24 hours', historyLimit: LIMIT });
+      await eventually('waiting', async () => ((await statusOf(handle)) === 'waiting_for_mappings' ? true : undefined));
+      await ts.env.sleep('30 days');
+      await eventually('30 reminders', () => (stubs.inputsOf('remindMissingMappings').length >= 30 ? true : undefined), 60_000);
+      await bounded(handle);
+      assert.equal((await stateOf(handle)).reminders, stubs.inputsOf('remindMissingMappings').length, 'the count survives continue-as-new');
+      missing = 0;
+      await handle.signal(mappingFixedSignal);
+      assert.equal((await handle.result()).status, 'posted');
+    });
+  });
+
+  test('waiting_for_reauthorization, a check a day: bounded, then the reconnect posts it', async () => {
+    let connected = false;
+    let attempt = 0;
+    const d = exportDoc();
+    const stubs = stubActivities({
+      setExportStatus: async () => undefined,
+      prepareExport: async () => ({ missing: 0 }),
+      postingState: d.postingState,
+      connectionState: async () => ({ state: connected ? 'connected' : 'needs_reauthorization' }),
+      postJournalEntry: async () => {
+        if (++attempt === 1) throw ApplicationFailure.nonRetryable('revoked', FailureType.maesnUnauthorized);
+        return POSTED;
+      },
+    });
+    await withWorker(stubs, async (w) => {
+      const { handle } = await startExport(w, { reauthorizationCheckInterval: '24 hours', historyLimit: LIMIT });
+      await eventually('waiting', async () => ((await statusOf(handle)) === 'waiting_for_reauthorization' ? true : undefined));
+      await ts.env.sleep('30 days');
+      await eventually('30 checks', () => (stubs.inputsOf('connectionState').length >= 30 ? true : undefined), 60_000);
+      await bounded(handle);
+      connected = true;
+      await handle.signal(retrySignal);
+      assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
+    });
+  });
+
+  test('rejected for 30 days, then retried 15 times without a fix: bounded, still rejected, then cancel', async () => {
+    const stubs = stubActivities({
+      setExportStatus: async () => undefined,
+      prepareExport: async () => ({ missing: 0 }),
+      postingState: exportDoc().postingState,
+      postJournalEntry: async () => {
+        throw ApplicationFailure.create({ message: 'Period is closed', type: FailureType.businessRejection, nonRetryable: true });
+      },
+    });
+    await withWorker(stubs, async (w) => {
+      const { handle } = await startExport(w, { historyLimit: LIMIT });
+      const rejected = (i: number) => eventually(`rejected ${i}`, async () => ((await statusOf(handle)) === 'rejected' && stubs.inputsOf('postJournalEntry').length === i ? true : undefined));
+      await rejected(1);
+      // A month in rejected adds nothing to the history (no timer); each retry without a fix adds a cycle.
+      await ts.env.sleep('30 days');
+      assert.equal(stubs.inputsOf('postJournalEntry').length, 1, 'never retried by itself');
+      for (let i = 2; i <= 16; i++) {
+        await handle.signal(retrySignal);
+        await rejected(i);
+      }
+      await bounded(handle);
+      assert.equal((await stateOf(handle)).error, 'Period is closed', 'the reason survives continue-as-new');
+      await handle.signal(cancelSignal);
+      assert.deepEqual(await handle.result(), { status: 'cancelled' });
+    });
+  });
+
+  test('needs_review for 30 days, then 15 wrong markPosted ids: bounded, still needs_review, then the right one posts it', async () => {
+    const d = exportDoc();
+    const stubs = stubActivities({
+      setExportStatus: async () => undefined,
+      prepareExport: async () => ({ missing: 0 }),
+      postJournalEntry: d.unansweredPost,
+      postingState: d.postingState,
+      lookupPostedEntry: d.lookup(null),
+      markPostedEntry: async (i) => (i.exactEntryId === 'right' ? { result: 'posted', verified: true, exactEntryId: 'right', exactEntryNumber: '1' } : { result: 'not_found', message: `entry ${i.exactEntryId} was not found in Exact` }),
+    });
+    await withWorker(stubs, async (w) => {
+      const { handle } = await startExport(w, { historyLimit: LIMIT });
+      await skipUntil(handle, 'needs_review');
+      await ts.env.sleep('30 days');
+      for (let i = 1; i <= 15; i++) {
+        await handle.signal(markPostedSignal, { exactEntryId: `wrong-${i}` });
+        await eventually(`markPosted ${i}`, () => (stubs.inputsOf('markPostedEntry').length === i ? true : undefined));
+      }
+      await eventually('the 15th answer recorded', async () => (/wrong-15/.test((await stateOf(handle)).error ?? '') ? true : undefined));
+      await bounded(handle);
+      assert.equal(await statusOf(handle), 'needs_review');
+      assert.equal(d.doc.posts.length, 3);
+      await handle.signal(markPostedSignal, { exactEntryId: 'right' });
+      assert.equal((await handle.result()).postedVia, 'marked');
+    });
+  });
+});
