@@ -2,7 +2,9 @@
  * The admin page in a real browser (Debian's Chromium through playwright-core) against the running
  * product: sign in with a one-time link, connect through the sandbox's hosted page, wait for the
  * sync, fix the mapping an export waits for by searching the account, see it posted with its lines;
- * retry a rejected export from its detail; Dutch dates and amounts; axe-core on every view; a phone.
+ * retry a rejected export from its detail; an export in needs_review (three POSTs unanswered) listed
+ * first, its reason, what to check in Exact and the posting log, then retried once from its detail;
+ * Dutch dates and amounts; axe-core on every view; a phone.
  * Screenshots of each view: .test-runs/screenshots/.
  */
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +12,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { adminContext, checkView, launchBrowser, signIn, type AdminBrowser } from '../helpers/browser';
+import { entriesWith, postCount } from '../helpers/exports';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -20,7 +23,8 @@ const year = new Date().getUTCFullYear();
 const contexts: AdminBrowser[] = [];
 
 before(async () => {
-  [p, browser] = await Promise.all([startProduct(), launchBrowser()]);
+  // A short settle period: an unanswered POST is looked up after 2 s (needs_review after three).
+  [p, browser] = await Promise.all([startProduct({ env: { EXPORT_SETTLE_PERIOD: '2s', EXPORT_MAX_UNKNOWN: '3' } }), launchBrowser()]);
   assert.equal((await p.call('POST', '/api/tenants', { tenantId: T, name: 'Demo Advies B.V.' })).status, 201);
 });
 after(async () => {
@@ -136,6 +140,65 @@ describe('the admin page', () => {
     await page.getByText('The export tries again.').waitFor();
     await page.getByRole('heading', { name: 'Booking lines as posted' }).waitFor({ timeout: 60_000 });
     assert.equal(await exportStatus(reportId), 'posted');
+  });
+
+  test('needs_review: listed first, its detail says what to check in Exact and shows the posting log; retry from the detail posts it once', { timeout: 180_000 }, async () => {
+    const reportId = uniqueId('NR');
+    const later = uniqueId('NL');
+    await p.sandbox.clearRequests();
+    // Three POSTs answered 503: nothing is created, but the export cannot know that.
+    await p.sandbox.failNext('createJournalEntry', 503, 3);
+    assert.equal((await p.call('POST', `/api/tenants/${T}/expense-reports/${reportId}/export`, simpleReport(reportId))).status, 202);
+    await waitForExport(reportId, 'needs_review');
+    // A newer export that needs nothing: the one that needs a person still comes first.
+    assert.equal((await p.call('POST', `/api/tenants/${T}/expense-reports/${later}/export`, simpleReport(later))).status, 202);
+    await waitForExport(later, 'posted');
+
+    await page.goto(`${p.apiUrl}/admin#/exports`);
+    await page.getByRole('button', { name: /Needs review 1/ }).waitFor();
+    await page.getByRole('link', { name: /1 export needs action/ }).waitFor();
+    const rows = page.locator('table.data tbody tr');
+    await rows.first().getByRole('link', { name: reportId }).waitFor();
+    await rows.first().getByText('Needs review').waitFor();
+    assert.match(await rows.nth(1).innerText(), new RegExp(later));
+    await checkView(page, 'exports-needs-review');
+
+    await rows.first().getByRole('link', { name: reportId }).click();
+    await page.getByRole('heading', { name: 'Check in Exact Online first' }).waitFor();
+    await page.getByText(/sent to Exact Online 3 times without an answer/).waitFor();
+    await page.getByText(/3 POST\(s\) got no answer/).waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'search the general journal entries for the reference' }).getByText(`EXP-${reportId}`, { exact: true }).waitFor();
+    await page.getByRole('definition').filter({ hasText: new RegExp(`^EXP-${reportId}$`) }).waitFor();
+    const log = page.locator('table.posting-log tbody tr th');
+    assert.deepEqual(await log.allInnerTexts(), [
+      ...Array(3).fill(['Sent to Exact Online', 'No answer from Exact Online', 'Search: not in Exact']).flat(),
+      'Stopped: needs a person',
+    ]);
+    await page.getByRole('heading', { name: 'Posting: 3 attempts' }).waitFor();
+    await checkView(page, 'export-needs-review');
+
+    // Mark posted checks the entry ID before anything is sent.
+    const entryId = page.getByLabel('Exact entry ID');
+    await page.getByRole('button', { name: 'Mark posted' }).click();
+    await page.getByText('Enter the ID of the entry you found in Exact.').waitFor();
+    assert.equal(await entryId.getAttribute('aria-invalid'), 'true');
+    await entryId.fill('abc def');
+    await page.getByRole('button', { name: 'Mark posted' }).click();
+    await page.getByText('An entry ID is one word of at most 128 characters, without spaces.').waitFor();
+    assert.equal(await exportStatus(reportId), 'needs_review');
+
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByText('The export tries again.').waitFor();
+    await page.getByRole('heading', { name: 'Booking lines as posted' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('definition').filter({ hasText: 'Posted by this export' }).waitFor();
+    await page.getByRole('heading', { name: 'Posting: 4 attempts' }).waitFor();
+    await page.getByRole('rowheader', { name: 'A person chose retry' }).waitFor();
+    await page.getByRole('rowheader', { name: 'Booked by Exact Online' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Check in Exact Online first' }).count(), 0);
+    assert.equal(await exportStatus(reportId), 'posted');
+    assert.equal((await entriesWith(p, DEMO_DIVISION, `EXP-${reportId}`)).length, 1, 'booked once');
+    assert.equal(await postCount(p), 5, 'three unanswered POSTs, the retry, and the newer export');
+    await checkView(page, 'export-retried-posted');
   });
 
   test('in Dutch: Dutch words, dates and amounts (browser language, then the switch)', { timeout: 120_000 }, async () => {

@@ -53,7 +53,8 @@ describe('exports for a person', () => {
     assert.deepEqual(w.employee, { id: 'emp-jan', name: 'Jan Jansen' });
     assert.equal(w.total, '12.10');
     assert.equal(w.currency, 'EUR');
-    assert.deepEqual(w.actions, ['fix-mappings', 'mapping-fixed', 'cancel']);
+    assert.deepEqual(w.actions, ['fix-mappings', 'mapping-fixed', 'mark-posted', 'cancel']);
+    assert.equal(w.revision, 1);
 
     const byEmployee = await get('/exports?search=sanne');
     assert.deepEqual(byEmployee.items.map((i: any) => i.reportId).sort(), [posted, other].sort(), 'name or ID of the employee, any case');
@@ -80,6 +81,8 @@ describe('one export in full', () => {
     const vat21 = d.vat.find((v: any) => v.code === '5');
     assert.deepEqual(vat21, { code: '5', rate: '21', net: '100.00', tax: '21.00', gross: '121.00' });
     assert.deepEqual(d.actions, []);
+    assert.equal(d.postedVia, 'created');
+    assert.equal(d.reference, `EXP-${posted}`);
     assert.equal(d.report.expenses.length, 5);
     assert.equal(d.report.expenses[4].originalCurrency, 'USD');
     assert.equal(d.temporalUrl, `${p.config.temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(`export:${T}:${posted}`)}`);
@@ -91,6 +94,10 @@ describe('one export in full', () => {
     assert.deepEqual(d.lines, []);
     assert.deepEqual(d.totals, { net: null, tax: null, gross: '12.10', currency: 'EUR' });
     assert.deepEqual(d.report.expenses[0].receipts.map((r: any) => r.fileName), ['parkeren.pdf']);
+    assert.deepEqual([d.revision, d.currentRevision, d.reference, d.postedVia], [1, 1, `EXP-${waiting}`, null]);
+    assert.deepEqual(d.actions, ['fix-mappings', 'mapping-fixed', 'mark-posted', 'cancel']);
+    assert.equal((await get(`/expense-reports/${waiting}/export/detail?revision=1`)).exportId, d.exportId);
+    assert.equal((await p.call('GET', `/api/tenants/${T}/expense-reports/${waiting}/export/detail?revision=2`)).status, 404);
     assert.equal((await p.call('GET', `/api/tenants/${T}/expense-reports/nope/export/detail`)).status, 404);
   });
 });

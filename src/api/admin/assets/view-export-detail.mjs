@@ -23,9 +23,19 @@ export function exportDetailView(ctx, route) {
     setTimeout(refresh, 800);
   }
 
-  async function markPosted(e, input) {
+  /** Mark posted: the ID is checked here as the API checks it (one word, at most 128 characters). */
+  async function markPosted(e, input, error) {
     e.preventDefault();
-    await act(e.submitter, t, () => api('POST', exportPath(reportId, '/mark-posted'), { exactEntryId: input.value.trim() }), t('detail.markedPosted'));
+    const id = input.value.trim();
+    const problem = !id ? t('markPosted.required') : /\s/.test(id) || id.length > 128 ? t('markPosted.invalid') : '';
+    error.textContent = problem;
+    if (problem) {
+      input.setAttribute('aria-invalid', 'true');
+      return input.focus();
+    }
+    input.removeAttribute('aria-invalid');
+    const ok = await act(e.submitter, t, () => api('POST', exportPath(reportId, '/mark-posted'), { exactEntryId: id }), t('detail.markedPosted'));
+    if (ok) input.value = '';
     setTimeout(refresh, 800);
   }
 
@@ -44,8 +54,16 @@ export function exportDetailView(ctx, route) {
 
   function markPostedForm() {
     const id = uid('entry');
-    const input = h('input', { id, type: 'text', required: true, autocomplete: 'off', 'data-focus': 'mark-posted-id' });
-    return h('form', { class: 'row', onsubmit: (e) => markPosted(e, input) }, h('label', { for: id, text: t('detail.entryId') }), input, h('button', { type: 'submit', class: 'secondary', text: t('action.mark-posted') }));
+    const error = h('p', { id: `${id}-error`, class: 'field-error', 'aria-live': 'polite' });
+    const input = h('input', { id, name: 'exactEntryId', type: 'text', maxlength: '128', spellcheck: 'false', autocomplete: 'off', 'aria-describedby': `${id}-hint ${id}-error`, 'data-focus': 'mark-posted-id' });
+    return h(
+      'form',
+      { class: 'mark-posted', novalidate: true, onsubmit: (e) => markPosted(e, input, error) },
+      h('label', { for: id, text: t('detail.entryId') }),
+      h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'secondary', 'data-focus': 'action-mark-posted', text: t('action.mark-posted') })),
+      h('p', { id: `${id}-hint`, class: 'hint muted', text: t('markPosted.hint') }),
+      error,
+    );
   }
 
   function summary(d) {
@@ -57,10 +75,12 @@ export function exportDetailView(ctx, route) {
         [t('detail.description'), d.report.description || '—'],
         [t('detail.approvedAt'), i18n.dateTime(d.report.approvedAt)],
         [t('detail.total'), i18n.amount(d.totals.gross, d.totals.currency)],
+        [t('detail.reference'), h('span', { class: 'code', text: d.reference })],
         [t('detail.entryNumber'), d.exactEntryNumber ?? '—'],
         d.postedAt ? [t('detail.postedAt'), i18n.dateTime(d.postedAt)] : null,
+        d.postedVia ? [t('detail.postedVia'), t(`postedVia.${d.postedVia}`)] : null,
         [t('connection.division'), d.division ?? '—'],
-        d.revision ? [t('detail.revision'), String(d.revision)] : null,
+        [t('detail.revision'), d.revision < d.currentRevision ? t('detail.olderRevision', { revision: d.revision, current: d.currentRevision }) : String(d.revision)],
         [t('detail.updated'), i18n.dateTime(d.updatedAt)],
         [t('detail.run'), h('a', { href: d.temporalUrl, target: '_blank', rel: 'noopener noreferrer', text: t('detail.temporal') })],
       ]),
@@ -69,18 +89,19 @@ export function exportDetailView(ctx, route) {
 
   function problems(d) {
     const out = [];
-    if (d.error) {
+    if (d.status === 'needs_review') out.push(review(d));
+    // needs_review keeps its reason as the error too: shown once, in the review card.
+    if (d.error && !(d.status === 'needs_review' && d.error.message === d.review?.reason)) {
       out.push(
         h(
           'section',
           { class: 'card problem-card', role: 'alert', 'aria-labelledby': 'err-title' },
-          h('h2', { id: 'err-title', text: t('detail.error') }),
+          h('h2', { id: 'err-title', text: t(d.status === 'rejected' ? 'detail.error' : 'detail.lastProblem') }),
           h('p', { text: d.error.message }),
           d.error.line ? h('p', {}, h('a', { href: `#line-${d.error.line}`, onclick: (e) => { e.preventDefault(); document.getElementById(`line-${d.error.line}`)?.focus(); }, text: t('detail.errorLine', { line: d.error.line }) })) : null,
         ),
       );
     }
-    if (d.review) out.push(card(t('detail.review'), h('p', { text: d.review.reason }), h('p', { class: 'muted', text: i18n.dateTime(d.review.at) })));
     if (d.missing.length) {
       out.push(
         card(
@@ -177,11 +198,47 @@ export function exportDetailView(ctx, route) {
     );
   }
 
+  /** needs_review in plain words: what is known, and what to check in Exact before choosing an action. */
+  function review(d) {
+    return h(
+      'section',
+      { class: 'card problem-card', 'aria-labelledby': 'review-title' },
+      h('h2', { id: 'review-title', text: t('review.title') }),
+      h('p', { text: t('review.known', { n: d.posting.unknownOutcomes || d.posting.attempts }) }),
+      d.review ? h('p', {}, h('span', { class: 'muted', text: `${t('detail.review')}: ` }), d.review.reason, h('span', { class: 'muted', text: ` (${i18n.dateTime(d.review.at)})` })) : null,
+      h('h3', { text: t('review.check') }),
+      h(
+        'ol',
+        { class: 'steps' },
+        h('li', {}, t('review.search'), ' ', h('strong', { class: 'code', text: d.reference }), ' ', t('review.searchWhat', { total: i18n.amount(d.totals.gross, d.totals.currency), employee: d.report.employee.name })),
+        h('li', { text: t('review.found') }),
+        h('li', { text: t('review.notFound') }),
+        h('li', { text: t('review.cancel') }),
+      ),
+    );
+  }
+
+  /** Every POST to Exact and every lookup, oldest first, in plain words. */
   function posting(d) {
-    if (!d.posting || !d.posting.log?.length) return null;
+    if (!d.posting?.log?.length) return null;
+    const step = (l) => {
+      const key = `log.${l.kind}.${l.result}`;
+      return i18n.has(key) ? t(key) : `${l.kind}: ${l.result}`;
+    };
     return card(
       t('detail.attempts', { n: d.posting.attempts }),
-      h('ol', { class: 'log' }, d.posting.log.map((l) => h('li', {}, h('span', { class: 'muted', text: `${i18n.dateTime(l.at)} · ` }), `${l.kind}: ${l.result}`, l.detail ? ` — ${l.detail}` : ''))),
+      d.posting.outcomeOpen ? h('p', { class: 'muted', text: t('log.open') }) : null,
+      h(
+        'div',
+        { class: 'scroll' },
+        h(
+          'table',
+          { class: 'data compact posting-log' },
+          h('caption', { class: 'sr-only', text: t('log.caption') }),
+          h('thead', {}, h('tr', {}, ['at', 'step', 'detail'].map((c) => h('th', { scope: 'col', text: t(`log.${c}`) })))),
+          h('tbody', {}, d.posting.log.map((l) => h('tr', { class: `log-${l.kind}` }, h('td', { text: i18n.dateTime(l.at) }), h('th', { scope: 'row', text: step(l) }), h('td', { text: l.detail ?? '—' })))),
+        ),
+      ),
     );
   }
 

@@ -45,7 +45,7 @@ export function exportsView(ctx) {
     return h(
       'tr',
       { class: ACTION_STATUSES.includes(e.status) ? 'needs-action' : null },
-      h('th', { scope: 'row', 'data-label': t('exports.report') }, h('a', { href: open, 'data-focus': `open-${e.reportId}`, text: e.reportId }), e.description ? h('div', { class: 'muted small', text: e.description }) : null),
+      h('th', { scope: 'row', 'data-label': t('exports.report') }, h('a', { href: open, 'data-focus': `open-${e.reportId}`, text: e.reportId }), e.revision > 1 ? h('span', { class: 'muted small', text: ` · ${t('exports.revision', { revision: e.revision })}` }) : null, e.description ? h('div', { class: 'muted small', text: e.description }) : null),
       h('td', { 'data-label': t('exports.employee'), text: e.employee.name }),
       h('td', { class: 'num', 'data-label': t('exports.amount'), text: i18n.amount(e.total, e.currency) }),
       h('td', { 'data-label': t('exports.status') }, badge(i18n.label('status', e.status), statusKind(e.status)), e.problem ? h('div', { class: 'problem small', text: e.problem }) : null),
