@@ -164,10 +164,11 @@ describe('the admin page', () => {
     await checkView(page, 'exports-needs-review');
 
     await rows.first().getByRole('link', { name: reportId }).click();
-    await page.getByRole('heading', { name: 'Check in Exact Online first' }).waitFor();
-    await page.getByText(/sent to Exact Online 3 times without an answer/).waitFor();
-    await page.getByText(/3 POST\(s\) got no answer/).waitFor();
-    await page.getByRole('listitem').filter({ hasText: 'search the general journal entries for the reference' }).getByText(`EXP-${reportId}`, { exact: true }).waitFor();
+    const review = page.getByRole('region', { name: 'Check in Exact Online first' });
+    await review.waitFor();
+    await review.getByText(/sent to Exact Online 3 times without an answer/).waitFor();
+    await review.getByText(/3 POST\(s\) got no answer/).waitFor();
+    await review.getByRole('listitem').filter({ hasText: 'search the general journal entries for the reference' }).getByText(`EXP-${reportId}`, { exact: true }).waitFor();
     await page.getByRole('definition').filter({ hasText: new RegExp(`^EXP-${reportId}$`) }).waitFor();
     const log = page.locator('table.posting-log tbody tr th');
     assert.deepEqual(await log.allInnerTexts(), [
@@ -194,7 +195,7 @@ describe('the admin page', () => {
     await page.getByRole('heading', { name: 'Posting: 4 attempts' }).waitFor();
     await page.getByRole('rowheader', { name: 'A person chose retry' }).waitFor();
     await page.getByRole('rowheader', { name: 'Booked by Exact Online' }).waitFor();
-    assert.equal(await page.getByRole('heading', { name: 'Check in Exact Online first' }).count(), 0);
+    assert.equal(await review.count(), 0);
     assert.equal(await exportStatus(reportId), 'posted');
     assert.equal((await entriesWith(p, DEMO_DIVISION, `EXP-${reportId}`)).length, 1, 'booked once');
     assert.equal(await postCount(p), 5, 'three unanswered POSTs, the retry, and the newer export');
