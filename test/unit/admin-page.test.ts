@@ -52,6 +52,7 @@ describe('language and formats', () => {
     const { createI18n } = await load('i18n.mjs');
     const nl = createI18n('nl', ['nl-NL'], 'Europe/Amsterdam');
     assert.equal(nl.dateTime('2026-11-29T23:06:00Z'), '30-11-2026 00:06');
+    assert.equal(nl.dateTime('2026-11-29T23:06:07Z', { seconds: true }), '30-11-2026 00:06:07');
     assert.equal(nl.day('2026-11-30'), '30-11-2026');
     assert.equal(nl.amount('1234.56', 'EUR'), '€\u00a01.234,56');
     assert.equal(nl.amount('90071992547409.93', 'EUR'), '€\u00a090.071.992.547.409,93', 'beyond the precision of a float');

@@ -35,6 +35,7 @@ export function createI18n(lang, browserLanguages = [], timeZone) {
   const tz = timeZone ? { timeZone } : {};
   const dayFmt = new Intl.DateTimeFormat(locale, { day: '2-digit', month: '2-digit', year: 'numeric', ...tz });
   const timeFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', ...tz });
+  const secondsFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', ...tz });
   const utcDayFmt = new Intl.DateTimeFormat(locale, { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' });
   const money = new Map();
 
@@ -57,11 +58,11 @@ export function createI18n(lang, browserLanguages = [], timeZone) {
     /** The message `prefix.value`, or the value itself when there is none (a status this page does not know yet). */
     label: (prefix, value) => (`${prefix}.${value}` in messages || `${prefix}.${value}` in MESSAGES.en ? t(`${prefix}.${value}`) : String(value)),
     number: (n) => numberFmt.format(n),
-    /** A moment (ISO 8601) in local time: `30-11-2026 00:06`. */
-    dateTime(iso) {
+    /** A moment (ISO 8601) in local time: `30-11-2026 00:06` (with `seconds`: `00:06:07`). */
+    dateTime(iso, { seconds = false } = {}) {
       if (!iso) return '—';
       const d = new Date(iso);
-      return Number.isNaN(d.getTime()) ? String(iso) : `${dayFmt.format(d)} ${timeFmt.format(d)}`;
+      return Number.isNaN(d.getTime()) ? String(iso) : `${dayFmt.format(d)} ${(seconds ? secondsFmt : timeFmt).format(d)}`;
     },
     /** A calendar date (`2026-11-30`) as it is, whatever the time zone: `30-11-2026`. */
     day(isoDate) {

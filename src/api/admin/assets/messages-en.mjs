@@ -112,7 +112,7 @@ Object.assign(en, {
   'review.check': 'What to check',
   'review.search': 'In Exact Online, search the general journal entries for the reference',
   'review.searchWhat': '(every line of the entry starts with it; total {total}, employee {employee}).',
-  'review.found': 'Found it? Enter the ID of that entry below and choose “Mark posted”. The export takes it over and books nothing.',
+  'review.found': 'Found it? Enter the ID of that entry under “Exact entry ID” and choose “Mark posted”. The export takes it over and books nothing.',
   'review.notFound': 'Not there? Choose “Retry”: the export searches once more and posts only when it still finds nothing.',
   'review.cancel': 'Should the report not be booked at all? Cancel the export (it searches once more first: an entry that exists wins).',
   'markPosted.hint': 'The ID of the journal entry in Exact Online (one word, no spaces). It is checked in Exact before the export takes it over.',

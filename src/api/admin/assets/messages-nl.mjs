@@ -112,7 +112,7 @@ Object.assign(nl, {
   'review.check': 'Wat u controleert',
   'review.search': 'Zoek in Exact Online in de memoriaalboekingen op het kenmerk',
   'review.searchWhat': '(elke regel van de boeking begint ermee; totaal {total}, medewerker {employee}).',
-  'review.found': 'Gevonden? Vul hieronder het ID van die boeking in en kies „Markeren als geboekt”. De export neemt haar over en boekt niets.',
+  'review.found': 'Gevonden? Vul bij „ID van de boeking in Exact” het ID van die boeking in en kies „Markeren als geboekt”. De export neemt haar over en boekt niets.',
   'review.notFound': 'Niet gevonden? Kies „Opnieuw proberen”: de export zoekt nog één keer en boekt alleen als ze dan nog niets vindt.',
   'review.cancel': 'Moet de declaratie helemaal niet geboekt worden? Annuleer de export (die zoekt eerst nog één keer: een bestaande boeking gaat voor).',
   'markPosted.hint': 'Het ID van de memoriaalboeking in Exact Online (één woord, zonder spaties). Het wordt in Exact gecontroleerd voordat de export het overneemt.',

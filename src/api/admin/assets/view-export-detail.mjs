@@ -236,7 +236,7 @@ export function exportDetailView(ctx, route) {
           { class: 'data compact posting-log' },
           h('caption', { class: 'sr-only', text: t('log.caption') }),
           h('thead', {}, h('tr', {}, ['at', 'step', 'detail'].map((c) => h('th', { scope: 'col', text: t(`log.${c}`) })))),
-          h('tbody', {}, d.posting.log.map((l) => h('tr', { class: `log-${l.kind}` }, h('td', { text: i18n.dateTime(l.at) }), h('th', { scope: 'row', text: step(l) }), h('td', { text: l.detail ?? '—' })))),
+          h('tbody', {}, d.posting.log.map((l) => h('tr', { class: `log-${l.kind}` }, h('td', { text: i18n.dateTime(l.at, { seconds: true }) }), h('th', { scope: 'row', text: step(l) }), h('td', { text: l.detail ?? '—' })))),
         ),
       ),
     );
@@ -248,7 +248,8 @@ export function exportDetailView(ctx, route) {
       const key = JSON.stringify([d, i18n.lang]);
       if (key === last) return;
       last = key;
-      rerender(region, summary(d), actions(d), problems(d), lines(d), posting(d));
+      // What is wrong comes before what can be done about it.
+      rerender(region, summary(d), problems(d), actions(d), lines(d), posting(d));
       region.setAttribute('aria-busy', 'false');
     } catch (err) {
       if (err.status === 404) rerender(region, h('p', { class: 'card', text: t('detail.notFound') }));
