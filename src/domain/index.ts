@@ -15,3 +15,7 @@ export * from './entry-summary';
 export * from './canonical-json';
 export * from './export-status';
 export * from './export-posting';
+export * from './settings';
+export * from './booking-date';
+export * from './periods';
+export * from './vat-treatment';
