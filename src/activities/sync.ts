@@ -5,8 +5,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { kindDefinition, kindsOfResource, type MasterDataKind, type MasterDataRecord, type RawRecord } from '../domain';
-import type { ListResource, PageLimit } from '../maesn';
+import { kindDefinition, kindsOfResource, type FinancialPeriodSource, type MasterDataKind, type MasterDataRecord, type RawRecord } from '../domain';
+import { exactFinancialPeriodSchema, exactJournalStatusSchema, type ListResource, type MaesnConnection, type PageLimit } from '../maesn';
 import { assessMappings, pauseResync } from '../services';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
 import { connectionFor, maesnCall, type ActivityDeps } from './common';
@@ -21,6 +21,27 @@ function toRecord(resource: string, item: unknown, raw: RawRecord): { kind: Mast
     if (record) return { kind, record };
   }
   return null;
+}
+
+/** True when the resource's kinds are read through passThrough rather than a Maesn list resource. */
+const isPassThroughResource = (resource: string) => kindsOfResource(resource).some((k) => kindDefinition(k).passThrough);
+
+/**
+ * Exact's FinancialPeriods, each with the journals JournalStatusList says it is closed for (only
+ * closed rows are asked for). The registry names the two endpoints; this is how they combine.
+ */
+async function readPassThroughKind(conn: MaesnConnection, kind: MasterDataKind, signal: AbortSignal): Promise<FinancialPeriodSource[]> {
+  const [periodsPath, statusPath] = kindDefinition(kind).passThrough ?? [];
+  if (kind !== 'financial-periods' || !periodsPath || !statusPath) throw new Error(`no passThrough reader for ${kind}`);
+  const periods = await conn.passThroughList(periodsPath, exactFinancialPeriodSchema, { signal });
+  const closed = await conn.passThroughList(statusPath, exactJournalStatusSchema, { signal, query: { $filter: 'Status eq 1' } });
+  const closedBy = new Map<string, string[]>();
+  for (const c of closed) {
+    if (c.Status !== 1) continue;
+    const key = `${c.Year}/${c.Period}`;
+    closedBy.set(key, [...(closedBy.get(key) ?? []), c.Journal.trim()]);
+  }
+  return periods.map((p) => ({ FinYear: p.FinYear, FinPeriod: p.FinPeriod, StartDate: p.StartDate, EndDate: p.EndDate, Modified: p.Modified ?? null, closedJournals: closedBy.get(`${p.FinYear}/${p.FinPeriod}`) ?? [] }));
 }
 
 const emptyCounts = (): KindCounts => ({ fetched: 0, upserted: 0, deactivated: 0, pages: 0 });
@@ -38,6 +59,22 @@ export function createSyncActivities(deps: ActivityDeps) {
     // No point in hourly failures until the admin reconnects; onboarding unpauses it.
     if (!(await pauseResync(deps.temporal, tenantId, 'Maesn connection needs reauthorization'))) logger.debug({ tenantId }, 'no resync schedule to pause');
     logger.warn({ tenantId }, 'connection needs reauthorization');
+  }
+
+  /**
+   * A kind read through Maesn's passThrough (financial periods with their closed status per
+   * journal): small tables, read whole on every run, so every run is a full one for them.
+   */
+  async function syncPassThrough(input: { tenantId: string; runId: string; resource: string }): Promise<Record<string, KindCounts>> {
+    const ctx = Context.current();
+    const { conn } = await connectionFor(deps, input.tenantId);
+    const kind = kindsOfResource(input.resource)[0];
+    const items = await maesnCall(() => readPassThroughKind(conn, kind, ctx.cancellationSignal));
+    const records = items.flatMap((item) => kindDefinition(kind).toRecord(item, undefined) ?? []);
+    const counts: KindCounts = { ...emptyCounts(), fetched: records.length, pages: 1 };
+    counts.upserted = await stores.masterData.upsertPage(kind, input.tenantId, input.runId, records);
+    counts.deactivated = await stores.masterData.markUnseenInactive(kind, input.tenantId, input.runId);
+    return { [kind]: counts };
   }
 
   return {
@@ -62,6 +99,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     },
 
     async syncResource(input: { tenantId: string; runId: string; resource: string; mode: SyncMode; since: string | null; pageSize: PageLimit }): Promise<Record<string, KindCounts>> {
+      if (isPassThroughResource(input.resource)) return syncPassThrough(input);
       const ctx = Context.current();
       // Resume from whichever is further: the last heartbeat or the checkpoint written after each page.
       const fromHeartbeat = ctx.info.heartbeatDetails as SyncHeartbeat | undefined;

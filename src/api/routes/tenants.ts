@@ -6,12 +6,12 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { masterDataKinds } from '../../domain';
+import { masterDataKinds, tenantSettingsSchema } from '../../domain';
 import { connectTenant, disconnectTenant, nextResyncAt, startManualSync } from '../../services';
 import { connectionStates } from '../../store';
 import { authorizedSignal, workflowIds } from '../../workflows/definitions';
 import { verifyQuerySignature } from '../callback-signature';
-import { HttpError } from '../errors';
+import { HttpError, notFound } from '../errors';
 import { addRoute, errors } from '../route';
 import { requireTenant as requireTenantIn, tenantIdSchema, tenantParams, type RouteDeps } from './shared';
 
@@ -81,6 +81,36 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     handler: async ({ params }) => {
       const t = await requireTenant(params.tenantId);
       return { tenantId: t._id, name: t.name, createdAt: t.createdAt.toISOString() };
+    },
+  });
+
+  const settingsResponse = tenantSettingsSchema.meta({ id: 'TenantSettings' });
+
+  addRoute(router, registry, {
+    method: 'get',
+    path: '/api/tenants/:tenantId/settings',
+    summary: "The tenant's booking settings: time zone, which date an entry is booked on, what a closed period does",
+    tags: ['tenants'],
+    params: tenantParams,
+    responses: { 200: { description: 'the settings (defaults where none were saved)', schema: settingsResponse }, ...errors(404) },
+    handler: async ({ params }) => {
+      const settings = await stores.tenants.getSettings(params.tenantId);
+      if (!settings) throw notFound(`tenant ${params.tenantId}`);
+      return settings;
+    },
+  });
+
+  addRoute(router, registry, {
+    method: 'put',
+    path: '/api/tenants/:tenantId/settings',
+    summary: 'Replace the booking settings (omitted fields take their defaults); used for exports validated from now on',
+    tags: ['tenants'],
+    params: tenantParams,
+    body: tenantSettingsSchema,
+    responses: { 200: { description: 'saved', schema: settingsResponse }, ...errors(400, 404) },
+    handler: async ({ params, body }) => {
+      if (!(await stores.tenants.putSettings(params.tenantId, body))) throw notFound(`tenant ${params.tenantId}`);
+      return body;
     },
   });
 
