@@ -25,7 +25,7 @@ export const DEMO_DIVISIONS: { code: string; name: string; variant: 'main' | 'se
   { code: '123456', name: 'Demo Advies B.V.', variant: 'main' },
   { code: '234567', name: 'Demo Holding B.V.', variant: 'second' },
   // A financial year from 1 July to 30 June: periods are not calendar months.
-  { code: '345678', name: 'Demo Onderwijs B.V.', variant: 'second', fiscalYearStartMonth: 7 },
+  { code: '345678', name: 'Demo Onderwijs B.V.', variant: 'main', fiscalYearStartMonth: 7 },
 ];
 
 type AccountRow = [code: string, description: string, type: ExactGlType, opts?: { blocked?: boolean; cc?: DimensionPolicy; cu?: DimensionPolicy; vat?: string; side?: 'D' | 'C' }];
