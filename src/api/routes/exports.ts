@@ -5,7 +5,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
-import { centsToDecimalString, expenseReportSchema, exportStatuses, mappingsSchema, type ExpenseReport } from '../../domain';
+import { centsToDecimalString, expenseReportSchema, exportStatuses, mappingsSchema, VAT_TREATMENTS, type ExpenseReport } from '../../domain';
 import { acceptExport, markExportPosted, saveMappings, signalExport } from '../../services';
 import { isOutcomeOpen, revisionOf, type ExportDoc } from '../../store';
 import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
@@ -26,6 +26,7 @@ const lineSchema = z.object({
   taxAmount: z.string(),
   grossAmount: z.string(),
   vatCode: z.string().nullable(),
+  vatTreatment: z.enum(VAT_TREATMENTS).nullable().describe('deductible, non_deductible (gross with the no-VAT code) or reverse_charge; null on the employee line'),
   costCenter: z.string().nullable(),
   costUnit: z.string().nullable(),
   supplier: z.string().nullable(),
@@ -49,6 +50,9 @@ const exportStatusSchema = z
     reportId: z.string(),
     revision: z.number().describe('1 for the first export of the report; a correction after cancel is the next'),
     reference: z.string().describe('the reference every line of the Exact entry starts with'),
+    transactionDate: z.string().nullable().describe('the booking date (YYYY-MM-DD, tenant time zone), once the entry is built'),
+    accountingPeriodId: z.string().nullable().describe("Exact's financial year and period, YYYY-PP"),
+    originalDate: z.string().nullable().describe('the booking date a closed period moved the entry away from (policy next_open)'),
     status: z.enum(exportStatuses),
     division: z.string().nullable(),
     missing: z.array(missingSchema),
@@ -78,6 +82,7 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
       taxAmount: centsToDecimalString(l.taxCents),
       grossAmount: centsToDecimalString(l.grossCents),
       vatCode: l.vatCode?.code ?? null,
+      vatTreatment: l.vatTreatment ?? (l.vatCode ? 'deductible' : null),
       costCenter: l.dimensions.find((d) => d.categoryName === 'CostCenter')?.code ?? null,
       costUnit: l.dimensions.find((d) => d.categoryName === 'CostUnit')?.code ?? null,
       supplier: l.supplier?.code ?? null,
@@ -90,6 +95,9 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
     reportId: doc.reportId,
     revision: revisionOf(doc),
     reference: doc.reference ?? doc.entry?.reference ?? `EXP-${doc.reportId}`,
+    transactionDate: doc.entry?.transactionDate ?? null,
+    accountingPeriodId: doc.entry?.accountingPeriodId ?? null,
+    originalDate: doc.entry?.originalDate ?? null,
     status: doc.status,
     division: doc.division,
     missing: doc.missing,
