@@ -133,6 +133,8 @@ export interface Environment {
   gitCommit: string | null;
   /** Uncommitted changes in the working tree when the run started. */
   gitDirty: boolean | null;
+  /** 1, 5 and 15 minute load averages when the run started (others' work on a shared machine). */
+  loadAverage?: number[];
 }
 
 function git(args: string[]): string | null {
@@ -154,6 +156,7 @@ export function environment(): Environment {
     platform: `${process.platform}-${process.arch}`,
     gitCommit: git(['rev-parse', 'HEAD']),
     gitDirty: status === null ? null : status !== '',
+    loadAverage: os.loadavg(),
   };
 }
 

@@ -1,61 +1,73 @@
 /**
- * `npm run bench`: runs every benchmark, prints a table and writes bench/results/latest.json and
- * bench/results/latest.md. Starts (and always stops) the FerretDB and sandbox it needs.
+ * `npm run bench`: runs the benchmarks, prints a table and writes bench/results/latest.json and
+ * bench/results/latest.md. Each group starts (and always stops) what it needs.
  *
- *   npm run bench                      # everything (about 2–3 minutes on 2 cores)
- *   npm run bench -- --only=domain     # some groups: domain, export-accept, sync
- *   npm run bench -- --quick           # shorter budgets, for trying changes out
+ *   npm run bench                          everything (see bench/README.md for how long)
+ *   npm run bench -- pacing sync           some groups: domain, codec, export-accept, export, pacing, sync, api
+ *   npm run bench -- --quick               development scale: smaller numbers, shorter runs
+ *   npm run bench -- sync --backend=sqlite FerretDB's storage (default: the embedded default)
  *
  * Exit code 1 when a group failed (its error is in the results); the other groups still run.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runCodecBench } from './codec';
+import type { FerretBackend } from '../scripts/stack';
+import { runApiBench } from './api';
 import { runDomainBench } from './domain';
 import { runExportAcceptBench } from './export-accept';
+import { runExportBench } from './export-floor';
 import { environment, fmtNum, markdownTable, ROOT, type BenchGroupOutcome, type BenchResult } from './lib';
-import { runSyncBench, startSyncServices, type SyncServices } from './sync';
+import { runPacingBench } from './pacing';
+import { runSyncBench } from './sync';
 
-const GROUPS = ['domain', 'export-accept', 'sync'] as const;
+const GROUPS = ['domain', 'codec', 'export-accept', 'export', 'pacing', 'sync', 'api'] as const;
 type Group = (typeof GROUPS)[number];
 
-/** Hard stop: the run must never hang (FerretDB can stop answering, see sync.ts). */
-const WATCHDOG_MS = 6 * 60_000;
+interface Args {
+  only: Set<Group>;
+  quick: boolean;
+  backend?: FerretBackend;
+}
 
-function parseArgs(argv: string[]): { only: Set<Group>; quick: boolean } {
-  let only = new Set<Group>(GROUPS);
+function parseArgs(argv: string[]): Args {
+  const names: string[] = [];
   let quick = false;
+  let backend: FerretBackend | undefined;
   for (const a of argv) {
     if (a === '--quick') quick = true;
-    else if (a.startsWith('--only=')) {
-      const names = a.slice('--only='.length).split(',').filter(Boolean);
-      const bad = names.filter((n) => !(GROUPS as readonly string[]).includes(n));
-      if (bad.length) throw new Error(`unknown benchmark group(s): ${bad.join(', ')}; known: ${GROUPS.join(', ')}`);
-      only = new Set(names as Group[]);
-    } else throw new Error(`unknown argument ${a}; use --only=${GROUPS.join(',')} and/or --quick`);
+    else if (a.startsWith('--only=')) names.push(...a.slice('--only='.length).split(',').filter(Boolean));
+    else if (a.startsWith('--backend=')) {
+      const b = a.slice('--backend='.length);
+      if (b !== 'sqlite' && b !== 'postgresql') throw new Error('--backend must be sqlite or postgresql');
+      backend = b;
+    } else if (!a.startsWith('-')) names.push(a);
+    else throw new Error(`unknown argument ${a}; groups: ${GROUPS.join(', ')}; options: --quick, --backend=sqlite|postgresql`);
   }
-  return { only, quick };
+  const bad = names.filter((n) => !(GROUPS as readonly string[]).includes(n));
+  if (bad.length) throw new Error(`unknown benchmark group(s): ${bad.join(', ')}; known: ${GROUPS.join(', ')}`);
+  return { only: new Set((names.length ? names : GROUPS) as Group[]), quick, backend };
 }
 
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
 
 async function main(): Promise<number> {
   const t0 = Date.now();
-  const { only, quick } = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2));
+  const { only, quick, backend } = args;
   const env = environment();
   log(`benchmarks on ${env.cpus} × ${env.cpuModel}, node ${env.node}, commit ${env.gitCommit?.slice(0, 12) ?? 'unknown'}${env.gitDirty ? ' (+ local changes)' : ''}${quick ? ', quick mode' : ''}`);
 
-  let services: SyncServices | undefined;
-  let stopping: Promise<void> | undefined;
-  const stopServices = () => (stopping ??= services ? services.stop() : Promise.resolve());
+  // Hard stop: a run must never hang. Each group stops what it started in its own finally.
+  const watchdogMs = (quick ? 30 : 150) * 60_000;
   const abort = (why: string, code: number) => {
-    process.stderr.write(`\nbench: ${why}; stopping services\n`);
-    void stopServices().finally(() => process.exit(code));
+    process.stderr.write(`\nbench: ${why}\n`);
+    process.exit(code);
   };
   process.once('SIGINT', () => abort('interrupted', 130));
   process.once('SIGTERM', () => abort('terminated', 143));
-  const watchdog = setTimeout(() => abort(`still running after ${WATCHDOG_MS / 60_000} minutes`, 1), WATCHDOG_MS);
+  const watchdog = setTimeout(() => abort(`still running after ${watchdogMs / 60_000} minutes`, 1), watchdogMs);
 
-  const cpuBudget = quick ? 400 : 1500;
   const outcomes: BenchGroupOutcome[] = [];
   const runGroup = async (group: Group, fn: () => Promise<BenchResult[]> | BenchResult[]) => {
     if (!only.has(group)) {
@@ -76,40 +88,30 @@ async function main(): Promise<number> {
   };
 
   try {
-    await runGroup('domain', () => runDomainBench({ budgetMs: cpuBudget }));
+    await runGroup('domain', () => runDomainBench({ budgetMs: quick ? 400 : 1500 }));
+    await runGroup('codec', () => runCodecBench({ budgetMs: quick ? 400 : 1500 }));
     await runGroup('export-accept', () => runExportAcceptBench({ budgetMs: quick ? 600 : 2000 }));
-    await runGroup('sync', async () => {
-      services = await startSyncServices();
-      try {
-        return await runSyncBench(services, {
-          suppliers: 20_000,
-          accounts: 2_000,
-          upsertBudgetMs: quick ? 8_000 : 40_000,
-          experimentBudgetMs: quick ? 6_000 : 20_000,
-          resyncBudgetMs: quick ? 4_000 : 15_000,
-          hangTimeoutMs: quick ? 5_000 : 10_000,
-          log,
-        });
-      } finally {
-        await stopServices();
-      }
-    });
+    await runGroup('export', () => runExportBench({ reports: quick ? 40 : 200, backend, log }));
+    await runGroup('pacing', () => runPacingBench({ reports: quick ? 60 : 300, withSync: true, syncSuppliers: quick ? 5_000 : 20_000, backend, log }));
+    await runGroup('sync', () => runSyncBench({ scales: quick ? [1_000, 5_000] : [10_000, 100_000], accounts: quick ? 500 : 5_000, changedShare: 0.01, backend, log }));
+    await runGroup('api', () => runApiBench({ rate: 100, seconds: quick ? 10 : 30, backend, log }));
   } finally {
     clearTimeout(watchdog);
-    await stopServices();
   }
 
   const totalMs = Date.now() - t0;
-  const report = { environment: env, quick, totalMs, groups: outcomes };
+  const report = { environment: env, quick, groups: [...only], totalMs, outcomes };
   const table = renderTable(outcomes);
   const md = renderMarkdown(report, table);
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, 'latest.md'), md);
+  // A partial run (some groups) keeps the other groups' last results.
+  const file = only.size === GROUPS.length ? 'latest' : `latest-${[...only].join('-')}`;
+  fs.writeFileSync(path.join(dir, `${file}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `${file}.md`), md);
   log(`\n${table}\n`);
-  for (const o of outcomes.filter((x) => x.status === 'failed')) log(`${o.group} FAILED: ${o.error}`);
-  log(`total ${fmtNum(totalMs / 1000)} s; results in ${path.relative(process.cwd(), dir) || dir}/latest.{json,md}`);
+  for (const o of outcomes.filter((x) => x.status === 'failed')) log(`${o.group} FAILED: ${o.error ?? ''}`);
+  log(`total ${fmtNum(totalMs / 1000)} s; results in ${path.relative(process.cwd(), dir) || dir}/${file}.{json,md}`);
   return outcomes.some((o) => o.status === 'failed') ? 1 : 0;
 }
 
@@ -127,12 +129,12 @@ function renderTable(outcomes: BenchGroupOutcome[]): string {
   return markdownTable(['benchmark', 'median', 'p95', 'throughput', 'notes'], rows);
 }
 
-function renderMarkdown(report: { environment: ReturnType<typeof environment>; quick: boolean; totalMs: number }, table: string): string {
+function renderMarkdown(report: { environment: ReturnType<typeof environment>; quick: boolean; totalMs: number; groups: string[] }, table: string): string {
   const e = report.environment;
   return [
     '# Benchmark results',
     '',
-    `${e.date} · ${e.cpus} × ${e.cpuModel} · ${e.totalMemoryMiB} MiB · node ${e.node} · ${e.platform} · commit \`${e.gitCommit ?? 'unknown'}\`${e.gitDirty ? ' (with local changes)' : ''}${report.quick ? ' · quick mode' : ''} · total ${fmtNum(report.totalMs / 1000)} s`,
+    `${e.date} · ${e.cpus} × ${e.cpuModel} · ${e.totalMemoryMiB} MiB · node ${e.node} · ${e.platform} · load ${e.loadAverage?.map((l) => fmtNum(l)).join('/') ?? '?'} at start · commit \`${e.gitCommit ?? 'unknown'}\`${e.gitDirty ? ' (with local changes)' : ''}${report.quick ? ' · quick mode' : ''} · groups ${report.groups.join(', ')} · total ${fmtNum(report.totalMs / 1000)} s`,
     '',
     table,
     '',

@@ -40,10 +40,11 @@ export class RequestLog {
   constructor(private readonly capacity = 50_000) {}
   push(r: LoggedRequest): void {
     this.items.push(r);
-    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+    // Trimmed in chunks, so a full log does not copy itself on every call.
+    if (this.items.length > this.capacity * 1.1) this.items.splice(0, this.items.length - this.capacity);
   }
   list(filter: { operation?: string; division?: string } = {}): LoggedRequest[] {
-    return this.items.filter((r) => (!filter.operation || r.operation === filter.operation) && (!filter.division || r.division === filter.division));
+    return this.items.slice(-this.capacity).filter((r) => (!filter.operation || r.operation === filter.operation) && (!filter.division || r.division === filter.division));
   }
   clear(): void {
     this.items = [];

@@ -229,6 +229,10 @@ export class SandboxControl {
   setRateLimits(limits: { perMinute: number; perDay: number }): Promise<{ perMinute: number; perDay: number }> {
     return this.call('PUT', '/rate-limits', limits);
   }
+  /** The limits and what each division used of its current minute and day (the sandbox's own count). */
+  getRateLimits(): Promise<{ perMinute: number; perDay: number; divisions: { division: string; minute: { used: number; resetAt: number }; day: { used: number; resetAt: number } }[] }> {
+    return this.call('GET', '/rate-limits');
+  }
   resetRateLimitCounters(division?: string): Promise<{ reset: true }> {
     return this.call('POST', '/rate-limits/reset', division === undefined ? {} : { division });
   }

@@ -32,6 +32,17 @@ export class RateLimiter {
 
   constructor(public config: RateLimitConfig) {}
 
+  /** The count of every division's current windows, as the headers would say it now. */
+  snapshot(nowMs: number): { division: string; minute: { used: number; resetAt: number }; day: { used: number; resetAt: number } }[] {
+    const minuteStart = Math.floor(nowMs / MINUTE) * MINUTE;
+    const dayStart = Math.floor(nowMs / DAY) * DAY;
+    return [...this.counters.entries()].map(([division, c]) => ({
+      division,
+      minute: { used: c.minuteStart === minuteStart ? c.minuteCount : 0, resetAt: minuteStart + MINUTE },
+      day: { used: c.dayStart === dayStart ? c.dayCount : 0, resetAt: dayStart + DAY },
+    }));
+  }
+
   reset(division?: string): void {
     if (division === undefined) this.counters.clear();
     else this.counters.delete(division);

@@ -90,6 +90,10 @@ export class Collection<T extends Coded> {
   }
 }
 
+/** The journal-entry log of a division (JSON lines), and the single file sandboxes before it wrote. */
+const ENTRY_LOG = 'journalEntries.jsonl';
+const LEGACY_ENTRY_FILE = 'journalEntries.json';
+
 export const MASTER_KINDS = ['accounts', 'journals', 'taxRates', 'costCenters', 'costUnits', 'suppliers'] as const;
 export type MasterKind = (typeof MASTER_KINDS)[number];
 
@@ -145,20 +149,36 @@ export class DivisionState {
     this.store.markDirty(`${this.dir}/ledger.json`, () => this.ledger);
   }
 
-  persistEntries(): void {
-    this.store.markDirty(`${this.dir}/journalEntries.json`, () => this.entries);
+  /** Journal entries are an append-only log: a new or changed entry is one more line (the last line of an id wins). */
+  persistEntry(e: StoredJournalEntry): void {
+    this.store.append(`${this.dir}/${ENTRY_LOG}`, e);
   }
 
   persistAll(): void {
     for (const k of MASTER_KINDS) this.persistMaster(k);
     this.persistLedger();
-    this.persistEntries();
+    this.compactEntries();
   }
 
   addEntry(e: StoredJournalEntry): void {
     this.entries.push(e);
     this.entriesById.set(e.id, e);
-    this.persistEntries();
+    this.persistEntry(e);
+  }
+
+  /** Writes the whole log again (and drops the file older sandboxes wrote). */
+  compactEntries(): void {
+    this.store.rewriteLog(`${this.dir}/${ENTRY_LOG}`, () => this.entries);
+    this.store.remove(`${this.dir}/${LEGACY_ENTRY_FILE}`);
+  }
+
+  /** The stored entries: the log (last line of an id wins, in order of first appearance), or the file older sandboxes wrote. */
+  static readEntries(store: JsonFileStore, dir: string): StoredJournalEntry[] {
+    const lines = store.readLines<StoredJournalEntry>(`${dir}/${ENTRY_LOG}`);
+    if (!lines) return store.read<StoredJournalEntry[]>(`${dir}/${LEGACY_ENTRY_FILE}`) ?? [];
+    const byId = new Map<string, StoredJournalEntry>();
+    for (const e of lines) byId.set(e.id, e);
+    return [...byId.values()];
   }
 }
 
@@ -210,9 +230,11 @@ export class SandboxState {
             suppliers: rd<Supplier[]>('suppliers') ?? seeded.suppliers,
           },
           rd<Ledger>('ledger'),
-          rd<StoredJournalEntry[]>('journalEntries') ?? [],
+          DivisionState.readEntries(this.store, d.dir),
         );
         this.divisions.set(info.code, d);
+        // State of an older sandbox: its entries move into the log once.
+        if (!this.store.exists(`${d.dir}/${ENTRY_LOG}`) && this.store.exists(`${d.dir}/${LEGACY_ENTRY_FILE}`)) d.compactEntries();
       }
       for (const c of this.store.read<Connection[]>('connections.json') ?? []) this.connections.set(c.keyHash, c);
     } else {

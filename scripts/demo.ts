@@ -8,8 +8,9 @@
  *  5. add the missing mapping, which wakes the waiting export
  *  6. show every Exact entry and the link to its run in the Temporal UI
  *
- * Only the product's HTTP API is used (plain fetch), exactly as the expense platform and an
- * admin's browser would use it. Every run creates a new tenant and new reports.
+ * Only the product's HTTP API is used (plain fetch), exactly as the expense platform (with its
+ * platform key) and an admin's browser (with the session cookie it gets from a one-time admin
+ * link) would use it. Every run creates a new tenant and new reports.
  */
 import type { ExpenseReport, MappingsInput } from '../src/domain';
 import { loadConfig } from '../src/config';
@@ -18,6 +19,8 @@ import { DEMO_DIVISION, demoMappings, mixedReport, simpleReport } from '../test/
 export interface DemoOptions {
   /** The product's API, e.g. http://localhost:3000 */
   apiUrl: string;
+  /** The platform key the API accepts (`PLATFORM_API_KEY`). */
+  platformKey: string;
   /** The Temporal UI, for links to runs. */
   temporalUiUrl: string;
   /** Temporal namespace of the runs (default `default`). */
@@ -95,12 +98,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   };
   const say = (line = '') => log(line === '' ? '' : `      ${line}`);
 
-  async function call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  /** The admin's browser: its session cookie and the connect cookie, once it has them. */
+  const browser: { session?: string; connect?: string } = {};
+
+  /** As the platform (platform key) or as the admin's browser (session cookie, Origin, JSON writes). */
+  async function call(method: string, path: string, body?: unknown, who: Caller = 'platform'): Promise<ApiResponse> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (who === 'platform') headers.authorization = `Bearer ${opts.platformKey}`;
+    else {
+      if (browser.session) headers.cookie = browser.session;
+      if (method !== 'GET') {
+        headers.origin = apiUrl;
+        body ??= {};
+      }
+    }
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
       res = await fetch(`${apiUrl}${path}`, {
         method,
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers,
         body: body !== undefined ? JSON.stringify(body) : undefined,
         redirect: 'manual',
       });
@@ -118,8 +135,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
 
   /** Calls the API and insists on one of the expected statuses. */
-  async function expect(method: string, path: string, okStatuses: number[], body?: unknown): Promise<ApiResponse> {
-    const r = await call(method, path, body);
+  async function expect(method: string, path: string, okStatuses: number[], body?: unknown, who: Caller = 'platform'): Promise<ApiResponse> {
+    const r = await call(method, path, body, who);
     if (!okStatuses.includes(r.status)) throw new DemoError(`${method} ${path} answered ${r.status}: ${describeError(r.body)}`);
     return r;
   }
@@ -157,10 +174,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   say(`POST /api/tenants → 201, tenant "${tenantId}"`);
 
   // --- 2. connect ----------------------------------------------------------------------------
-  step('Connect Exact Online (through the Maesn sandbox)');
-  const connect = await expect('POST', `/api/tenants/${tenantId}/exact/connect`, [200]);
+  step('An admin opens the admin page and connects Exact Online (through the Maesn sandbox)');
+  const link = await expect('POST', `/api/tenants/${tenantId}/admin-sessions`, [201]);
+  say(`POST /api/tenants/${tenantId}/admin-sessions (platform key) → one-time admin link:`);
+  say(`  ${link.body.adminUrl.replace(/#token=.*/, '#token=…')}`);
+  const signIn = await expect('POST', '/api/admin-session', [200], { token: link.body.token }, 'admin');
+  browser.session = cookieFrom(signIn.headers, 'exact_export_session');
+  if (!browser.session) throw new DemoError('signing in with the admin link set no session cookie');
+  say(`The page exchanges it: POST /api/admin-session → session cookie for tenant ${signIn.body.tenantId} (HttpOnly, SameSite=Strict)`);
+  const connect = await expect('POST', `/api/tenants/${tenantId}/exact/connect`, [200], undefined, 'admin');
+  browser.connect = cookieFrom(connect.headers, 'exact_export_connect');
   const authorizationUrl: string = connect.body.authorizationUrl;
-  say(`POST /api/tenants/${tenantId}/exact/connect → authorization link:`);
+  say(`POST /api/tenants/${tenantId}/exact/connect (session) → authorization link, bound to this browser:`);
   say(`  ${authorizationUrl}`);
   say('An admin would open this link in a browser, log in to Exact Online and pick the');
   say('administration. The demo fills in that form itself:');
@@ -187,16 +212,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const callbackUrl = login.headers.get('location');
   if (login.status !== 302 || !callbackUrl) throw new DemoError(`logging in on the hosted page answered ${login.status} instead of a redirect to the product`);
   say(`  POST login (division=${DEMO_DIVISION}) → 302 to the product's callback`);
-  const callback = await call('GET', relativeTo(apiUrl, callbackUrl));
+  // The browser comes back with the cookie the connect response set (nothing else may complete it).
+  const callbackRes = await fetch(`${apiUrl}${relativeTo(apiUrl, callbackUrl)}`, { headers: { accept: 'application/json', ...(browser.connect ? { cookie: browser.connect } : {}) } });
+  const callback = { status: callbackRes.status, body: (await callbackRes.json().catch(() => null)) as any };
   if (callback.status !== 200) throw new DemoError(`the product's callback answered ${callback.status}: ${describeError(callback.body)}`);
-  say(`  GET  /api/exact/callback → 200, signature verified, ${callback.body.status}`);
+  say(`  GET  /api/exact/callback → 200, signature and browser verified, ${callback.body.status}`);
   say(`Onboarding run: ${runUrl(connect.body.workflowId)}`);
 
   say('Waiting for the onboarding to sync the master data ...');
   const connection = await waitUntil(
     `tenant ${tenantId} to be connected`,
     async () => {
-      const s = await expect('GET', `/api/tenants/${tenantId}/exact`, [200]);
+      const s = await expect('GET', `/api/tenants/${tenantId}/exact`, [200], undefined, 'admin');
       if (s.body.state === 'connected') return { done: true, value: s.body };
       if (s.body.state === 'error' || s.body.state === 'needs_reauthorization') {
         throw new DemoError(`connecting failed: the connection is ${s.body.state}${s.body.error ? `: ${s.body.error}` : ''}`);
@@ -216,8 +243,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // --- 3. mappings ---------------------------------------------------------------------------
   step('Map expense categories, VAT rates, cost centres and employees to Exact codes');
   const mappings: MappingsInput = demoMappings();
-  const put = await expect('PUT', `/api/tenants/${tenantId}/mappings`, [200], mappings);
-  say(`PUT /api/tenants/${tenantId}/mappings → version ${put.body.version}`);
+  const put = await expect('PUT', `/api/tenants/${tenantId}/mappings`, [200], mappings, 'admin');
+  say(`PUT /api/tenants/${tenantId}/mappings (admin session) → version ${put.body.version}`);
   say(
     `journal ${mappings.journalCode}, credit account ${mappings.creditAccount}, ${Object.keys(mappings.categories).length} categories ` +
       `(${Object.keys(mappings.categories).join(', ')}), ${Object.keys(mappings.vatRates).length} VAT rates, ` +
@@ -232,7 +259,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
 
   // --- 4. approve reports --------------------------------------------------------------------
-  step('Approve three expense reports (as the expense platform would)');
+  step('Approve three expense reports (as the expense platform would, with its platform key)');
   // Report ids are unique per run as well (Exact is searched for them to avoid double posts),
   // and short: they start every line description, which Exact limits to 60 characters.
   const reportBase = tenantId.replace(/^demo-/, 'R');
@@ -286,12 +313,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // --- 5. fix the mapping --------------------------------------------------------------------
   step('Fix the mapping: coworking → GL account 4100');
   const fixed: MappingsInput = { ...mappings, categories: { ...mappings.categories, coworking: { glAccount: '4100' } } };
-  const put2 = await expect('PUT', `/api/tenants/${tenantId}/mappings`, [200], fixed);
+  const put2 = await expect('PUT', `/api/tenants/${tenantId}/mappings`, [200], fixed, 'admin');
   say(`PUT /api/tenants/${tenantId}/mappings → version ${put2.body.version}, valid: ${put2.body.valid}, signalled ${put2.body.signalledExports} waiting export(s)`);
   if (!put2.body.valid) throw new DemoError(`the fixed mappings are not valid: ${JSON.stringify(put2.body.issues)}`);
   if (put2.body.signalledExports === 0) {
     // Only if the PUT raced the export's own status change: signal it directly.
-    await expect('POST', `${exportPath(third)}/mapping-fixed`, [202]);
+    await expect('POST', `${exportPath(third)}/mapping-fixed`, [202], undefined, 'admin');
     say(`POST .../expense-reports/${third}/export/mapping-fixed → 202`);
   }
   const thirdDone = await waitForExport(third, 'posted');
@@ -317,7 +344,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     say(`  Run in Temporal: ${url}`);
   }
   say('');
-  say(`Admin page for this tenant: ${apiUrl}/admin?tenant=${encodeURIComponent(tenantId)}`);
+  const pageLink = await expect('POST', `/api/tenants/${tenantId}/admin-sessions`, [201]);
+  say(`Admin page for this tenant (one-time link, valid until ${pageLink.body.expiresAt}):`);
+  say(`  ${pageLink.body.adminUrl}`);
   say(`All runs of this tenant: ${opts.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(`TenantId = "${tenantId}"`)}`);
   log('');
   log(`Done: ${results.length} reports exported for tenant ${tenantId}.`);
@@ -331,6 +360,16 @@ const TREATMENT_NOTE: Record<string, string> = {
   non_deductible: '  (VAT not deductible: gross, no-VAT code)',
   reverse_charge: '  (reverse charge: VAT shifted to us)',
 };
+
+type Caller = 'platform' | 'admin';
+
+/** `name=value` of a cookie a response sets (what a browser would keep). */
+function cookieFrom(headers: Headers, name: string): string | undefined {
+  return headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0].trim())
+    .find((c) => c.startsWith(`${name}=`) && c.length > name.length + 1);
+}
 
 function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
@@ -400,7 +439,7 @@ async function main(): Promise<number> {
   await ready.body?.cancel();
 
   try {
-    await runDemo({ apiUrl, temporalUiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace });
+    await runDemo({ apiUrl, platformKey: config.access.platformKeys[0], temporalUiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace });
     return 0;
   } catch (err) {
     console.error('');

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { allSearchAttributeKeys } from '../src/workflows/definitions';
@@ -193,6 +194,8 @@ export interface TemporalOptions {
   /** SQLite file; omit for in-memory. */
   dbFile?: string;
   logFile?: string;
+  /** Remote codec the UI calls from the browser to show encrypted payloads. */
+  uiCodecEndpoint?: string;
 }
 
 export async function startTemporal(group: ProcessGroup, o: TemporalOptions): Promise<{ address: string; uiUrl?: string }> {
@@ -208,6 +211,7 @@ export async function startTemporal(group: ProcessGroup, o: TemporalOptions): Pr
   ];
   if (o.dbFile) args.push('--db-filename', o.dbFile);
   if (o.uiPort) args.push('--ui-port', String(o.uiPort), '--ui-ip', '127.0.0.1');
+  if (o.uiPort && o.uiCodecEndpoint) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   else args.push('--headless');
   const bin = toolPath('temporal');
   const p = group.spawn('temporal', bin, args, { logFile: o.logFile });
@@ -220,13 +224,19 @@ export interface FerretOptions {
   port: number;
   dataDir: string;
   logFile?: string;
+  /** Storage: SQLite files in dataDir (default), or a PostgreSQL database (`postgresqlUrl`). */
+  backend?: FerretBackend;
+  postgresqlUrl?: string;
 }
 
 export async function startFerret(group: ProcessGroup, o: FerretOptions): Promise<{ uri: string }> {
   fs.mkdirSync(o.dataDir, { recursive: true });
+  const storage =
+    o.backend === 'postgresql'
+      ? ['--handler=postgresql', `--postgresql-url=${o.postgresqlUrl ?? ''}`]
+      : ['--handler=sqlite', `--sqlite-url=file:${o.dataDir.replace(/\/?$/, '/')}`];
   const args = [
-    '--handler=sqlite',
-    `--sqlite-url=file:${o.dataDir.replace(/\/?$/, '/')}`,
+    ...storage,
     `--state-dir=${o.dataDir}`,
     `--listen-addr=127.0.0.1:${o.port}`,
     '--debug-addr=-',
@@ -237,6 +247,90 @@ export async function startFerret(group: ProcessGroup, o: FerretOptions): Promis
   const uri = `mongodb://127.0.0.1:${o.port}/?directConnection=true`;
   await waitFor('FerretDB', () => mongoPing(uri), 30_000, p);
   return { uri };
+}
+
+export type FerretBackend = 'sqlite' | 'postgresql';
+
+/** FerretDB's storage in the embedded stack: FERRETDB_HANDLER when set, else the default. */
+export function embeddedFerretBackend(): FerretBackend {
+  const v = process.env.FERRETDB_HANDLER;
+  if (v === 'sqlite' || v === 'postgresql') return v;
+  if (v) throw new Error(`FERRETDB_HANDLER must be sqlite or postgresql`);
+  return 'sqlite';
+}
+
+/** PostgreSQL's server binaries (Debian's `postgresql` package), or null when it is not installed. */
+export function postgresBinDir(): string | null {
+  if (process.env.POSTGRES_BIN_DIR) return fs.existsSync(path.join(process.env.POSTGRES_BIN_DIR, 'postgres')) ? process.env.POSTGRES_BIN_DIR : null;
+  const base = '/usr/lib/postgresql';
+  if (!fs.existsSync(base)) return null;
+  const versions = fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  return versions.length ? path.join(base, versions[0], 'bin') : null;
+}
+
+/**
+ * Runs a PostgreSQL binary as an unprivileged user: PostgreSQL refuses to run as root, so under
+ * root it runs as the `postgres` user Debian's package creates (setpriv execs, so signals reach it).
+ */
+function asPostgresUser(cmd: string, args: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [cmd, args];
+  return ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', cmd, ...args]];
+}
+
+export interface PostgresOptions {
+  port: number;
+  dataDir: string;
+  logFile?: string;
+  /** Throw-away data (tests, benchmarks): no fsync. */
+  ephemeral?: boolean;
+}
+
+/** Starts PostgreSQL on loopback (initialising `dataDir` on first use) with a `ferretdb` database; returns its URL. */
+export async function startPostgres(group: ProcessGroup, o: PostgresOptions): Promise<{ url: string }> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql); or set FERRETDB_HANDLER=sqlite');
+  fs.mkdirSync(o.dataDir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    await run('chown', ['-R', 'postgres:postgres', o.dataDir]);
+    reachableByOthers(path.dirname(o.dataDir));
+  }
+  if (!fs.existsSync(path.join(o.dataDir, 'PG_VERSION'))) {
+    const [cmd, args] = asPostgresUser(path.join(bin, 'initdb'), ['-D', o.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
+    await run(cmd, args);
+  }
+  const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${o.dataDir}`, '-c', 'max_connections=200'];
+  if (o.ephemeral) settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const [cmd, args] = asPostgresUser(path.join(bin, 'postgres'), ['-D', o.dataDir, '-p', String(o.port), ...settings]);
+  const p = group.spawn('postgres', cmd, args, { logFile: o.logFile });
+  const url = `postgres://postgres@127.0.0.1:${o.port}/ferretdb`;
+  await waitFor('PostgreSQL', () => commandOk(path.join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(o.port), '-U', 'postgres']), 60_000, p);
+  const psql = (sql: string) => run(path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(o.port), '-U', 'postgres', '-d', 'postgres', '-tAc', sql]);
+  if (!(await psql("SELECT 1 FROM pg_database WHERE datname = 'ferretdb'")).trim()) await psql('CREATE DATABASE ferretdb');
+  return { url };
+}
+
+/**
+ * The `postgres` user must be able to reach its data directory: directories of ours on the way
+ * (a private temporary directory, the project's .data) get the search bit for others.
+ */
+function reachableByOthers(dir: string): void {
+  for (let d = path.resolve(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    const mode = fs.statSync(d).mode;
+    if (mode & 0o001) continue;
+    const ours = d.startsWith(fs.realpathSync(os.tmpdir()) + path.sep) || d.startsWith(os.tmpdir() + path.sep) || d === ROOT || d.startsWith(ROOT + path.sep);
+    if (!ours) throw new Error(`PostgreSQL runs as user postgres and cannot reach ${dir}: ${d} is not searchable by others (chmod o+x ${d})`);
+    fs.chmodSync(d, (mode & 0o7777) | 0o001);
+  }
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.filter((a) => !a.startsWith('--re')).slice(0, 3).join(' ')} failed (${code}): ${out.trim().slice(-500)}`);
+  return out;
 }
 
 async function commandOk(cmd: string, args: string[]): Promise<boolean> {

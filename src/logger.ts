@@ -9,6 +9,7 @@ export type { Logger };
 
 const SECRET_KEYS = [
   'apiKey',
+  'apiKeys',
   'accountKey',
   'signingSecret',
   'encryptionKey',

@@ -14,7 +14,9 @@ import { loadConfig, type ProductConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createActivities } from './activities';
 import { MaesnClient } from './maesn';
+import { ensureRetentionSchedule } from './services';
 import { createMongo, createStores, ensureIndexes } from './store';
+import { productDataConverter, temporalConnectionOptions } from './temporal';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 /** Where `npm run build` writes the prebuilt workflow bundle. */
@@ -34,7 +36,7 @@ export interface ProductWorkerDeps {
 
 /** Builds the product worker: every workflow of src/workflows and every activity of src/activities. */
 export async function createProductWorker(deps: ProductWorkerDeps): Promise<Worker> {
-  const stores = createStores(deps.db, deps.config.encryptionKey);
+  const stores = createStores(deps.db, deps.config);
   await ensureIndexes(stores);
   const activities = createActivities({ config: deps.config, logger: deps.logger, stores, maesn: deps.maesn, temporal: deps.temporal });
   const bundle =
@@ -46,6 +48,8 @@ export async function createProductWorker(deps: ProductWorkerDeps): Promise<Work
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     activities,
+    // Payloads and failure texts encrypted (the prebuilt bundle carries the same failure converter).
+    dataConverter: productDataConverter(deps.config.keyRing),
     ...bundle,
     shutdownGraceTime: '20s',
     shutdownForceTime: '30s',
@@ -81,11 +85,13 @@ async function main() {
     workerHeartbeatInterval: 0,
   });
   const mongo = createMongo(config.mongo.uri, config.mongo.db);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const connectionOptions = temporalConnectionOptions(config.temporal);
+  const connection = await NativeConnection.connect(connectionOptions);
+  const clientConnection = await Connection.connect(connectionOptions);
+  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: productDataConverter(config.keyRing) });
   const maesn = MaesnClient.fromConfig(config.maesn, { logger: logger.child({ component: 'maesn' }) });
   const worker = await createProductWorker({ config, logger, db: mongo.db, connection, temporal, maesn });
+  await ensureRetentionSchedule(temporal, config.temporal.taskQueue);
   logger.info(
     { taskQueue: config.temporal.taskQueue, metrics: `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics` },
     'worker started',

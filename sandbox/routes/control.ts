@@ -16,6 +16,7 @@
  *   POST   /_sandbox/connections/revoke                          { accountKey }
  *   GET|POST|DELETE /_sandbox/faults                             list / add (FaultSpec) / clear
  *   GET|DELETE /_sandbox/requests                                every Maesn call with its status and fault (?operation=&division=) / clear
+ *   GET    /_sandbox/rate-limits                                 limits and each division's count this minute and today
  *   PUT    /_sandbox/rate-limits                                 { perMinute, perDay }
  *   POST   /_sandbox/rate-limits/reset                           { division? } clears counters
  *
@@ -236,6 +237,9 @@ export function registerControlRoutes(app: Express, ctx: SandboxContext): void {
     res.json({ data: { cleared: true } });
   });
 
+  r.get('/rate-limits', (_req, res) => {
+    res.json({ data: { ...ctx.state.settings.rateLimit, divisions: ctx.limiter.snapshot(ctx.clock.wall().getTime()) } });
+  });
   r.put('/rate-limits', (req, res) => {
     const b = parse(z.object({ perMinute: z.number().int().positive(), perDay: z.number().int().positive() }), req.body);
     ctx.state.settings.rateLimit = b;

@@ -80,7 +80,7 @@ export function registerJournalEntryRoutes(app: App, { ctx, pipeline }: RouteDep
     const at = (ms: number | undefined) => (ms ? new Date(clock.wall().getTime() + ms).toISOString() : undefined);
     entry.visibleAfter = at(f.commitDelayMs);
     entry.listedAfter = at(f.visibilityLagMs);
-    if (entry.visibleAfter || entry.listedAfter) call.division.persistEntries();
+    if (entry.visibleAfter || entry.listedAfter) call.division.persistEntry(entry);
     return pipeline.applyFault(f, req, res, answer);
   }, { body: upload.any() }));
 
@@ -95,7 +95,7 @@ export function registerJournalEntryRoutes(app: App, { ctx, pipeline }: RouteDep
     for (const f of files) e.files.push({ id: randomGuid(), ...toIncoming(f), linePosition: null, createdDate: nowIso });
     e.documentId ??= randomGuid();
     e.updatedDate = nowIso;
-    division.persistEntries();
+    division.persistEntry(e);
     res.status(201).json(itemEnvelope(divisionEntryDto(division, e)));
   }, { body: upload.any() }));
 }

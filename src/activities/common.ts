@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection, type MaesnErrorKind } from '../maesn';
 import type { Stores } from '../store';
 import { FailureType } from '../workflows/failures';
+import { callGovernor, type GovernorOptions } from './call-governor';
 
 export interface ActivityDeps {
   config: ProductConfig;
@@ -16,11 +17,32 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
-/** The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history). */
-export async function connectionFor(deps: ActivityDeps, tenantId: string): Promise<{ conn: MaesnConnection; division: string }> {
+/**
+ * The tenant's Maesn connection (account key unsealed from MongoDB; it never enters history).
+ * `forPosting`: refused while a switch to another division waits for an admin's confirmation
+ * (the export waits; reading master data with the current key goes on).
+ * Its calls go through the division's call governor at `priority` (default: export, the highest;
+ * syncs say which kind they are).
+ */
+export async function connectionFor(
+  deps: ActivityDeps,
+  tenantId: string,
+  opts: { forPosting?: boolean } & Partial<GovernorOptions> = {},
+): Promise<{ conn: MaesnConnection; division: string; keyId: string }> {
   const cred = await deps.stores.tenants.revealAccountKey(tenantId);
   if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, FailureType.notConnected);
-  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }), division: cred.division };
+  if (opts.forPosting && cred.divisionChangePending) {
+    throw ApplicationFailure.nonRetryable(`tenant ${tenantId} reconnected to another division; an admin must confirm the change before anything is posted`, FailureType.divisionChangePending);
+  }
+  const governor = callGovernor(deps, { priority: opts.priority ?? 'export', heartbeat: opts.heartbeat });
+  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }), division: cred.division, keyId: cred.keyId };
+}
+
+/** Stops a long-running activity once the key it started with is gone (disconnect) or replaced (reconnect). */
+export async function assertSameAccountKey(deps: ActivityDeps, tenantId: string, keyId: string): Promise<void> {
+  if ((await deps.stores.tenants.accountKeyId(tenantId)) !== keyId) {
+    throw ApplicationFailure.nonRetryable(`tenant ${tenantId} was disconnected or reconnected during the sync; stopped`, FailureType.notConnected);
+  }
 }
 
 /** The failure type of each kind of Maesn error. */

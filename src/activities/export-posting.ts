@@ -125,14 +125,14 @@ export function createPostingActivities(deps: ActivityDeps) {
         throw toActivityFailure(err);
       }
       const why = err instanceof Error ? err.message : String(err);
-      await stores.exports.recordUnknown(ref, why);
+      const ended = await stores.exports.recordUnknown(ref, why);
       logger.warn({ ...ref, err: why }, 'the outcome of a journal-entry POST is unknown');
-      throw outcomeUnknown({ posting: { lastAttemptAt: now } }, why);
+      throw outcomeUnknown({ posting: { lastAttemptAt: ended } }, why);
     }
     const id = created.data.id;
     if (!id) {
-      await stores.exports.recordUnknown(ref, 'answered 201 without an entry id');
-      throw outcomeUnknown({ posting: { lastAttemptAt: now } }, 'answered without an entry id');
+      const ended = await stores.exports.recordUnknown(ref, 'answered 201 without an entry id');
+      throw outcomeUnknown({ posting: { lastAttemptAt: ended } }, 'answered without an entry id');
     }
     const number = created.data.number ?? '';
     await stores.exports.recordPosted(ref, { id, number, via: 'created' });
@@ -160,7 +160,8 @@ export function createPostingActivities(deps: ActivityDeps) {
           }
           if (isOutcomeOpen(doc)) throw outcomeUnknown(doc, 'an earlier POST was not answered');
           if (!doc.entry) throw ApplicationFailure.nonRetryable('the export has no built entry', FailureType.notPrepared);
-          const { conn, division } = await connectionFor(deps, ref.tenantId);
+          // A switch of division that waits for an admin's confirmation makes the export wait.
+          const { conn, division } = await connectionFor(deps, ref.tenantId, { forPosting: true });
           const d = divisionDecision(doc.division, division, false);
           if (d.kind !== 'proceed') {
             const error = { message: d.message, code: FailureType.divisionChanged };
@@ -196,7 +197,7 @@ export function createPostingActivities(deps: ActivityDeps) {
         const settleLeft = last + input.settlePeriodMs - Date.now();
         if (settleLeft > 0) return { result: 'too_early', waitMs: settleLeft };
 
-        const { conn, division } = await connectionFor(deps, ref.tenantId);
+        const { conn, division } = await connectionFor(deps, ref.tenantId, { forPosting: true });
         const d = divisionDecision(doc.division, division, open);
         if (d.kind === 'changed_while_open') {
           await stores.exports.logPosting(ref, 'lookup', 'conflict', d.message);

@@ -1,9 +1,11 @@
 /** Onboarding activities: hosted-auth link, connection check and storage, resync schedule. */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Duration } from '@temporalio/common';
 import { upsertResyncSchedule, wakeExports } from '../services';
+import type { ConnectionState } from '../store';
 import { retrySignal } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
+import { callGovernor } from './call-governor';
 import { maesnCall, type ActivityDeps } from './common';
 import { createSyncActivities } from './sync';
 
@@ -41,40 +43,88 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     async expireAuthorization({ tenantId, state }: { tenantId: string; state: string }): Promise<void> {
       const conn = await stores.tenants.getConnection(tenantId);
       if (conn?.pendingAuthorization?.state !== state) return;
-      const previous = conn.stateBeforeAuthorization;
-      const restored = previous === 'connected' || previous === 'needs_reauthorization' || previous === 'error' ? previous : 'disconnected';
       await stores.tenants.setConnection(tenantId, {
-        state: restored as never,
+        state: stateBefore(conn.stateBeforeAuthorization),
         pendingAuthorization: null,
         error: { message: 'the authorization link expired before it was used; connect again', at: new Date() },
       });
       await stores.tenants.deletePendingCredentials(tenantId);
     },
 
-    /** Adopts the credential from the callback after checking that it reaches the chosen division. */
-    async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null }> {
-      const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId);
+    /**
+     * Adopts the credential from the callback after checking that it reaches the chosen division.
+     * Another division than the tenant had is not adopted: it waits for an admin's confirmation
+     * (`previousDivision` in the result), and the connection shows `division_change_pending`.
+     */
+    async activateConnection({ tenantId, credentialId }: { tenantId: string; credentialId: string }): Promise<{ division: string; divisionName: string | null; previousDivision?: string }> {
+      // The run adopts it (its retries too); another run, or a second activation, gets nothing.
+      const cred = await stores.tenants.adoptPendingCredential(tenantId, credentialId, adopterOf(Context.current().info));
       if (!cred) throw ApplicationFailure.nonRetryable('the credential from the callback is not stored (already used or removed)', FailureType.credentialNotFound);
-      const companies = await maesnCall(() => deps.maesn.listCompanies(cred.accountKey));
+      // The division chosen at the callback; its budget counts this call too.
+      const governor = callGovernor(deps, { priority: 'sync-now' });
+      const companies = await maesnCall(() => deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }).listCompanies());
       const company = companies.find((c) => c.id === cred.division || String(c.client_number ?? '') === cred.division);
       if (!company) {
         throw ApplicationFailure.nonRetryable(`the connection has no access to division ${cred.division}`, FailureType.divisionNotAccessible);
       }
       const previous = await stores.tenants.getConnection(tenantId);
       if (previous?.division && previous.division !== cred.division) {
-        logger.warn({ tenantId, from: previous.division, to: cred.division }, 'tenant reconnected to another division');
+        logger.warn({ tenantId, from: previous.division, to: cred.division }, 'tenant reconnected to another division: waiting for an admin to confirm');
+        await stores.tenants.setConnection(tenantId, {
+          state: stateBefore(previous.stateBeforeAuthorization),
+          divisionChange: {
+            division: cred.division,
+            divisionName: company.name ?? null,
+            accountKey: stores.tenants.sealAccountKey(tenantId, cred.accountKey),
+            previousDivision: previous.division,
+            requestedAt: new Date(),
+          },
+          pendingAuthorization: null,
+          error: null,
+        });
+        await stores.tenants.deletePendingCredentials(tenantId);
+        return { division: cred.division, divisionName: company.name ?? null, previousDivision: previous.division };
       }
       await stores.tenants.setConnection(tenantId, {
         state: 'syncing',
         division: cred.division,
         divisionName: company.name ?? null,
-        accountKey: stores.tenants.sealAccountKey(cred.accountKey),
+        accountKey: stores.tenants.sealAccountKey(tenantId, cred.accountKey),
         connectedAt: new Date(),
         pendingAuthorization: null,
         error: null,
       });
       await stores.tenants.deletePendingCredentials(tenantId);
       return { division: cred.division, divisionName: company.name ?? null };
+    },
+
+    /** The admin confirmed the switch: the new division's credential becomes the connection's. */
+    async applyDivisionChange({ tenantId, division }: { tenantId: string; division: string }): Promise<void> {
+      const conn = await stores.tenants.getConnection(tenantId);
+      const change = conn?.divisionChange;
+      if (!change || change.division !== division) {
+        throw ApplicationFailure.nonRetryable(`no change to division ${division} is pending (disconnected meanwhile?)`, FailureType.credentialNotFound);
+      }
+      // Reports accepted for the previous division that cannot be in its books go to the new one,
+      // and the previous administration's master data goes (the new one's sync follows).
+      const moved = await stores.exports.repinDivision(tenantId, change.previousDivision, change.division);
+      const forgotten = await stores.masterData.forgetTenant(tenantId);
+      await stores.tenants.setConnection(tenantId, {
+        state: 'syncing',
+        division: change.division,
+        divisionName: change.divisionName,
+        accountKey: change.accountKey,
+        connectedAt: new Date(),
+        divisionChange: null,
+        error: null,
+      });
+      logger.warn({ tenantId, from: change.previousDivision, to: change.division, exportsMoved: moved, masterDataRecordsDropped: forgotten }, 'division change confirmed by an admin');
+    },
+
+    /** Rejected or unanswered: the new credential is dropped; the previous connection stays; waiting exports look again. */
+    async discardDivisionChange({ tenantId, message }: { tenantId: string; message: string }): Promise<void> {
+      await stores.tenants.setConnection(tenantId, { divisionChange: null, error: { message, at: new Date() } });
+      await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
     },
 
     /** Creates the tenant's resync schedule, or updates and unpauses the existing one. */
@@ -95,4 +145,14 @@ export function createOnboardingActivities(deps: ActivityDeps) {
   };
 }
 
+/** The state to return to when an authorization ends without a new connection. */
+function stateBefore(previous: ConnectionState | undefined): ConnectionState {
+  return previous === 'connected' || previous === 'needs_reauthorization' || previous === 'error' ? previous : 'disconnected';
+}
+
 export type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;
+
+/** Who adopts a credential: the onboarding run (all attempts of its activity are the same adopter). */
+function adopterOf(info: { workflowExecution?: { runId: string }; activityId: string }): string {
+  return info.workflowExecution ? `onboarding-run:${info.workflowExecution.runId}` : `activity:${info.activityId}`;
+}

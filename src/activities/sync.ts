@@ -5,11 +5,22 @@
  */
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { kindDefinition, kindsOfResource, type FinancialPeriodSource, type MasterDataKind, type MasterDataRecord, type RawRecord } from '../domain';
+import {
+  callsOfRun,
+  kindDefinition,
+  kindsOfResource,
+  planSyncMode,
+  syncResources,
+  type CallPriority,
+  type FinancialPeriodSource,
+  type MasterDataKind,
+  type MasterDataRecord,
+  type RawRecord,
+} from '../domain';
 import { exactFinancialPeriodSchema, exactJournalStatusSchema, type ListResource, type MaesnConnection, type PageLimit } from '../maesn';
 import { assessMappings, pauseResync } from '../services';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
-import { connectionFor, maesnCall, type ActivityDeps } from './common';
+import { assertSameAccountKey, connectionFor, maesnCall, type ActivityDeps } from './common';
 
 // Every resource of the kinds registry is a Maesn list resource (checked by test/unit/master-data-kinds.test.ts).
 const asListResource = (resource: string) => resource as ListResource;
@@ -44,7 +55,14 @@ async function readPassThroughKind(conn: MaesnConnection, kind: MasterDataKind, 
   return periods.map((p) => ({ FinYear: p.FinYear, FinPeriod: p.FinPeriod, StartDate: p.StartDate, EndDate: p.EndDate, Modified: p.Modified ?? null, closedJournals: closedBy.get(`${p.FinYear}/${p.FinPeriod}`) ?? [] }));
 }
 
-const emptyCounts = (): KindCounts => ({ fetched: 0, upserted: 0, deactivated: 0, pages: 0 });
+export type SyncTrigger = 'onboarding' | 'schedule' | 'manual';
+
+/** An admin waits for onboarding and "sync now"; scheduled runs can wait for the exports. */
+export function syncPriority(trigger: SyncTrigger | undefined): CallPriority {
+  return trigger === 'schedule' ? 'scheduled' : 'sync-now';
+}
+
+const emptyCounts = (): KindCounts => ({ fetched: 0, upserted: 0, unchanged: 0, deactivated: 0, pages: 0 });
 
 export interface SyncHeartbeat {
   nextPage: number;
@@ -55,6 +73,8 @@ export function createSyncActivities(deps: ActivityDeps) {
   const { stores, logger } = deps;
 
   async function markNeedsReauthorization({ tenantId, message }: { tenantId: string; message: string }): Promise<void> {
+    // Access (issue 10): a sync stopped by a disconnect leaves the tenant disconnected.
+    if ((await stores.tenants.getConnection(tenantId))?.state === 'disconnected') return;
     await stores.tenants.setConnection(tenantId, { state: 'needs_reauthorization', error: { message, at: new Date() } });
     // No point in hourly failures until the admin reconnects; onboarding unpauses it.
     if (!(await pauseResync(deps.temporal, tenantId, 'Maesn connection needs reauthorization'))) logger.debug({ tenantId }, 'no resync schedule to pause');
@@ -63,33 +83,52 @@ export function createSyncActivities(deps: ActivityDeps) {
 
   /**
    * A kind read through Maesn's passThrough (financial periods with their closed status per
-   * journal): small tables, read whole on every run, so every run is a full one for them.
+   * journal): small tables, read whole on every run, so every run is a full one for them. Paced by
+   * the division's governor at the run's priority like every other sync call; the POST that carries
+   * the passThrough is a read (retried as one, never an unknown write outcome).
    */
-  async function syncPassThrough(input: { tenantId: string; runId: string; resource: string }): Promise<Record<string, KindCounts>> {
+  async function syncPassThrough(input: { tenantId: string; runId: string; resource: string; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
     const ctx = Context.current();
-    const { conn } = await connectionFor(deps, input.tenantId);
     const kind = kindsOfResource(input.resource)[0];
+    const counts: KindCounts = emptyCounts();
+    const { conn, keyId } = await connectionFor(deps, input.tenantId, { priority: syncPriority(input.trigger), heartbeat: () => ctx.heartbeat() });
     const items = await maesnCall(() => readPassThroughKind(conn, kind, ctx.cancellationSignal));
+    // Access (issue 10): a disconnect while it read stops it before anything is written.
+    await assertSameAccountKey(deps, input.tenantId, keyId);
     const records = items.flatMap((item) => kindDefinition(kind).toRecord(item, undefined) ?? []);
-    const counts: KindCounts = { ...emptyCounts(), fetched: records.length, pages: 1 };
-    counts.upserted = await stores.masterData.upsertPage(kind, input.tenantId, input.runId, records);
-    counts.deactivated = await stores.masterData.markUnseenInactive(kind, input.tenantId, input.runId);
+    const writer = stores.masterData.syncWriter(kind, input.tenantId, input.runId, { full: true });
+    const t0 = Date.now();
+    await writer.open();
+    const w = await writer.writePage(1, records);
+    counts.deactivated = await writer.close({ deactivateUnseen: true });
+    // pages = the passThrough reads (one per endpoint at these sizes): what the run cost in calls (callsOfRun).
+    const pages = kindDefinition(kind).passThrough?.length ?? 1;
+    Object.assign(counts, { fetched: records.length, upserted: w.written, unchanged: w.unchanged, pages, dbMs: Date.now() - t0 });
     return { [kind]: counts };
   }
 
   return {
     markNeedsReauthorization,
 
-    /** Decides full or incremental, and from when. */
-    async planSync({ tenantId, requested, fullSyncEvery }: { tenantId: string; requested: 'auto' | 'full' | 'incremental'; fullSyncEvery: string }): Promise<{ mode: SyncMode; since: string | null }> {
+    /** Decides full, incremental or (a scheduled run when the day's calls run low) skip, and from when. */
+    async planSync({ tenantId, requested, fullSyncEvery, trigger }: { tenantId: string; requested: 'auto' | 'full' | 'incremental'; fullSyncEvery: string; trigger?: SyncTrigger }): Promise<{ mode: SyncMode | 'skip'; since: string | null; reason: string }> {
       const lastFull = await stores.syncRuns.latestSucceeded(tenantId, 'full');
       const last = await stores.syncRuns.latestSucceeded(tenantId);
-      let mode: SyncMode;
-      if (requested === 'full' || !lastFull || !last) mode = 'full';
-      else if (requested === 'incremental') mode = 'incremental';
-      else mode = Date.now() - lastFull.startedAt.getTime() >= msToNumber(fullSyncEvery as never) ? 'full' : 'incremental';
+      const conn = await stores.tenants.getConnection(tenantId);
+      const budget = conn?.division ? await stores.callBudget.view(conn.division) : null;
+      const plan = planSyncMode({
+        requested,
+        trigger: trigger ?? 'manual',
+        now: Date.now(),
+        fullSyncEveryMs: msToNumber(fullSyncEvery as never),
+        lastFull: lastFull ? { startedAt: lastFull.startedAt.getTime(), calls: callsOfRun(lastFull.counts) } : null,
+        lastSuccessAt: last?.startedAt.getTime() ?? null,
+        resources: syncResources.length,
+        day: budget ? { limit: budget.day.limit, used: budget.day.used } : { limit: deps.config.callLimits.perDay, used: 0 },
+      });
+      if (plan.mode !== 'full') logger.info({ tenantId, mode: plan.mode, reason: plan.reason, fullSyncIntervalHours: Math.round(plan.fullSyncIntervalMs / 36e5) }, 'sync planned');
       // From the start of the last successful run: changes made while it ran are read again, not missed.
-      return { mode, since: mode === 'incremental' && last ? last.startedAt.toISOString() : null };
+      return { mode: plan.mode, since: plan.mode === 'incremental' && last ? last.startedAt.toISOString() : null, reason: plan.reason };
     },
 
     async startSyncRun(run: { runId: string; tenantId: string; mode: SyncMode; since: string | null; trigger: string }): Promise<void> {
@@ -98,7 +137,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (conn?.state === 'connected') await stores.tenants.setConnection(run.tenantId, { state: 'syncing' });
     },
 
-    async syncResource(input: { tenantId: string; runId: string; resource: string; mode: SyncMode; since: string | null; pageSize: PageLimit }): Promise<Record<string, KindCounts>> {
+    async syncResource(input: { tenantId: string; runId: string; resource: string; mode: SyncMode; since: string | null; pageSize: PageLimit; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
       if (isPassThroughResource(input.resource)) return syncPassThrough(input);
       const ctx = Context.current();
       // Resume from whichever is further: the last heartbeat or the checkpoint written after each page.
@@ -109,7 +148,18 @@ export function createSyncActivities(deps: ActivityDeps) {
       const counts: Record<string, KindCounts> = resumed?.counts ?? Object.fromEntries(kindsOfResource(input.resource).map((k) => [k, emptyCounts()]));
       const startPage = resumed?.nextPage ?? 1;
       if (resumed) ctx.log.info('resuming sync from heartbeat', { resource: input.resource, page: startPage });
-      const { conn } = await connectionFor(deps, input.tenantId);
+      // Waiting for the call budget heartbeats the cursor reached so far.
+      let progress: SyncHeartbeat = { nextPage: startPage, counts };
+      const { conn, keyId } = await connectionFor(deps, input.tenantId, { priority: syncPriority(input.trigger), heartbeat: () => ctx.heartbeat(progress) });
+
+      const full = input.mode === 'full';
+      const writers = new Map(kindsOfResource(input.resource).map((k) => [k, stores.masterData.syncWriter(k, input.tenantId, input.runId, { full })]));
+      for (const [kind, w] of writers) {
+        const t0 = Date.now();
+        await w.open();
+        counts[kind] ??= emptyCounts();
+        counts[kind].dbMs = (counts[kind].dbMs ?? 0) + (Date.now() - t0);
+      }
 
       await maesnCall(async () => {
         const pages = conn.listAll(asListResource(input.resource), {
@@ -120,6 +170,8 @@ export function createSyncActivities(deps: ActivityDeps) {
           ...(input.mode === 'incremental' && input.since ? { lastModifiedAt: input.since } : {}),
         });
         for await (const page of pages) {
+          // Access (issue 10): a disconnect during the sync stops it before the next request with the old key.
+          await assertSameAccountKey(deps, input.tenantId, keyId);
           const byKind = new Map<MasterDataKind, MasterDataRecord[]>();
           page.items.forEach((item, i) => {
             const raw = page.raw?.[i];
@@ -133,18 +185,25 @@ export function createSyncActivities(deps: ActivityDeps) {
             const records = byKind.get(kind) ?? [];
             const c = (counts[kind] ??= emptyCounts());
             c.fetched += records.length;
-            c.upserted += await stores.masterData.upsertPage(kind, input.tenantId, input.runId, records);
+            const t0 = Date.now();
+            const w = await writers.get(kind)!.writePage(page.page, records);
+            c.dbMs = (c.dbMs ?? 0) + (Date.now() - t0);
+            c.upserted += w.written;
+            c.unchanged = (c.unchanged ?? 0) + w.unchanged;
             c.pages += 1;
           }
           await stores.syncRuns.saveCheckpoint(input.runId, input.resource, page.page + 1, counts);
-          ctx.heartbeat({ nextPage: page.page + 1, counts } satisfies SyncHeartbeat);
+          progress = { nextPage: page.page + 1, counts };
+          ctx.heartbeat(progress);
         }
       });
 
-      if (input.mode === 'full') {
-        for (const kind of kindsOfResource(input.resource)) {
-          counts[kind].deactivated = await stores.masterData.markUnseenInactive(kind, input.tenantId, input.runId);
-        }
+      // Every page was read: a full sync now knows what vanished from Exact.
+      for (const [kind, w] of writers) {
+        const t0 = Date.now();
+        const deactivated = await w.close({ deactivateUnseen: full });
+        counts[kind].dbMs = (counts[kind].dbMs ?? 0) + (Date.now() - t0);
+        if (full) counts[kind].deactivated = deactivated;
       }
       return counts;
     },
@@ -152,6 +211,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     async finishSyncRun(input: { runId: string; tenantId: string; mode: SyncMode; status: SyncRunStatus; counts: Record<string, KindCounts>; errors: SyncRunDoc['errors']; trigger?: string }): Promise<void> {
       await stores.syncRuns.finish(input.runId, input.status, input.counts, input.errors);
       await stores.syncRuns.dropCheckpoints(input.runId);
+      await stores.masterData.dropSeen(input.runId);
       if (input.status === 'succeeded') {
         const conn = await stores.tenants.getConnection(input.tenantId);
         const set: Record<string, unknown> = {};

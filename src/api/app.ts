@@ -1,20 +1,29 @@
 /**
- * The product's HTTP API (express). Health, readiness and metrics live here; feature routers
- * are mounted by `createApp`.
+ * The product's HTTP API (express): security headers, request IDs and logs, metrics, and every
+ * route, each declared with its access rule (see access.ts and route.ts).
  */
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import express, { Router, type Express } from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import client from 'prom-client';
-import type { Client as TemporalClient, Connection } from '@temporalio/client';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client as TemporalClient, type Connection, type ConnectionOptions } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
-import { createStores, pingMongo, type Stores } from '../store';
-import { adminPage } from './admin-page';
+import { createStores, type Stores } from '../store';
+import { PayloadEncryptionCodec } from '../temporal';
+import { AccessControl, securitySchemes } from './access';
+import { renderAdminPage, type AdminPage } from './admin-page';
+import { codecCors, codecRoutes } from './codec';
 import { errorHandler, notFoundHandler } from './errors';
+import type { Api } from './route';
 import { exportRoutes } from './routes/exports';
+import { operationsRoutes } from './routes/operations';
+import { sessionRoutes } from './routes/sessions';
 import { tenantRoutes } from './routes/tenants';
 
 export interface ApiDeps {
@@ -25,6 +34,22 @@ export interface ApiDeps {
   /** Prometheus registry; a fresh one per app keeps tests independent. */
   registry?: client.Registry;
   stores?: Stores;
+  /** The Temporal payload codec (default: the one of ENCRYPTION_KEYS). */
+  codec?: PayloadCodec;
+}
+
+/**
+ * The API's MongoDB client gives up quickly: a request answers 503 (Retry-After) within a few
+ * seconds when the database cannot be reached, instead of hanging or failing with 500.
+ */
+export const API_MONGO_OPTIONS = { serverSelectionTimeoutMS: 2_000, socketTimeoutMS: 30_000 } as const;
+
+/**
+ * The API's Temporal connection retries a failed call a few times only (the client's default is
+ * ten, with back-off): a request answers 503 instead, and no call keeps retrying long after it.
+ */
+export function apiTemporalConnectionOptions(): Pick<ConnectionOptions, 'interceptors'> {
+  return { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] };
 }
 
 /** Masks query values that can carry credentials (the OAuth-style callback brings an account key). */
@@ -32,16 +57,31 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&](?:accountKey|signature|apiKey|token|code)=)[^&#]*/gi, '$1[redacted]');
 }
 
-const READY_CHECK_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]);
+/**
+ * Security headers on every response (helmet): a CSP that allows only the admin page's own inline
+ * script and style (by hash) and same-origin API calls, no framing, no sniffing, no referrer, and
+ * HSTS outside development.
+ */
+function securityHeaders(page: AdminPage, hsts: boolean) {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: [page.scriptSource],
+        styleSrc: [page.styleSource],
+        connectSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -54,10 +94,12 @@ export function createApp(deps: ApiDeps): Express {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const page = renderAdminPage({ temporalUiUrl: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace });
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Which address is the client's (per-client limits of failed authentication): see TRUST_PROXY.
+  app.set('trust proxy', deps.config.access.trustProxy);
 
   app.use(
     pinoHttp({
@@ -68,7 +110,7 @@ export function createApp(deps: ApiDeps): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      // Short request lines; query values that may carry credentials are masked.
+      // Short request lines; query values that may carry credentials are masked; no headers (credentials, cookies).
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: redactUrl(String(req.url)) }),
         res: (res) => ({ statusCode: res.statusCode }),
@@ -77,6 +119,7 @@ export function createApp(deps: ApiDeps): Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
+  app.use(securityHeaders(page, deps.config.access.secureTransport));
 
   app.use((req, res, next) => {
     const end = httpDuration.startTimer({ method: req.method });
@@ -88,55 +131,31 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.use(cookieParser());
 
-  app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, { ok: boolean; error?: string }> = {};
-    await Promise.all([
-      withTimeout(pingMongo(deps.db), READY_CHECK_TIMEOUT_MS, 'MongoDB')
-        .then(() => (checks.mongodb = { ok: true }))
-        .catch((e: Error) => (checks.mongodb = { ok: false, error: e.message })),
-      // The gRPC deadline bounds the call (connection set-up included), so no call outlives the request.
-      deps.temporal.connection
-        .withDeadline(Date.now() + READY_CHECK_TIMEOUT_MS, () => deps.temporal.connection.healthService.check({}))
-        .then((r) => {
-          // SERVING = 1 in grpc.health.v1
-          checks.temporal = r.status === 1 ? { ok: true } : { ok: false, error: `health status ${r.status}` };
-        })
-        .catch((e: Error) => (checks.temporal = { ok: false, error: e.message })),
-    ]);
-    const failed = Object.entries(checks)
-      .filter(([, c]) => !c.ok)
-      .map(([k]) => k);
-    res.status(failed.length ? 503 : 200).json({ status: failed.length ? 'unavailable' : 'ready', failed, checks });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', registry.contentType);
-    res.send(await registry.metrics());
-  });
-
-  const stores = deps.stores ?? createStores(deps.db, deps.config.encryptionKey);
+  const stores = deps.stores ?? createStores(deps.db, deps.config);
+  const access = new AccessControl(deps.config);
   const openapi = new OpenAPIRegistry();
-  // Expense reports carry receipts (base64): their own, larger body limit.
-  app.use('/api/tenants/:tenantId/expense-reports', express.json({ limit: deps.config.exports.maxReportBytes }));
-  app.use('/api', express.json({ limit: '1mb' }));
-  const routeDeps = { config: deps.config, logger: deps.logger, stores, temporal: deps.temporal.client };
-  app.use(tenantRoutes(routeDeps, openapi));
-  app.use(exportRoutes(routeDeps, openapi));
+  openapi.registerComponent('securitySchemes', 'platformKey', securitySchemes.platformKey);
+  openapi.registerComponent('securitySchemes', 'adminSession', securitySchemes.adminSession);
+  const router = Router();
+  const api: Api = { router, registry: openapi, access, temporal: deps.temporal.client };
+  const routeDeps = { config: deps.config, logger: deps.logger, stores, temporal: deps.temporal.client, access };
 
-  const document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({
+  let document: unknown;
+  operationsRoutes({ db: deps.db, connection: deps.temporal.connection, metrics: registry, openApiDocument: () => document, adminPage: page }, api);
+  sessionRoutes(routeDeps, api);
+  tenantRoutes(routeDeps, api);
+  exportRoutes(routeDeps, api);
+  // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
+  codecRoutes(api, deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing));
+  document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'Exact Online expense export API', version: '1.0.0', description: 'Connect tenants to Exact Online through Maesn and export approved expense reports.' },
   });
-  app.get('/api/openapi.json', (_req, res) => {
-    res.json(document);
-  });
-  app.get('/admin', (_req, res) => {
-    res.type('html').send(adminPage({ temporalUiUrl: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace }));
-  });
+  app.use('/codec', codecCors(deps.config.codec.corsOrigins));
+  app.use(router);
+
 
   app.use(notFoundHandler);
   app.use(errorHandler);

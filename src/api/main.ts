@@ -4,26 +4,35 @@
  */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
+import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
 import { createMongo } from '../store';
-import { createApp } from './app';
+import { PayloadEncryptionCodec, productDataConverter, temporalConnectionOptions } from '../temporal';
+import { API_MONGO_OPTIONS, apiTemporalConnectionOptions, createApp } from './app';
+import { createOpsApp } from './ops';
 
 async function main() {
-  const config = loadConfig();
+  const config = loadApiConfig();
   const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
-  const mongo = createMongo(config.mongo.uri, config.mongo.db);
-  const connection = Connection.lazy({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection } });
+  const mongo = createMongo(config.mongo.uri, config.mongo.db, API_MONGO_OPTIONS);
+  const connection = Connection.lazy({ ...temporalConnectionOptions(config.temporal), ...apiTemporalConnectionOptions() });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: productDataConverter(config.keyRing) });
+  const codec = new PayloadEncryptionCodec(config.keyRing);
+  const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection }, codec });
 
-  const server: Server = app.listen(config.api.port, config.api.host, () => {
-    logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
-  });
-  server.on('error', (err) => {
-    logger.fatal({ err }, 'API server failed');
-    process.exit(1);
-  });
+  const servers: Server[] = [];
+  const listen = (what: string, handler: ReturnType<typeof createApp>, port: number, host: string) => {
+    const server: Server = handler.listen(port, host, () => {
+      logger.info({ url: `http://${host}:${port}` }, `${what} listening`);
+    });
+    server.on('error', (err) => {
+      logger.fatal({ err }, `${what} server failed`);
+      process.exit(1);
+    });
+    servers.push(server);
+  };
+  listen('API', app, config.api.port, config.api.host);
+  if (config.ops.port !== null) listen('ops', createOpsApp({ config, logger, codec }), config.ops.port, config.ops.host);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -31,8 +40,12 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'API shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
-    server.closeIdleConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await Promise.all(
+      servers.map((server) => {
+        server.closeIdleConnections();
+        return new Promise<void>((r) => server.close(() => r()));
+      }),
+    );
     await Promise.allSettled([mongo.close(), connection.close()]);
     clearTimeout(force);
     process.exit(0);

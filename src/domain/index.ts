@@ -14,6 +14,8 @@ export * from './export-reference';
 export * from './entry-summary';
 export * from './canonical-json';
 export * from './export-status';
+export * from './call-budget';
+export * from './sync-plan';
 export * from './export-posting';
 export * from './settings';
 export * from './booking-date';

@@ -108,11 +108,28 @@ export const identifier = z
 
 const nonEmpty = z.string().trim().min(1);
 
+/**
+ * A MIME type as in RFC 6838/9110 (`type/subtype`, optional `; name=value` parameters). It is
+ * written into a multipart header when the receipt is posted, so line breaks and other control
+ * characters can never pass.
+ */
+const MIME_TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
+const MIME_TYPE_RE = new RegExp(`^${MIME_TOKEN}/${MIME_TOKEN}(?:[ \\t]*;[ \\t]*${MIME_TOKEN}=(?:${MIME_TOKEN}|"[^"\\\\\\x00-\\x1f\\x7f]*"))*$`);
+export const mimeType = z.string().max(255).regex(MIME_TYPE_RE, { message: 'must be a MIME type such as "application/pdf" or "image/jpeg"' });
+
+/** A file name without control characters (it goes into a multipart header too). */
+const fileName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[^\x00-\x1f\x7f]+$/, { message: 'must not contain control characters (line breaks, tabs, …)' });
+
 // ---------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------
 
-export const employeeSchema = z.object({
+export const employeeSchema = z.strictObject({
   id: identifier,
   name: nonEmpty,
   email: z.email(),
@@ -121,7 +138,7 @@ export const employeeSchema = z.object({
 /** ISO 3166-1 alpha-2 country code: two upper-case letters. */
 export const countryCode = z.string().regex(/^[A-Z]{2}$/, { message: 'must be an ISO 3166-1 alpha-2 code (2 upper-case letters, e.g. "NL")' });
 
-export const merchantSchema = z.object({
+export const merchantSchema = z.strictObject({
   name: nonEmpty,
   vatNumber: z.string().optional(),
   /** Where the merchant is established; VAT charged by a merchant outside the Netherlands is not deductible here. */
@@ -129,7 +146,7 @@ export const merchantSchema = z.object({
 });
 
 /** One part of a receipt with its own VAT rate (and optionally its own category), e.g. the breakfast on a hotel bill. */
-export const vatLineSchema = z.object({
+export const vatLineSchema = z.strictObject({
   vatRate: vatRateString,
   /** gross amount of this part, in the expense's currency; the parts sum to the expense's amount */
   amount: signedAmountString,
@@ -139,17 +156,17 @@ export const vatLineSchema = z.object({
 });
 
 /** A receipt file as received from the platform (content inline). */
-export const receiptFileSchema = z.object({
-  fileName: nonEmpty,
-  contentType: nonEmpty,
+export const receiptFileSchema = z.strictObject({
+  fileName,
+  contentType: mimeType,
   contentBase64: z.base64(),
 });
 
 /** A receipt reference (content stored elsewhere, e.g. a blob store keyed by receiptId). */
-export const receiptRefSchema = z.object({
+export const receiptRefSchema = z.strictObject({
   receiptId: nonEmpty,
-  fileName: nonEmpty,
-  contentType: nonEmpty,
+  fileName,
+  contentType: mimeType,
   /** decoded size in bytes */
   size: z.number().int().nonnegative(),
 });
@@ -176,10 +193,10 @@ const receiptExpenseFields = {
   merchant: merchantSchema.optional(),
 };
 
-export const receiptExpenseSchema = z.object({ ...receiptExpenseFields, receipts: z.array(receiptFileSchema) });
-export const receiptExpenseRefSchema = z.object({ ...receiptExpenseFields, receipts: z.array(receiptRefSchema) });
+export const receiptExpenseSchema = z.strictObject({ ...receiptExpenseFields, receipts: z.array(receiptFileSchema) });
+export const receiptExpenseRefSchema = z.strictObject({ ...receiptExpenseFields, receipts: z.array(receiptRefSchema) });
 
-export const mileageExpenseSchema = z.object({
+export const mileageExpenseSchema = z.strictObject({
   type: z.literal('mileage'),
   id: identifier,
   date: isoDate,
@@ -290,12 +307,12 @@ export const expenseRefSchema = z.discriminatedUnion('type', [receiptExpenseRefS
 
 /** The approved expense report as received from the platform. */
 export const expenseReportSchema = z
-  .object({ ...reportHeaderFields, expenses: z.array(expenseSchema).min(1) })
+  .strictObject({ ...reportHeaderFields, expenses: z.array(expenseSchema).min(1) })
   .superRefine(crossCheck);
 
 /** The report with receipt contents replaced by references; the form workflows carry. */
 export const expenseReportRefSchema = z
-  .object({ ...reportHeaderFields, expenses: z.array(expenseRefSchema).min(1) })
+  .strictObject({ ...reportHeaderFields, expenses: z.array(expenseRefSchema).min(1) })
   .superRefine(crossCheck);
 
 export type Employee = z.infer<typeof employeeSchema>;
@@ -370,15 +387,30 @@ export function toReportRef(
 // Mappings
 // ---------------------------------------------------------------------------
 
-const code = z.string().trim().min(1);
+const code = z.string().trim().min(1).max(100);
 
 /** How the VAT of a category's expenses is booked. */
 export const VAT_TREATMENTS = ['deductible', 'non_deductible', 'reverse_charge'] as const;
 export type VatTreatment = (typeof VAT_TREATMENTS)[number];
 
+/**
+ * Keys of the mapping records become MongoDB field names: one starting with `$` or holding a `.`
+ * would read as an operator or a path there, so they are refused. (VAT-rate keys are percentages
+ * such as "5.5"; their own rule admits digits and one decimal point only.)
+ */
+function mappingRecord<V extends z.ZodType>(value: V, opts: { allowDecimalPoint?: boolean; hint?: string } = {}) {
+  return z.record(z.string().min(1).max(200), value).superRefine((rec, ctx) => {
+    for (const key of Object.keys(rec)) {
+      if (key.startsWith('$') || (!opts.allowDecimalPoint && key.includes('.')) || /[\x00-\x1f]/.test(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `a key may not start with "$" or contain "." or control characters${opts.hint ? ` (${opts.hint})` : ''}` });
+      }
+    }
+  });
+}
+
 /** A record whose keys are VAT percentages ("21", "9", "0", …) or "exempt". */
 const byVatRate = (opts: { exempt: boolean }) =>
-  z.record(z.string(), code).superRefine((rec, ctx) => {
+  mappingRecord(code, { allowDecimalPoint: true }).superRefine((rec, ctx) => {
     for (const key of Object.keys(rec)) {
       if (!vatRateString.safeParse(key).success || (!opts.exempt && key === 'exempt')) {
         ctx.addIssue({ code: 'custom', path: [key], message: opts.exempt ? 'key must be a percentage like "21" or "exempt"' : 'key must be a percentage like "21"' });
@@ -386,20 +418,20 @@ const byVatRate = (opts: { exempt: boolean }) =>
     }
   });
 
-export const categoryMappingSchema = z.object({
+export const categoryMappingSchema = z.strictObject({
   glAccount: code,
   /** `deductible` (default), `non_deductible` (booked gross with `nonDeductibleVatCode`), `reverse_charge` (a charged code from `reverseChargeVatCodes`). */
   vatTreatment: z.enum(VAT_TREATMENTS).default('deductible'),
 });
 
 export const mappingsSchema = z
-  .object({
+  .strictObject({
   /** Exact journal code the entries are posted in, e.g. "90". */
   journalCode: code,
   /** GL account code credited for the employee (payables / employee current account). */
   creditAccount: code,
   /** platform category → GL account code (mileage is a category too) and how its VAT is booked. */
-  categories: z.record(z.string(), categoryMappingSchema),
+  categories: mappingRecord(categoryMappingSchema),
   /** VAT percentage ("21", "9", "0", …) or "exempt" → Exact VAT code. Keys match numerically ("21.0" = "21"). */
   vatRates: byVatRate({ exempt: true }),
   /** The tenant's no-VAT code (Exact type N or B): non-deductible categories and VAT charged abroad. */
@@ -407,13 +439,13 @@ export const mappingsSchema = z
   /** VAT percentage → a charged (verlegd) Exact code, for reverse-charge categories. */
   reverseChargeVatCodes: byVatRate({ exempt: false }).default({}),
   /** platform cost center → Exact cost center code; an absent key means the same code. */
-  costCenters: z.record(z.string(), code).default({}),
+  costCenters: mappingRecord(code).default({}),
   /** platform cost unit → Exact cost unit code; an absent key means the same code. */
-  costUnits: z.record(z.string(), code).default({}),
+  costUnits: mappingRecord(code).default({}),
   /** platform employee id → Exact supplier (creditor) number. */
-  employees: z.record(z.string(), z.object({ supplier: code })),
+  employees: mappingRecord(z.strictObject({ supplier: code })),
   /** optional overrides: merchant VAT number or name → Exact supplier number. */
-  merchants: z.record(z.string(), code).default({}),
+  merchants: mappingRecord(code, { hint: 'merchants match ignoring punctuation: write "B.V." as "BV"' }).default({}),
   })
   .superRefine((m, ctx) => {
     // What a category's treatment needs must be mapped: said when the mappings are saved, naming the field.

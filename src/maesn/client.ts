@@ -21,7 +21,7 @@ import {
   type ListItemTypes,
   type ListResource,
 } from './schemas';
-import { Transport, type CallSpec, type MaesnLogger, type MultipartPart, type RetryOptions } from './transport';
+import { Transport, type CallGovernor, type CallSpec, type MaesnLogger, type MultipartPart, type RetryOptions } from './transport';
 
 export const PAGE_LIMITS = [5, 10, 20, 50, 100] as const;
 export type PageLimit = (typeof PAGE_LIMITS)[number];
@@ -200,11 +200,14 @@ export class MaesnClient {
     await this.transport.close();
   }
 
-  /** API scoped to one connection (account key + division). */
-  forConnection(scope: ConnectionScope): MaesnConnection {
+  /**
+   * API scoped to one connection (account key + division). With a `governor`, every call of the
+   * connection waits for the division's budget first and reports the rate-limit headers back.
+   */
+  forConnection(scope: ConnectionScope, opts: { governor?: CallGovernor } = {}): MaesnConnection {
     if (!scope.accountKey) throw new TypeError('accountKey is required');
     if (!scope.companyId) throw new TypeError('companyId is required');
-    return new MaesnConnection(this, scope);
+    return new MaesnConnection(this, scope, opts.governor);
   }
 
   /** @internal */
@@ -260,7 +263,7 @@ export class MaesnClient {
   }
 
   /** `GET /auth/companies`: the divisions reachable with an account key (no companyId needed). */
-  async listCompanies(accountKey: string, opts: CallOptions = {}): Promise<Company[]> {
+  async listCompanies(accountKey: string, opts: CallOptions & { governor?: { division: string; governor: CallGovernor } } = {}): Promise<Company[]> {
     const operation = 'listCompanies';
     const res = await this.transport.call({
       operation,
@@ -270,6 +273,7 @@ export class MaesnClient {
       headers: this.baseHeaders(accountKey),
       secrets: [accountKey],
       signal: opts.signal,
+      governor: opts.governor,
     });
     const env = parseEnvelope(operation, res.status, res.text, false);
     this.warn(operation, env.meta?.warnings ?? []);
@@ -318,6 +322,7 @@ export class MaesnConnection {
   constructor(
     private readonly client: MaesnClient,
     scope: ConnectionScope,
+    private readonly governor?: CallGovernor,
   ) {
     this.companyId = scope.companyId;
     this.accountKey = scope.accountKey;
@@ -331,11 +336,16 @@ export class MaesnConnection {
   }
 
   private call(spec: Omit<CallSpec, 'headers' | 'secrets'>) {
-    return this.client.transport.call({ ...spec, headers: this.client.baseHeaders(this.accountKey), secrets: [this.accountKey] });
+    return this.client.transport.call({
+      ...spec,
+      headers: this.client.baseHeaders(this.accountKey),
+      secrets: [this.accountKey],
+      ...(this.governor ? { governor: { division: this.companyId, governor: this.governor } } : {}),
+    });
   }
 
   listCompanies(opts: CallOptions = {}): Promise<Company[]> {
-    return this.client.listCompanies(this.accountKey, opts);
+    return this.client.listCompanies(this.accountKey, { ...opts, ...(this.governor ? { governor: { division: this.companyId, governor: this.governor } } : {}) });
   }
 
   /** Fetches one page of a list resource. */
@@ -433,6 +443,7 @@ export class MaesnConnection {
         pathTemplate: '/accounting/passThrough',
         query: { companyId: this.companyId },
         json: { path, method: 'GET', query },
+        readOnly: true,
         signal: opts.signal,
       });
       const env = parseEnvelope(operation, res.status, res.text, false);

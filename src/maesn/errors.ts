@@ -115,10 +115,14 @@ export class MaesnRateLimitedError extends MaesnError {
   readonly retryAfterMs: number;
   /** True when Retry-After was present and parseable. */
   readonly retryAfterFromHeader: boolean;
-  constructor(init: MaesnErrorInit & { retryAfterMs: number; retryAfterFromHeader: boolean }) {
-    super(describe(init.operation, init.status ?? 429, `rate limited, retry after ${init.retryAfterMs} ms`, init.targetMessage), init);
+  /** True when the call was held back by our own call governor (nothing was sent; no HTTP status). */
+  readonly heldBack: boolean;
+  constructor(init: MaesnErrorInit & { retryAfterMs: number; retryAfterFromHeader: boolean; heldBack?: boolean }) {
+    const what = init.heldBack ? `not sent (call budget), retry after ${init.retryAfterMs} ms` : `rate limited, retry after ${init.retryAfterMs} ms`;
+    super(describe(init.operation, init.heldBack ? undefined : (init.status ?? 429), what, init.targetMessage), init);
     this.retryAfterMs = init.retryAfterMs;
     this.retryAfterFromHeader = init.retryAfterFromHeader;
+    this.heldBack = init.heldBack ?? false;
   }
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };

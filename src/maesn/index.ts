@@ -24,7 +24,7 @@ export {
   type PageLimit,
   type WriteResult,
 } from './client';
-export type { MaesnLogger, RetryOptions } from './transport';
+export { parseRateLimitHeaders, type CallGovernor, type CallOutcome, type GovernedCall, type MaesnLogger, type RateLimitInfo, type RetryOptions } from './transport';
 export {
   MaesnError,
   MaesnInvalidRequestError,

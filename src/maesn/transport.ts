@@ -10,6 +10,7 @@ import {
   MaesnRateLimitedError,
   errorFromNetwork,
   errorFromResponse,
+  parseRetryAfter,
 } from './errors';
 
 export interface RetryOptions {
@@ -48,6 +49,63 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
+/** Exact's rate-limit headers of one answer (resets in epoch ms, as Exact sends them). */
+export interface RateLimitInfo {
+  minute?: { limit: number; remaining: number; resetAt: number };
+  day?: { limit: number; remaining: number; resetAt: number };
+}
+
+/** One call of a division, as the governor sees it. */
+export interface GovernedCall {
+  division: string;
+  operation: string;
+  write: boolean;
+  signal?: AbortSignal;
+}
+
+/** What the division's server answered: status, rate-limit headers, a 429's Retry-After. */
+export interface CallOutcome {
+  status: number;
+  rateLimit: RateLimitInfo;
+  retryAfterMs: number | null;
+  at: number;
+}
+
+/**
+ * Paces the calls of a division (Exact's limits are per division). `beforeCall` resolves when
+ * the call may go out; it throws (a MaesnRateLimitedError: nothing was sent) when the call
+ * cannot go out in time. `afterCall` learns from the answer; a 429's block is in place once it
+ * resolves. The implementation (shared across processes) lives outside the client.
+ */
+export interface CallGovernor {
+  beforeCall(call: GovernedCall): Promise<void>;
+  afterCall(call: GovernedCall, outcome: CallOutcome): void | Promise<void>;
+}
+
+function headerInt(headers: Record<string, string | string[] | undefined>, name: string): number | undefined {
+  const raw = headers[name.toLowerCase()];
+  const v = Array.isArray(raw) ? raw[0] : raw;
+  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Reads Exact's six `X-RateLimit-*` headers; a window is present only when all three of its values are. */
+export function parseRateLimitHeaders(headers: Record<string, string | string[] | undefined>): RateLimitInfo {
+  const window = (prefix: string) => {
+    const limit = headerInt(headers, `${prefix}-Limit`);
+    const remaining = headerInt(headers, `${prefix}-Remaining`);
+    const resetAt = headerInt(headers, `${prefix}-Reset`);
+    return limit !== undefined && remaining !== undefined && resetAt !== undefined ? { limit, remaining, resetAt } : undefined;
+  };
+  const info: RateLimitInfo = {};
+  const minute = window('X-RateLimit-Minutely');
+  const day = window('X-RateLimit');
+  if (minute) info.minute = minute;
+  if (day) info.day = day;
+  return info;
+}
+
 export interface MultipartPart {
   name: string;
   value: string | { data: Uint8Array; fileName: string; contentType?: string };
@@ -68,6 +126,10 @@ export interface CallSpec {
   accept?: string;
   /** Extra values (e.g. the account key) to scrub from error messages. */
   secrets?: readonly string[];
+  /** Paces the call within its division's budget (calls of a connection). */
+  governor?: { division: string; governor: CallGovernor };
+  /** A POST that only reads (Maesn's passThrough with an upstream GET): retried like a GET, never an unknown write. */
+  readOnly?: boolean;
 }
 
 export interface RawResponse {
@@ -170,19 +232,23 @@ export class Transport {
 
   /** Sends a call; reads are retried on transient failures and 429, writes are not. */
   async call(spec: CallSpec): Promise<RawResponse> {
-    const isWrite = spec.method !== 'GET';
+    const isWrite = spec.method !== 'GET' && !spec.readOnly;
     const maxAttempts = isWrite ? 1 : this.retry.attempts;
+    const governed = spec.governor ? { division: spec.governor.division, operation: spec.operation, write: isWrite, signal: spec.signal } : null;
     for (let attempt = 1; ; attempt++) {
       try {
+        if (governed) await spec.governor!.governor.beforeCall(governed);
         const res = await this.once(spec, isWrite);
         return { ...res, attempts: attempt };
       } catch (err) {
         if (!(err instanceof MaesnError) || !err.retryable || attempt >= maxAttempts) throw err;
         let delay = this.backoffMs(attempt - 1);
         if (err instanceof MaesnRateLimitedError) {
-          if (err.retryAfterMs > this.retry.maxRetryAfterMs) throw err;
+          // A governed call waits for the block in beforeCall (the governor learned the Retry-After).
+          if (governed) delay = 0;
+          else if (err.retryAfterMs > this.retry.maxRetryAfterMs) throw err;
           // Wait at least what the server asked for, plus a little jitter to spread clients out.
-          delay = err.retryAfterMs + Math.floor(this.retry.random() * Math.min(this.retry.baseDelayMs, 1000));
+          else delay = err.retryAfterMs + Math.floor(this.retry.random() * Math.min(this.retry.baseDelayMs, 1000));
         }
         this.opts.logger?.warn(
           { operation: spec.operation, method: spec.method, path: spec.pathTemplate, status: err.status, attempt, delayMs: delay, errorKind: err.kind },
@@ -228,6 +294,21 @@ export class Transport {
         dispatcher: this.agent,
       });
       const text = await res.body.text();
+      const ra = res.headers['retry-after'];
+      const retryAfterHeader = Array.isArray(ra) ? ra[0] : ra;
+      if (spec.governor) {
+        const { division, governor } = spec.governor;
+        const retryAfterMs = res.statusCode === 429 ? (parseRetryAfter(retryAfterHeader) ?? this.retry.defaultRetryAfterMs) : null;
+        try {
+          await governor.afterCall(
+            { division, operation: spec.operation, write: isWrite, signal: spec.signal },
+            { status: res.statusCode, rateLimit: parseRateLimitHeaders(res.headers), retryAfterMs, at: Date.now() },
+          );
+        } catch (err) {
+          // Learning is advisory: the answer (perhaps of a write) must reach the caller whatever happens.
+          this.opts.logger?.warn({ operation: spec.operation, err: err instanceof Error ? err.message : String(err) }, 'call governor could not record an answer');
+        }
+      }
       const ctHeader = res.headers['content-type'];
       const contentType = (Array.isArray(ctHeader) ? ctHeader[0] : ctHeader) ?? '';
       this.opts.logger?.debug(
@@ -241,12 +322,11 @@ export class Transport {
       } catch {
         /* keep text */
       }
-      const ra = res.headers['retry-after'];
       throw errorFromResponse({
         operation: spec.operation,
         status: res.statusCode,
         body: parsed,
-        retryAfterHeader: Array.isArray(ra) ? ra[0] : ra,
+        retryAfterHeader,
         isWrite,
         defaultRetryAfterMs: this.retry.defaultRetryAfterMs,
         secrets: [...this.opts.secrets(), ...(spec.secrets ?? [])],

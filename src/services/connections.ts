@@ -12,12 +12,13 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { authorizationUrlUpdate, scheduleIds, searchAttributes, workflowIds } from '../workflows/definitions';
+import { authorizationUrlUpdate, divisionDecisionSignal, retrySignal, scheduleIds, searchAttributes, workflowIds, type DivisionDecision } from '../workflows/definitions';
 import { FailureType, failureOf } from '../workflows/failures';
 import { onboardTenant, type OnboardTenantInput } from '../workflows/onboarding';
 import { syncMasterData, type SyncMasterDataInput } from '../workflows/sync';
 import type { ServiceDeps } from './deps';
 import { ServiceError } from './errors';
+import { wakeExports } from './exports';
 
 /** Starts (or joins) the tenant's onboarding and returns the hosted authorization link. */
 export async function connectTenant(deps: ServiceDeps, tenantId: string): Promise<{ authorizationUrl: string; workflowId: string }> {
@@ -113,20 +114,68 @@ export async function startManualSync(deps: ServiceDeps, tenantId: string, mode:
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
 
-/** Disconnect: ends a pending onboarding, deletes the schedule and the account key; sync history stays. */
-export async function disconnectTenant(deps: ServiceDeps, tenantId: string): Promise<void> {
+/**
+ * Disconnect: ends a pending onboarding, deletes the schedule, stops running syncs, and deletes
+ * the account key (and a division change waiting for confirmation); sync history stays. Exports
+ * that wait find no key afterwards and wait for a reconnect.
+ */
+export async function disconnectTenant(deps: ServiceDeps, tenantId: string): Promise<{ stoppedSyncs: number }> {
   const { temporal, stores } = deps;
-  try {
-    await temporal.workflow.getHandle(workflowIds.onboarding(tenantId)).terminate('tenant disconnected');
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
+  await terminateIfRunning(temporal, workflowIds.onboarding(tenantId), 'tenant disconnected');
   try {
     await temporal.schedule.getHandle(scheduleIds.resync(tenantId)).delete();
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
-  await stores.tenants.setConnection(tenantId, { state: 'disconnected', pendingAuthorization: null, error: null }, ['accountKey']);
+  // The key goes first: a sync activity that starts from now on finds none.
+  await stores.tenants.setConnection(tenantId, { state: 'disconnected', pendingAuthorization: null, divisionChange: null, error: null }, ['accountKey']);
   await stores.tenants.deletePendingCredentials(tenantId);
-  deps.logger.info({ tenantId }, 'tenant disconnected from Exact Online');
+  const stoppedSyncs = await stopRunningSyncs(temporal, tenantId);
+  deps.logger.info({ tenantId, stoppedSyncs }, 'tenant disconnected from Exact Online');
+  return { stoppedSyncs };
+}
+
+async function terminateIfRunning(temporal: Client, workflowId: string, reason: string): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(workflowId).terminate(reason);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Terminates the tenant's running syncs (manual, scheduled); their activities are cancelled at the next heartbeat. */
+async function stopRunningSyncs(temporal: Client, tenantId: string): Promise<number> {
+  const ids = new Set<string>();
+  // Tenant IDs are letters, digits, `_ . -` (checked at the API), so they are safe inside the query.
+  const query = `${searchAttributes.tenantId.name} = '${tenantId}' AND WorkflowType = '${syncMasterData.name}' AND ExecutionStatus = 'Running'`;
+  for await (const wf of temporal.workflow.list({ query })) ids.add(wf.workflowId);
+  // Visibility lags a little behind: the manual sync's ID is known without it.
+  ids.add(workflowIds.manualSync(tenantId));
+  const results = await Promise.all([...ids].map((id) => terminateIfRunning(temporal, id, 'tenant disconnected')));
+  return results.filter(Boolean).length;
+}
+
+/**
+ * An admin's answer to a switch of division (reconnect to another division than the tenant had):
+ * `confirm` names the division the admin saw, so a confirmation never applies to another change.
+ */
+export async function decideDivisionChange(deps: ServiceDeps, tenantId: string, decision: DivisionDecision['decision'], division?: string): Promise<{ division: string; previousDivision: string }> {
+  const change = (await deps.stores.tenants.getConnection(tenantId))?.divisionChange;
+  if (!change) throw new ServiceError('conflict', 'no_division_change', 'no change of division is waiting for confirmation');
+  if (division !== undefined && division !== change.division) {
+    throw new ServiceError('conflict', 'division_mismatch', `the change waiting for confirmation is to division ${change.division}, not ${division}`, [{ path: 'body.division', message: `expected ${change.division}` }]);
+  }
+  try {
+    await deps.temporal.workflow.getHandle(workflowIds.onboarding(tenantId)).signal(divisionDecisionSignal, { decision, division: change.division });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // The reconnect ended without the decision: a rejection can still drop the waiting credential.
+    if (decision === 'confirm') throw new ServiceError('conflict', 'onboarding_ended', 'the reconnect this change belongs to has ended; connect again');
+    await deps.stores.tenants.setConnection(tenantId, { divisionChange: null });
+    await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
+  }
+  deps.logger.info({ tenantId, decision, from: change.previousDivision, to: change.division }, 'division change decided');
+  return { division: change.division, previousDivision: change.previousDivision };
 }

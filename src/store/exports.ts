@@ -75,6 +75,8 @@ export interface ExportDoc {
   exactEntryId: string | null;
   exactEntryNumber: string | null;
   postedAt: Date | null;
+  /** When retention deleted the receipts (RECEIPT_RETENTION after posting or cancelling). */
+  receiptsDeletedAt?: Date | null;
   /** How the entry was found: posted by us, adopted by the lookup, or marked by a person. */
   postedVia?: 'created' | 'adopted' | 'marked' | null;
   error: { message: string; line?: number | null; code?: string | null } | null;
@@ -126,6 +128,7 @@ export class ExportStore {
     await this.col.createIndex({ tenantId: 1, status: 1, updatedAt: -1 });
     await this.col.createIndex({ tenantId: 1, reportId: 1, revision: -1 });
     await this.receipts.createIndex({ tenantId: 1, reportId: 1, contentHash: 1 });
+    await this.col.createIndex({ status: 1, postedAt: 1 });
   }
 
   /** Stores the receipts of one submission (idempotent per content hash). */
@@ -224,6 +227,27 @@ export class ExportStore {
     );
   }
 
+  /**
+   * An admin confirmed a switch of division: exports of the tenant pinned to the previous division
+   * that cannot have created an entry there (never POSTed, or only definitely rejected) move to the
+   * new one. Runs while the change is still pending, when no POST may start. Returns how many moved.
+   */
+  async repinDivision(tenantId: string, from: string, to: string): Promise<number> {
+    const r = await this.col.updateMany(
+      {
+        tenantId,
+        division: from,
+        exactEntryId: null,
+        status: { $nin: ['posted', 'cancelled'] },
+        'posting.outcomeOpen': { $ne: true },
+        'posting.outcomeUnknown': { $ne: true },
+        $or: [{ 'posting.frozenAt': null }, { status: 'rejected' }],
+      },
+      { $set: { division: to, updatedAt: new Date() } },
+    );
+    return r.modifiedCount;
+  }
+
   /** Gives the posting lease back (so the next attempt can go ahead). */
   async releasePostingLease(ref: ExportRef): Promise<void> {
     await this.col.updateOne({ _id: docId(ref) }, { $set: { 'posting.leaseUntil': null, updatedAt: new Date() } });
@@ -268,11 +292,15 @@ export class ExportStore {
   }
 
   /** The POST got no usable answer: the outcome stays open (and counted). */
-  async recordUnknown(ref: ExportRef, detail: string): Promise<void> {
+  async recordUnknown(ref: ExportRef, detail: string): Promise<Date> {
+    // The settle period counts from here, when the POST ended unanswered: it may have waited for
+    // the call budget before it was sent, and Exact may commit until the connection gave up.
+    const now = new Date();
     await this.col.updateOne(
       { _id: docId(ref) },
-      { $set: { 'posting.leaseUntil': null, updatedAt: new Date() }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
+      { $set: { 'posting.leaseUntil': null, 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
     );
+    return now;
   }
 
   /**
@@ -377,6 +405,33 @@ export class ExportStore {
   async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {
     const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
     return docs.map((d) => d.workflowId);
+  }
+
+  /**
+   * Retention: deletes the receipts of exports posted (or cancelled) before `cutoff`, in batches,
+   * and marks each export. Returns how many exports and receipts it cleared. Safe to run any
+   * number of times, anywhere (no TTL index: FerretDB does not implement them).
+   */
+  async deleteExpiredReceipts(cutoff: Date, batchSize = 200): Promise<{ exports: number; receipts: number }> {
+    const total = { exports: 0, receipts: 0 };
+    const due = {
+      receiptsDeletedAt: { $exists: false },
+      $or: [
+        { status: 'posted' as const, postedAt: { $lt: cutoff } },
+        { status: 'cancelled' as const, updatedAt: { $lt: cutoff } },
+      ],
+    };
+    for (;;) {
+      const batch = await this.col.find(due, { projection: { _id: 1, tenantId: 1, reportId: 1 } }).limit(batchSize).toArray();
+      for (const e of batch) {
+        // Every submission's receipts of the report (a conflicting resubmission stored its own).
+        const r = await this.receipts.deleteMany({ tenantId: e.tenantId, reportId: e.reportId });
+        await this.col.updateOne({ _id: e._id }, { $set: { receiptsDeletedAt: new Date() } });
+        total.exports++;
+        total.receipts += r.deletedCount;
+      }
+      if (batch.length < batchSize) return total;
+    }
   }
 }
 

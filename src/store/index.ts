@@ -1,25 +1,36 @@
 /** MongoDB storage: the one public entry of the store folder. */
 import type { Db } from 'mongodb';
+import type { KeyRing } from '../crypto';
+import { AdminLinkStore } from './admin-links';
+import { CallBudgetStore } from './call-budget';
+import { LeaseStore } from './claims';
 import { ExportStore } from './exports';
 import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
 import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
 
-export { createMongo, pingMongo, type Mongo } from './mongo';
-export { seal, unseal, type Sealed } from './crypto';
+export { createMongo, pingMongo, isDuplicateKeyError, upsertRetrying, type Mongo } from './mongo';
+export { claimOnce, LeaseStore, type ClaimResult, type Lease, type LeaseResult } from './claims';
+export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
 export {
   TenantStore,
+  type ResealCounts,
+  connectionStateOf,
   connectionStates,
   type ConnectionDoc,
   type ConnectionState,
+  type DivisionChange,
   type MappingHealth,
   type MappingHealthIssue,
   type Tenant,
 } from './tenants';
 export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
+export { MasterDataSyncWriter, contentHashOf, recordKey, type PageWriteResult } from './master-data-sync';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';
+export { AdminLinkStore } from './admin-links';
+export { CallBudgetStore, type CallReservation } from './call-budget';
 export {
   ExportStore,
   exportDocId,
@@ -40,15 +51,34 @@ export interface Stores {
   syncRuns: SyncRunStore;
   mappings: MappingStore;
   exports: ExportStore;
+  adminLinks: AdminLinkStore;
+  callBudget: CallBudgetStore;
+  /** Exclusive holders with expiry (see ./claims); e.g. the posting of one export. */
+  leases: LeaseStore;
 }
 
-export function createStores(db: Db, encryptionKey: Buffer): Stores {
+/** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
+export const DEFAULT_CALL_LIMITS = { perMinute: 60, perDay: 5000 } as const;
+
+/** What the stores need from the configuration (a ProductConfig fits). */
+export interface StoreConfig {
+  /** ENCRYPTION_KEYS. */
+  keyRing: KeyRing;
+  retention: { pendingCredentialsMs: number };
+  /** Exact's limits assumed per division until its headers say otherwise (default: the documented ones). */
+  callLimits?: { perMinute: number; perDay: number };
+}
+
+export function createStores(db: Db, config: StoreConfig): Stores {
   return {
-    tenants: new TenantStore(db, encryptionKey),
+    callBudget: new CallBudgetStore(db, config.callLimits ?? DEFAULT_CALL_LIMITS),
+    tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),
     exports: new ExportStore(db),
+    adminLinks: new AdminLinkStore(db),
+    leases: new LeaseStore(db),
   };
 }
 
@@ -58,4 +88,6 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.masterData.ensureIndexes();
   await stores.syncRuns.ensureIndexes();
   await stores.exports.ensureIndexes();
+  await stores.callBudget.ensureIndexes();
+  await stores.leases.ensureIndexes();
 }

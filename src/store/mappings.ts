@@ -1,6 +1,7 @@
 /** Per-tenant mappings from platform values to Exact codes (validated by the domain schema). */
 import type { Collection, Db } from 'mongodb';
 import type { Mappings } from '../domain';
+import { upsertRetrying } from './mongo';
 
 interface MappingsDoc {
   _id: string; // tenantId
@@ -21,10 +22,8 @@ export class MappingStore {
   }
 
   async put(tenantId: string, mappings: Mappings): Promise<{ version: number }> {
-    const r = await this.col.findOneAndUpdate(
-      { _id: tenantId },
-      { $set: { mappings, updatedAt: new Date() }, $inc: { version: 1 } },
-      { upsert: true, returnDocument: 'after' },
+    const r = await upsertRetrying(() =>
+      this.col.findOneAndUpdate({ _id: tenantId }, { $set: { mappings, updatedAt: new Date() }, $inc: { version: 1 } }, { upsert: true, returnDocument: 'after' }),
     );
     return { version: r?.version ?? 1 };
   }

@@ -1,17 +1,21 @@
 /**
  * Synced Exact master data: one collection per kind, unique on (tenantId, id), looked up by
- * (tenantId, code). Records are never deleted: a record that disappeared from Exact is marked
- * inactive by a full sync (`markUnseenInactive`).
+ * (tenantId, code). A record that disappeared from Exact is marked inactive by a full sync, never
+ * deleted; all of a tenant's records go only when its connection moves to another administration
+ * (`forgetTenant`). Syncs write through `syncWriter` (only what changed).
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { MASTER_DATA_KINDS, masterDataKinds, type MasterDataKind, type MasterDataRecord } from '../domain';
-import { duplicateKeyIndexes } from './mongo';
+import { MasterDataSyncWriter, syncCollections, type SyncCollections } from './master-data-sync';
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
   /** `<tenantId>:<id>` */
   _id?: string;
   tenantId: string;
+  /** Hash of the record's content: a sync writes the record only when it changes. */
+  contentHash?: string;
   syncedAt: Date;
+  /** The run that last wrote the record. */
   lastSeenRunId: string;
   /** Set when a full sync no longer found the record in Exact. */
   removedFromSourceAt?: Date | null;
@@ -24,20 +28,17 @@ export interface ListQuery {
   active?: boolean;
 }
 
-/** Replaces per bulk write: FerretDB stops answering at 100 matched upserts in one call. */
-const WRITE_BATCH = 50;
-
-export const recordKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
-
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export class MasterDataStore {
   private readonly cols: Record<MasterDataKind, Collection<StoredMasterDataRecord>>;
+  private readonly syncCols: Record<MasterDataKind, SyncCollections>;
 
   constructor(db: Db) {
     this.cols = Object.fromEntries(masterDataKinds.map((k) => [k, db.collection<StoredMasterDataRecord>(MASTER_DATA_KINDS[k].collection)])) as never;
+    this.syncCols = Object.fromEntries(masterDataKinds.map((k) => [k, syncCollections(db, MASTER_DATA_KINDS[k].collection)])) as never;
   }
 
   /** Suppliers whose normalised VAT number or name is one of the given (merchant matching). */
@@ -53,54 +54,34 @@ export class MasterDataStore {
       const col = this.cols[kind];
       await col.createIndex({ tenantId: 1, id: 1 }, { unique: true, name: 'tenant_id_unique' });
       await col.createIndex({ tenantId: 1, code: 1 }, { name: 'tenant_code' });
-      await col.createIndex({ tenantId: 1, lastSeenRunId: 1 }, { name: 'tenant_run' });
     }
+    const { digests, seen } = this.syncCols[masterDataKinds[0]];
+    await digests.createIndex({ tenantId: 1, kind: 1 }, { name: 'tenant_kind' });
+    await seen.createIndex({ runId: 1, kind: 1 }, { name: 'run_kind' });
     await this.cols.suppliers.createIndex({ tenantId: 1, vatNumberNorm: 1 }, { name: 'tenant_vat' });
     await this.cols.suppliers.createIndex({ tenantId: 1, nameNorm: 1 }, { name: 'tenant_name' });
   }
 
-  /**
-   * Upserts one page of records; idempotent, so a repeated page after a crash changes nothing.
-   *
-   * Documents are keyed `_id = <tenantId>:<id>`. The page is first inserted as a whole (new
-   * records, the common case of a first sync); records that already exist fail with a duplicate
-   * key and are then replaced by `_id`, in small batches. Plain upserts filtered on
-   * (tenantId, id) are what MongoDB is good at, but FerretDB (the embedded dev/test database)
-   * scans the collection for each of them and stops answering a bulk write of 100 matched
-   * upserts; bulk inserts and writes by `_id` hold up much better there.
-   */
-  async upsertPage(kind: MasterDataKind, tenantId: string, runId: string, records: MasterDataRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
-    const col = this.cols[kind];
-    const now = new Date();
-    const docs = records.map((r) => ({ ...r, _id: recordKey(tenantId, r.id), tenantId, syncedAt: now, lastSeenRunId: runId, removedFromSourceAt: null }));
-    let existing: typeof docs = [];
-    try {
-      await col.insertMany(docs, { ordered: false });
-    } catch (err) {
-      const failed = duplicateKeyIndexes(err);
-      if (!failed) throw err;
-      existing = failed.map((i) => docs[i]);
-    }
-    for (let i = 0; i < existing.length; i += WRITE_BATCH) {
-      await col.bulkWrite(
-        existing.slice(i, i + WRITE_BATCH).map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
-        { ordered: false },
-      );
-    }
-    return docs.length;
+  /** A writer for one sync run's pages of `kind` (see master-data-sync.ts); `open()` it first. */
+  syncWriter(kind: MasterDataKind, tenantId: string, runId: string, opts: { full: boolean }): MasterDataSyncWriter {
+    return new MasterDataSyncWriter(this.syncCols[kind], kind, tenantId, runId, opts.full);
   }
 
   /**
-   * After a complete full sync: records of the tenant not seen in `runId` disappeared from Exact.
-   * They stay (for history and mapping health) but become inactive. Returns how many changed.
+   * Drops every record and sync digest of the tenant: its connection moved to another Exact
+   * administration (a confirmed division change), whose records have other IDs; the next sync
+   * fills them in. Returns how many records went.
    */
-  async markUnseenInactive(kind: MasterDataKind, tenantId: string, runId: string): Promise<number> {
-    const res = await this.cols[kind].updateMany(
-      { tenantId, lastSeenRunId: { $ne: runId }, active: true },
-      { $set: { active: false, removedFromSourceAt: new Date() } },
-    );
-    return res.modifiedCount;
+  async forgetTenant(tenantId: string): Promise<number> {
+    let removed = 0;
+    for (const kind of masterDataKinds) removed += (await this.cols[kind].deleteMany({ tenantId })).deletedCount;
+    await this.syncCols[masterDataKinds[0]].digests.deleteMany({ tenantId });
+    return removed;
+  }
+
+  /** The IDs a run's full syncs saw are kept only while the run goes on. */
+  async dropSeen(runId: string): Promise<void> {
+    await this.syncCols[masterDataKinds[0]].seen.deleteMany({ runId });
   }
 
   async count(kind: MasterDataKind, tenantId: string, filter: { active?: boolean } = {}): Promise<number> {

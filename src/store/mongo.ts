@@ -10,11 +10,12 @@ export interface Mongo {
  * Creates a MongoDB client without connecting: the driver connects on first use, so a
  * process can start (and report "not ready") while the database is still coming up.
  */
-export function createMongo(uri: string, dbName: string): Mongo {
+export function createMongo(uri: string, dbName: string, opts: { serverSelectionTimeoutMS?: number; socketTimeoutMS?: number } = {}): Mongo {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
     appName: 'exact-expense-export',
+    ...opts,
   });
   return { client, db: client.db(dbName), close: () => client.close() };
 }
@@ -43,4 +44,18 @@ export function duplicateKeyIndexes(err: unknown): number[] | null {
 export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as WriteErrors;
   return e.writeErrors ? duplicateKeyIndexes(err) !== null : e.code === DUPLICATE_KEY;
+}
+
+/**
+ * Runs an upsert again when it failed because another caller inserted the document first: on
+ * FerretDB an upsert reads, finds nothing and inserts, so concurrent upserts of a new `_id` fail
+ * all but one (MongoDB retries such an upsert itself). The second run updates the document.
+ */
+export async function upsertRetrying<R>(write: () => Promise<R>): Promise<R> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    return write();
+  }
 }

@@ -2,13 +2,17 @@
 import type { Collection, Db } from 'mongodb';
 
 export type SyncMode = 'full' | 'incremental';
-export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'needs_reauthorization';
+export type SyncRunStatus = 'running' | 'succeeded' | 'failed' | 'needs_reauthorization' | 'skipped';
 
 export interface KindCounts {
   /** Records read from Maesn. */
   fetched: number;
-  /** Records written (inserted or updated). */
+  /** Records written (inserted, or replaced because they changed). */
   upserted: number;
+  /** Records read that had not changed (not written). */
+  unchanged?: number;
+  /** Time spent in the database (comparing and writing), ms. */
+  dbMs?: number;
   /** Records marked inactive because a full sync no longer found them. */
   deactivated: number;
   pages: number;

@@ -31,12 +31,19 @@ export const workflowIds = {
    * prefix never depends on either ID. All revisions carry the same ReportId search attribute.
    */
   export: (tenantId: string, reportId: string, revision = 1) => `${revision === 1 ? 'export' : `export-r${revision}`}:${tenantId}:${reportId}`,
+  /** Runs of the retention schedule (the schedule appends the time). */
+  retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
 
 /** Schedule IDs. */
 export const scheduleIds = {
   resync: (tenantId: string) => `resync:${tenantId}`,
+  /** One per deployment (task queue): deletes receipts and credentials past their retention. */
+  retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
+
+/** How often the retention schedule runs. */
+export const RETENTION_INTERVAL = '1 hour';
 
 // --- exportExpenseReport --------------------------------------------------------------------
 
@@ -87,22 +94,27 @@ export type OnboardingStep =
   | 'creating_link'
   | 'awaiting_authorization'
   | 'verifying'
+  | 'awaiting_division_confirmation'
   | 'syncing'
   | 'scheduling'
   | 'connected'
   | 'needs_reauthorization'
   | 'expired'
+  | 'division_change_rejected'
   | 'failed';
 
 export interface SyncCounts {
   fetched: number;
   upserted: number;
+  unchanged?: number;
+  dbMs?: number;
   deactivated: number;
   pages: number;
 }
 
 export interface SyncMasterDataResult {
-  status: 'succeeded' | 'needs_reauthorization';
+  /** `skipped`: a scheduled run found too few of the day's Exact calls left (see src/domain/sync-plan.ts). */
+  status: 'succeeded' | 'needs_reauthorization' | 'skipped';
   runId: string;
   mode: 'full' | 'incremental';
   counts: Record<string, SyncCounts>;
@@ -114,6 +126,8 @@ export interface OnboardingStatus {
   step: OnboardingStep;
   authorizationUrl?: string;
   division?: string;
+  /** The division the tenant had, when this reconnect chose another one (needs confirmation). */
+  previousDivision?: string;
   error?: string;
   sync?: SyncMasterDataResult;
 }
@@ -126,6 +140,15 @@ export interface AuthorizedSignal {
 }
 
 export const authorizedSignal = defineSignal<[AuthorizedSignal]>('authorized');
+
+export interface DivisionDecision {
+  decision: 'confirm' | 'reject';
+  /** The division the admin decided about (a decision about another one is ignored). */
+  division: string;
+}
+
+/** An admin confirmed or rejected switching the tenant to another division. */
+export const divisionDecisionSignal = defineSignal<[DivisionDecision]>('divisionDecision');
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
 /** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
 export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');

@@ -38,7 +38,7 @@ import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ExportActivities } from '../activities/export';
 import type { ExportRef, ExportStatus } from '../domain';
 import { cancelSignal, exportStateQuery, mappingFixedSignal, markPostedSignal, retrySignal, searchAttributes, type ExportState } from './definitions';
-import { FailureType, REAUTHORIZATION_FAILURES, REJECTION_FAILURES, REVIEW_FAILURES, activityProfiles, failureOf } from './failures';
+import { CONNECTION_WAIT_FAILURES, FailureType, REJECTION_FAILURES, REVIEW_FAILURES, activityProfiles, failureOf } from './failures';
 
 export { cancelSignal, exportStateQuery, mappingFixedSignal, markPostedSignal, retrySignal };
 
@@ -168,7 +168,8 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
     reason = f.message;
     if (f.type === FailureType.exportNotFound) throw ApplicationFailure.nonRetryable(f.message, FailureType.exportNotFound);
     if (f.type === FailureType.outcomeUnknown) return 'resolve';
-    if (f.type && REAUTHORIZATION_FAILURES.includes(f.type)) return 'waiting_for_reauthorization';
+    // Reauthorization, or a division change an admin has not confirmed yet.
+    if (f.type && CONNECTION_WAIT_FAILURES.includes(f.type)) return 'waiting_for_reauthorization';
     if (f.type && REJECTION_FAILURES.includes(f.type)) return 'rejected';
     if (f.type && REVIEW_FAILURES.includes(f.type)) return 'needs_review';
     // Anything else (a bug, an answer nobody expected): never guess whether an entry exists.

@@ -35,6 +35,8 @@ export const FailureType = {
   businessRejection: 'BusinessRejection',
   /** The tenant is connected to another division than the export was accepted for. */
   divisionChanged: 'DivisionChanged',
+  /** The tenant reconnected to another division and an admin has not confirmed it yet: nothing is posted meanwhile. */
+  divisionChangePending: 'DivisionChangePending',
   exportNotFound: 'ExportNotFound',
   /** Posting was attempted before the entry was built. */
   notPrepared: 'NotPrepared',
@@ -59,6 +61,9 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** The connection must be renewed before anything else can work. */
 export const REAUTHORIZATION_FAILURES: readonly string[] = [FailureType.maesnUnauthorized, FailureType.notConnected];
+
+/** An export waits for the connection (reconnect, or an admin's confirmation of a division change). */
+export const CONNECTION_WAIT_FAILURES: readonly string[] = [...REAUTHORIZATION_FAILURES, FailureType.divisionChangePending];
 
 /** Exact (or our own guard) refused the entry: a person fixes something, then retries. */
 export const REJECTION_FAILURES: readonly string[] = [FailureType.businessRejection, FailureType.maesnInvalidRequest, FailureType.divisionChanged];
@@ -98,14 +103,14 @@ export const retryPolicies = {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared, FailureType.outcomeUnknown, FailureType.needsReview, FailureType.maesnInvalidResponse, FailureType.exportNotFound],
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, ...REJECTION_FAILURES, FailureType.notConnected, FailureType.notPrepared, FailureType.divisionChangePending, FailureType.outcomeUnknown, FailureType.needsReview, FailureType.maesnInvalidResponse, FailureType.exportNotFound],
   },
   /** Looking for an entry an earlier POST created (reads only): retried without a cap at a bounded interval. */
   lookup: {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
-    nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.maesnInvalidResponse, FailureType.notConnected, FailureType.needsReview, FailureType.exportNotFound],
+    nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.maesnInvalidResponse, FailureType.notConnected, FailureType.divisionChangePending, FailureType.needsReview, FailureType.exportNotFound],
   },
   /** Streaming master data from Maesn. */
   masterDataPull: {

@@ -5,3 +5,4 @@
 export { onboardTenant } from './onboarding';
 export { syncMasterData } from './sync';
 export { exportExpenseReport } from './export';
+export { purgeExpiredData } from './retention';

@@ -5,6 +5,10 @@
  *
  * The signal carries a reference to the credential the API stored (encrypted) on the callback,
  * never the account key itself: no secret enters workflow history.
+ *
+ * A reconnect that chose another division than the tenant had waits for an admin to confirm the
+ * switch (`divisionDecision`); until then nothing is posted, and a rejection (or no answer within
+ * the authorization timeout) keeps the previous connection.
  */
 import {
   ApplicationFailure,
@@ -22,9 +26,11 @@ import type { OnboardingActivities } from '../activities/onboarding';
 import {
   authorizationUrlUpdate,
   authorizedSignal,
+  divisionDecisionSignal,
   onboardingStatusQuery,
   searchAttributes,
   workflowIds,
+  type DivisionDecision,
   type OnboardingStatus,
   type OnboardingStep,
 } from './definitions';
@@ -44,13 +50,14 @@ export interface OnboardTenantInput {
 
 const acts = proxyActivities<OnboardingActivities>(activityProfiles.bookkeeping);
 
-const TERMINAL: OnboardingStep[] = ['connected', 'needs_reauthorization', 'expired', 'failed'];
+const TERMINAL: OnboardingStep[] = ['connected', 'needs_reauthorization', 'expired', 'division_change_rejected', 'failed'];
 
 export async function onboardTenant(input: OnboardTenantInput): Promise<OnboardingStatus> {
   const { tenantId } = input;
   const status: OnboardingStatus = { tenantId, step: 'creating_link' };
   const state = uuid4();
   let credentialId: string | undefined;
+  const decisions: DivisionDecision[] = [];
 
   const setStep = (step: OnboardingStep) => {
     status.step = step;
@@ -65,6 +72,8 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
     // A callback of an older link (other state) or a second callback is ignored.
     if (s.state === state && credentialId === undefined) credentialId = s.credentialId;
   });
+  // Kept until the division is known: a decision may arrive while the credential is being checked.
+  setHandler(divisionDecisionSignal, (d) => void decisions.push(d));
   setHandler(
     authorizationUrlUpdate,
     async () => {
@@ -93,11 +102,30 @@ export async function onboardTenant(input: OnboardTenantInput): Promise<Onboardi
     setStep('verifying');
     const conn = await acts.activateConnection({ tenantId, credentialId: credentialId! });
     status.division = conn.division;
+    if (conn.previousDivision !== undefined) {
+      status.previousDivision = conn.previousDivision;
+      setStep('awaiting_division_confirmation');
+      const decisionFor = () => decisions.find((d) => d.division === conn.division);
+      await condition(() => decisionFor() !== undefined, input.authorizationTimeout ?? '1 hour');
+      const decision = decisionFor()?.decision;
+      if (decision !== 'confirm') {
+        status.error =
+          decision === 'reject'
+            ? `an admin rejected switching from division ${conn.previousDivision} to ${conn.division}`
+            : `nobody confirmed switching from division ${conn.previousDivision} to ${conn.division} in time`;
+        await acts.discardDivisionChange({ tenantId, message: status.error });
+        setStep('division_change_rejected');
+        return await finish(status);
+      }
+      await acts.applyDivisionChange({ tenantId, division: conn.division });
+    }
 
     setStep('syncing');
+    // Another administration: its master data is read whole (nothing of the previous one is kept).
+    const mode = conn.previousDivision !== undefined ? 'full' : 'auto';
     const sync = await executeChild(syncMasterData, {
       workflowId: workflowIds.onboardingSync(tenantId, workflowInfo().runId),
-      args: [{ tenantId, mode: 'auto', trigger: 'onboarding', fullSyncEvery: input.fullSyncEvery, pageSize: input.pageSize }],
+      args: [{ tenantId, mode, trigger: 'onboarding', fullSyncEvery: input.fullSyncEvery, pageSize: input.pageSize }],
     });
     status.sync = sync;
     if (sync.status === 'needs_reauthorization') {

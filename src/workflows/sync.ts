@@ -34,13 +34,20 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   const runId = workflowInfo().runId;
   upsertSearchAttributes([{ key: searchAttributes.tenantId, value: tenantId }]);
 
-  const plan = await control.planSync({ tenantId, requested: input.mode ?? 'auto', fullSyncEvery: input.fullSyncEvery ?? '24h' });
-  await control.startSyncRun({ runId, tenantId, mode: plan.mode, since: plan.since, trigger: input.trigger ?? 'manual' });
+  const plan = await control.planSync({ tenantId, requested: input.mode ?? 'auto', fullSyncEvery: input.fullSyncEvery ?? '24h', trigger: input.trigger ?? 'manual' });
+  if (plan.mode === 'skip') {
+    // A scheduled run when the day's Exact calls run low: recorded, nothing read.
+    await control.startSyncRun({ runId, tenantId, mode: 'incremental', since: null, trigger: input.trigger ?? 'manual' });
+    await control.finishSyncRun({ runId, tenantId, mode: 'incremental', status: 'skipped', counts: {}, errors: [{ message: plan.reason }], trigger: input.trigger });
+    return { status: 'skipped', runId, mode: 'incremental', counts: {} };
+  }
+  const mode = plan.mode;
+  await control.startSyncRun({ runId, tenantId, mode, since: plan.since, trigger: input.trigger ?? 'manual' });
 
   const pull = proxyActivities<SyncActivities>({ ...activityProfiles.masterDataPull, heartbeatTimeout: input.heartbeatTimeout ?? activityProfiles.masterDataPull.heartbeatTimeout });
   const results = await Promise.allSettled(
     syncResources.map((resource) =>
-      pull.syncResource({ tenantId, runId, resource, mode: plan.mode, since: plan.since, pageSize: input.pageSize ?? 100 }),
+      pull.syncResource({ tenantId, runId, resource, mode, since: plan.since, pageSize: input.pageSize ?? 100, trigger: input.trigger ?? 'manual' }),
     ),
   );
 
@@ -57,12 +64,12 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   });
 
   if (unauthorized !== undefined) {
-    await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'needs_reauthorization', counts, errors });
+    await control.finishSyncRun({ runId, tenantId, mode, status: 'needs_reauthorization', counts, errors });
     await control.markNeedsReauthorization({ tenantId, message: unauthorized });
-    return { status: 'needs_reauthorization', runId, mode: plan.mode, counts };
+    return { status: 'needs_reauthorization', runId, mode, counts };
   }
   if (errors.length) {
-    await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'failed', counts, errors, trigger: input.trigger });
+    await control.finishSyncRun({ runId, tenantId, mode, status: 'failed', counts, errors, trigger: input.trigger });
     throw ApplicationFailure.nonRetryable(
       `sync of ${errors.map((e) => e.kind).join(', ')} failed: ${errors.map((e) => e.message).join('; ')}`,
       FailureType.syncFailed,
@@ -70,6 +77,6 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   }
   // Health first: a finished run always comes with up-to-date mapping health.
   const health = await control.checkMappingHealth({ tenantId });
-  await control.finishSyncRun({ runId, tenantId, mode: plan.mode, status: 'succeeded', counts, errors, trigger: input.trigger });
-  return { status: 'succeeded', runId, mode: plan.mode, counts, mappingHealthOk: health.ok };
+  await control.finishSyncRun({ runId, tenantId, mode, status: 'succeeded', counts, errors, trigger: input.trigger });
+  return { status: 'succeeded', runId, mode, counts, mappingHealthOk: health.ok };
 }

@@ -19,7 +19,7 @@ export async function waitForExport(p: Product, tenantId: string, reportId: stri
     return await eventually(
       async () => {
         const r = await p.call('GET', exportPath(tenantId, reportId));
-        last = r.body?.status;
+        last = r.body?.status === 'waiting_for_mappings' ? `${r.body.status}: ${JSON.stringify(r.body.missing)}` : r.body?.status;
         return wanted.includes(r.body?.status) ? r.body : null;
       },
       `export ${reportId} to be ${wanted.join(' or ')}`,

@@ -8,11 +8,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
+import type { Express } from 'express';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type ProductConfig } from '../../src/config';
 import { MaesnClient } from '../../src/maesn';
 import { SandboxControl, startSandbox } from '@exact-export/maesn-sandbox';
 import { createStores, type Stores } from '../../src/store';
+import { productDataConverter, temporalConnectionOptions } from '../../src/temporal';
 import { createProductWorker } from '../../src/worker';
 import { listen } from './http';
 import { testDb, testStack, uniqueId } from './stack';
@@ -27,10 +29,32 @@ export interface Product {
   temporal: Client;
   worker: Worker;
   taskQueue: string;
-  /** fetch against the API; JSON in and out. */
-  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The platform key the API accepts (`Authorization: Bearer …`). */
+  platformKey: string;
+  /** The express app (its declared routes are checked against the OpenAPI document). */
+  app: Express;
+  /** fetch against the API with the platform key; JSON in and out. */
+  call(method: string, p: string, body?: unknown): Promise<ApiResponse>;
+  /** fetch against the API with other credentials (`auth: 'none'`, or an admin session cookie) and headers. */
+  request(method: string, p: string, opts?: RequestOptions): Promise<ApiResponse>;
   close(): Promise<void>;
 }
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** `platform` (default), `none`, or a session: the cookie header value and the Origin to send on writes. */
+  auth?: 'platform' | 'none' | { cookie: string; origin?: string | null };
+  headers?: Record<string, string>;
+}
+
+/** The platform key of the tests (not the development key). */
+export const TEST_PLATFORM_KEY = 'test-platform-key-0123456789abcdef-0123456789';
 
 export interface ProductOptions {
   /** Extra environment for loadConfig (durations, etc.). */
@@ -77,11 +101,13 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     MAESN_API_KEY: apiKey,
     MAESN_SIGNING_SECRET: signingSecret,
     MAESN_TIMEOUT_MS: '10000',
+    PLATFORM_API_KEY: TEST_PLATFORM_KEY,
     ...opts.env,
   });
-  const connection = await Connection.connect({ address: temporalAddress });
-  const temporal = new Client({ connection });
-  const stores = createStores(mongo.db, config.encryptionKey);
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  // The product's data converter: what the test client starts, signals and reads is encrypted too.
+  const temporal = new Client({ connection, dataConverter: productDataConverter(config.keyRing) });
+  const stores = createStores(mongo.db, config);
   const maesn = MaesnClient.fromConfig(config.maesn, {});
 
   let apiServer: Awaited<ReturnType<typeof listen>> | undefined;
@@ -91,12 +117,39 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
   config = { ...config, api: { ...config.api, publicBaseUrl: apiServer.url } };
   const app = createApp({ config, logger, db: mongo.db, temporal: { client: temporal, connection }, stores });
   apiServer.setHandler(app);
+  const apiUrl = apiServer.url;
+
+  async function request(method: string, p: string, ro: RequestOptions = {}): Promise<ApiResponse> {
+    const { body } = ro;
+    const auth = ro.auth ?? 'platform';
+    const headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+    if (auth === 'platform') headers.authorization = `Bearer ${config.access.platformKeys[0]}`;
+    else if (auth !== 'none') {
+      headers.cookie = auth.cookie;
+      // A browser sends Origin on every write; a test can leave it out (null) or fake another.
+      if (method !== 'GET' && auth.origin !== null) headers.origin = auth.origin ?? apiUrl;
+    }
+    const res = await fetch(`${apiUrl}${p}`, {
+      method,
+      headers: { ...headers, ...ro.headers },
+      body: body !== undefined ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+      redirect: 'manual',
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
 
   let worker: Worker | undefined;
   let nativeConnection: NativeConnection | undefined;
   let running: Promise<void> | undefined;
   if (!opts.noWorker) {
-    nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     worker = await createProductWorker({ config, logger, db: mongo.db, connection: nativeConnection, temporal, maesn, overrides: { taskQueue, shutdownGraceTime: '1s', ...opts.workerOverrides } });
     running = worker.run();
   }
@@ -111,22 +164,10 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     temporal,
     worker: worker!,
     taskQueue,
-    async call(method, p, body) {
-      const res = await fetch(`${apiServer!.url}${p}`, {
-        method,
-        headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
-        redirect: 'manual',
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    platformKey: config.access.platformKeys[0],
+    app,
+    call: (method, p, body) => request(method, p, { body }),
+    request,
     async close() {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await running?.catch(() => undefined);

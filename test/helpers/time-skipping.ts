@@ -16,6 +16,7 @@
  *   await ts.stop();                                           // in after()
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import { ApplicationFailure, type Workflow } from '@temporalio/common';
@@ -23,12 +24,17 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../../src/activities';
+import { KeyRing } from '../../src/crypto';
+import { FAILURE_CONVERTER_PATH, productDataConverter } from '../../src/temporal';
 import { WORKFLOWS_PATH } from '../../src/worker';
 import { allSearchAttributeKeys } from '../../src/workflows/definitions';
 import { freePort, toolPath } from '../../scripts/stack';
 import { uniqueId } from './ids';
 
 const READY_TIMEOUT_MS = 60_000;
+
+/** The product's data converter (encrypted payloads and failure texts), with a key of this process. */
+const dataConverter = productDataConverter(new KeyRing([{ id: 'test', key: randomBytes(32) }]));
 
 // One Runtime per test process. These tests make activities fail and workflows warn on purpose, so
 // the SDK reports errors only; TEMPORAL_TEST_LOG_LEVEL=WARN (or DEBUG) shows the rest.
@@ -106,7 +112,7 @@ async function start(): Promise<TimeSkipping> {
   let worker: Promise<{ worker: Worker; running: Promise<never> }> | undefined;
   const startWorker = () =>
     (worker ??= (async () => {
-      const w = await Worker.create({ connection: ready.nativeConnection, namespace: ready.namespace, taskQueue, workflowBundle: await workflowBundle(), activities });
+      const w = await Worker.create({ connection: ready.nativeConnection, namespace: ready.namespace, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter });
       const running = w.run().then(() => {
         throw new Error('the test worker stopped');
       });
@@ -222,6 +228,7 @@ type CreateOptions = {
   address: string;
   namespace: string;
   supportsTimeSkipping: boolean;
+  client: { dataConverter: typeof dataConverter };
   connectionOptions?: { channelArgs?: Record<string, number> };
 };
 
@@ -247,6 +254,7 @@ async function attach(address: string, exited: Promise<never>): Promise<TestWork
       address,
       namespace: 'default',
       supportsTimeSkipping: true,
+      client: { dataConverter },
       connectionOptions: { channelArgs: TEST_SERVER_CHANNEL_ARGS },
     }), exited]);
   if (!env.supportsTimeSkipping) throw new Error('the test environment does not skip time');
@@ -257,7 +265,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The product's workflow code (what the worker runs), bundled once per process. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 

@@ -19,7 +19,7 @@ after(async () => {
 
 test('the demo connects a tenant, exports three reports (one after a mapping fix) and links every run', async () => {
   const lines: string[] = [];
-  const result: DemoResult = await runDemo({ apiUrl: p.apiUrl, temporalUiUrl: 'http://localhost:8233', log: (l) => lines.push(l) });
+  const result: DemoResult = await runDemo({ apiUrl: p.apiUrl, platformKey: p.platformKey, temporalUiUrl: 'http://localhost:8233', log: (l) => lines.push(l) });
   const output = lines.join('\n');
 
   assert.match(result.tenantId, /^demo-\d{8}-\d{6}(-\d+)?$/);
@@ -52,6 +52,11 @@ test('the demo connects a tenant, exports three reports (one after a mapping fix
 
   // Output: the link an admin would open, the missing mapping, the wait, and every run link.
   assert.match(output, /authorization link/);
+  // The admin part ran with a session from a one-time link, not with the platform key.
+  assert.match(output, /one-time admin link/);
+  assert.match(output, /session cookie for tenant/);
+  assert.match(output, /signature and browser verified/);
+  assert.match(output, new RegExp(`${p.apiUrl.replace(/[.]/g, '\\.')}/admin#token=`), 'a ready admin page link at the end');
   assert.match(output, /open this link in a browser/);
   assert.match(output, /Every reference exists .*: valid/);
   assert.match(output, new RegExp(`${result.reports[2].reportId}: waiting_for_mappings`));
@@ -70,7 +75,7 @@ test('the demo connects a tenant, exports three reports (one after a mapping fix
 
 test('the demo fails with a clear message when the API is not reachable', async () => {
   await assert.rejects(
-    runDemo({ apiUrl: 'http://127.0.0.1:1', temporalUiUrl: 'http://localhost:8233', log: () => undefined, timeoutMs: 1000 }),
+    runDemo({ apiUrl: 'http://127.0.0.1:1', platformKey: p.platformKey, temporalUiUrl: 'http://localhost:8233', log: () => undefined, timeoutMs: 1000 }),
     (err: Error) => err.name === 'DemoError' && /could not reach the API at http:\/\/127\.0\.0\.1:1/.test(err.message),
   );
 });

@@ -1,62 +1,148 @@
 /**
- * MasterDataStore on the real database: idempotent page upserts (also of pages whose records all
- * exist already: FerretDB stops answering a single bulk write of 100 matched upserts), and the
- * full-sync deactivation of records that vanished.
+ * MasterDataStore's sync writer on the real database: a page writes only what changed (new
+ * records inserted, changed ones replaced, unchanged ones not written: the database's write
+ * commands are counted), a full sync deactivates what it did not see without rewriting the rest,
+ * a record that comes back is active again, an attempt resumed after a crash knows what was seen
+ * before it, and a digest that fell behind the records is caught up without rewriting them.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MongoClient, type Db } from 'mongodb';
 import type { MasterDataRecord } from '../../src/domain';
 import { MasterDataStore } from '../../src/store';
-import { testDb } from '../helpers/stack';
+import { testStack, uniqueId } from '../helpers/stack';
 
-let mongo: Awaited<ReturnType<typeof testDb>>;
+let client: MongoClient;
+let db: Db;
 let store: MasterDataStore;
+/** Documents the database wrote (inserted, modified, upserted, deleted), by collection. */
+const writes: { command: string; collection: string; n: number }[] = [];
+
 before(async () => {
-  mongo = await testDb('mdstore');
-  store = new MasterDataStore(mongo.db);
+  client = new MongoClient(testStack().mongoUri, { monitorCommands: true, serverSelectionTimeoutMS: 10_000 });
+  const collectionOf = new Map<number, string>();
+  client.on('commandStarted', (e) => {
+    if (['insert', 'update', 'delete'].includes(e.commandName)) collectionOf.set(e.requestId, String((e.command as Record<string, unknown>)[e.commandName]));
+  });
+  client.on('commandSucceeded', (e) => {
+    const collection = collectionOf.get(e.requestId);
+    if (collection === undefined) return;
+    collectionOf.delete(e.requestId);
+    const r = e.reply as { n?: number; nModified?: number; upserted?: unknown[] };
+    const n = e.commandName === 'update' ? (r.nModified ?? 0) + (r.upserted?.length ?? 0) : (r.n ?? 0);
+    writes.push({ command: e.commandName, collection, n });
+  });
+  client.on('commandFailed', (e) => collectionOf.delete(e.requestId));
+  await client.connect();
+  db = client.db(uniqueId('mdstore').replace(/-/g, '_'));
+  store = new MasterDataStore(db);
   await store.ensureIndexes();
   await store.ensureIndexes(); // idempotent
 });
 after(async () => {
-  await mongo?.dispose();
+  await db?.dropDatabase().catch(() => undefined);
+  await client?.close();
 });
 
 const supplier = (i: number, name = `Leverancier ${i}`): MasterDataRecord => ({ id: `s-${i}`, code: String(10000 + i), name, active: true });
+const page = (from: number, to: number, rename: (i: number) => string | undefined = () => undefined) => Array.from({ length: to - from }, (_, k) => supplier(from + k, rename(from + k)));
 
-test('pages upsert idempotently, records that exist are replaced, other tenants are untouched', { timeout: 120_000 }, async () => {
-  const page = Array.from({ length: 100 }, (_, i) => supplier(i));
-  assert.equal(await store.upsertPage('suppliers', 'a', 'run-1', page), 100);
-  assert.equal(await store.upsertPage('suppliers', 'b', 'run-1', page.slice(0, 10)), 10);
-  // The same page again (a crash retried it), then with changes: every record already exists.
-  assert.equal(await store.upsertPage('suppliers', 'a', 'run-1', page), 100);
-  const changed = page.map((r, i) => (i % 2 ? { ...r, name: `${r.name} (gewijzigd)` } : r));
-  assert.equal(await store.upsertPage('suppliers', 'a', 'run-2', changed), 100);
-  // Half new, half existing in one page.
-  const mixed = [...changed.slice(50, 100), ...Array.from({ length: 50 }, (_, i) => supplier(100 + i))];
-  assert.equal(await store.upsertPage('suppliers', 'a', 'run-2', mixed), 100);
+/** Records written to the suppliers collection by `fn` (inserted + replaced + updated). */
+async function recordWrites(fn: () => Promise<unknown>): Promise<number> {
+  writes.length = 0;
+  await fn();
+  return writes.filter((w) => w.collection === 'md_suppliers').reduce((a, w) => a + w.n, 0);
+}
 
-  assert.equal(await store.count('suppliers', 'a'), 150);
-  assert.equal(await store.count('suppliers', 'b'), 10);
-  const [one] = await store.findByCodes('suppliers', 'a', ['10001']);
-  assert.equal(one.name, 'Leverancier 1 (gewijzigd)');
-  assert.equal(one.lastSeenRunId, 'run-2');
-  const list = await store.list('suppliers', 'a', { page: 2, limit: 40, search: 'gewijzigd' });
-  assert.equal(list.total, 50);
-  assert.equal(list.items.length, 10);
+async function fullSync(tenant: string, runId: string, pages: MasterDataRecord[][]): Promise<{ written: number; unchanged: number; deactivated: number }> {
+  const w = store.syncWriter('suppliers', tenant, runId, { full: true });
+  await w.open();
+  let written = 0;
+  let unchanged = 0;
+  for (const [i, p] of pages.entries()) {
+    const r = await w.writePage(i + 1, p);
+    written += r.written;
+    unchanged += r.unchanged;
+  }
+  return { written, unchanged, deactivated: await w.close({ deactivateUnseen: true }) };
+}
+
+test('a first sync inserts; a full resync with nothing changed writes no record', { timeout: 120_000 }, async () => {
+  const first = await fullSync('a', 'run-1', [page(0, 100), page(100, 150)]);
+  assert.deepEqual(first, { written: 150, unchanged: 0, deactivated: 0 });
+  await fullSync('b', 'run-1', [page(0, 10)]);
+  const before = await store.all('suppliers', 'a');
+
+  let again: Awaited<ReturnType<typeof fullSync>> | undefined;
+  const n = await recordWrites(async () => (again = await fullSync('a', 'run-2', [page(0, 100), page(100, 150)])));
+  assert.deepEqual(again, { written: 0, unchanged: 150, deactivated: 0 });
+  assert.equal(n, 0, 'no write reached the suppliers collection');
+  const after = await store.all('suppliers', 'a');
+  assert.deepEqual(after.map((r) => [r.id, r.syncedAt.getTime(), r.lastSeenRunId]), before.map((r) => [r.id, r.syncedAt.getTime(), r.lastSeenRunId]));
 });
 
-test('a full sync deactivates what it did not see, for its tenant only', async () => {
-  // run-2 saw all 150 suppliers of tenant a (0..99, then 50..149).
-  const deactivated = await store.markUnseenInactive('suppliers', 'a', 'run-2');
-  assert.equal(deactivated, 0, 'everything of tenant a was seen in run-2');
-  const page = Array.from({ length: 20 }, (_, i) => supplier(i));
-  await store.upsertPage('suppliers', 'a', 'run-3', page);
-  assert.equal(await store.markUnseenInactive('suppliers', 'a', 'run-3'), 130);
+test('changed records are written, and only they', { timeout: 120_000 }, async () => {
+  const renamed = (i: number) => (i % 10 === 0 ? `Leverancier ${i} (gewijzigd)` : undefined);
+  let r: Awaited<ReturnType<typeof fullSync>> | undefined;
+  const n = await recordWrites(async () => (r = await fullSync('a', 'run-3', [page(0, 100, renamed), page(100, 150, renamed)])));
+  assert.deepEqual(r, { written: 15, unchanged: 135, deactivated: 0 });
+  assert.equal(n, 15, 'fifteen records written');
+  const [one] = await store.findByCodes('suppliers', 'a', ['10010']);
+  assert.equal(one.name, 'Leverancier 10 (gewijzigd)');
+  assert.equal(one.lastSeenRunId, 'run-3');
+  const [other] = await store.findByCodes('suppliers', 'a', ['10011']);
+  assert.equal(other.lastSeenRunId, 'run-1', 'an unchanged record is not touched');
+});
+
+test('a full sync deactivates what it did not see, for its tenant only; a record that comes back is active', { timeout: 120_000 }, async () => {
+  const renamed = (i: number) => (i % 10 === 0 ? `Leverancier ${i} (gewijzigd)` : undefined);
+  let r: Awaited<ReturnType<typeof fullSync>> | undefined;
+  const n = await recordWrites(async () => (r = await fullSync('a', 'run-4', [page(0, 20, renamed)])));
+  assert.deepEqual(r, { written: 0, unchanged: 20, deactivated: 130 });
+  assert.equal(n, 130, 'only the vanished records are written');
   assert.equal(await store.count('suppliers', 'a', { active: true }), 20);
   assert.equal(await store.count('suppliers', 'b', { active: true }), 10, 'tenant b untouched');
-  // A record that comes back is active again.
-  await store.upsertPage('suppliers', 'a', 'run-4', [supplier(140)]);
-  const [back] = await store.findByCodes('suppliers', 'a', ['10140']);
-  assert.equal(back.active, true);
-  assert.equal(back.removedFromSourceAt, null);
+  const gone = (await store.findByCodes('suppliers', 'a', ['10140']))[0];
+  assert.equal(gone.active, false);
+  assert.ok(gone.removedFromSourceAt instanceof Date);
+
+  // The next full sync does not deactivate them again; one of them comes back.
+  const back = await fullSync('a', 'run-5', [[...page(0, 20, renamed), supplier(140)]]);
+  assert.deepEqual(back, { written: 1, unchanged: 20, deactivated: 0 });
+  const [returned] = await store.findByCodes('suppliers', 'a', ['10140']);
+  assert.equal(returned.active, true);
+  assert.equal(returned.removedFromSourceAt, null);
+});
+
+test('an incremental sync reads only the digest of what it gets and never deactivates', { timeout: 120_000 }, async () => {
+  const w = store.syncWriter('suppliers', 'a', 'run-6', { full: false });
+  await w.open();
+  const r = await w.writePage(1, [supplier(3, 'Leverancier 3 B.V.'), supplier(4), supplier(500)]);
+  assert.deepEqual(r, { written: 2, unchanged: 1 });
+  assert.equal(await w.close({ deactivateUnseen: true }), 0);
+  assert.equal(await store.count('suppliers', 'a', { active: true }), 22);
+});
+
+test('a resumed full sync knows the pages an earlier attempt saw', { timeout: 120_000 }, async () => {
+  const all = [...page(0, 20), supplier(140), supplier(500), supplier(3, 'Leverancier 3 B.V.'), supplier(4)];
+  const attempt1 = store.syncWriter('suppliers', 'a', 'run-7', { full: true });
+  await attempt1.open();
+  await attempt1.writePage(1, all.slice(0, 12));
+  // The worker dies here; the retry resumes at page 2 with a new writer.
+  const attempt2 = store.syncWriter('suppliers', 'a', 'run-7', { full: true });
+  await attempt2.open();
+  await attempt2.writePage(2, all.slice(12));
+  assert.equal(await attempt2.close({ deactivateUnseen: true }), 0, 'nothing seen by attempt 1 is taken for vanished');
+  await store.dropSeen('run-7');
+  assert.equal(await db.collection('sync_seen').countDocuments({ runId: 'run-7' }), 0);
+});
+
+test('a digest that fell behind the records is caught up without rewriting unchanged records', { timeout: 120_000 }, async () => {
+  await db.collection('md_digests').deleteMany({ tenantId: 'b' });
+  let r: Awaited<ReturnType<typeof fullSync>> | undefined;
+  const n = await recordWrites(async () => (r = await fullSync('b', 'run-8', [[...page(0, 9), supplier(9, 'Leverancier 9 (nieuw)')]])));
+  assert.deepEqual(r, { written: 1, unchanged: 9, deactivated: 0 });
+  assert.equal(n, 1);
+  const list = await store.list('suppliers', 'b', { page: 1, limit: 5, search: 'nieuw' });
+  assert.equal(list.total, 1);
 });

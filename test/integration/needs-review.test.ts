@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { searchAttributes } from '../../src/workflows/definitions';
 import { entriesWith, exportPath, postCount, submit, waitForExport } from '../helpers/exports';
-import { connectTenant } from '../helpers/onboarding';
+import { connectTenant, switchDivision } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -53,7 +53,12 @@ describe('needs_review', () => {
     const calls = await p.sandbox.listRequests();
     const posts = calls.filter((c) => c.operation === 'createJournalEntry').map((c) => Date.parse(c.at));
     const lookups = calls.filter((c) => c.operation === 'getJournalEntries').map((c) => Date.parse(c.at));
-    posts.forEach((t, i) => assert.ok(lookups.some((l) => l - t >= 2_000 && (posts[i + 1] === undefined || l < posts[i + 1])), `a lookup ≥ 2 s after POST ${i + 1}, before the next`));
+    posts.forEach((t, i) =>
+      assert.ok(
+        lookups.some((l) => l - t >= 2_000 && (posts[i + 1] === undefined || l < posts[i + 1])),
+        `a lookup ≥ 2 s after POST ${i + 1}, before the next (POSTs at ${posts.join(', ')}; lookups at ${lookups.join(', ')})`,
+      ),
+    );
     const listed = await p.call('GET', `/api/tenants/${tenantId}/exports?status=needs_review`);
     assert.ok(listed.body.items.some((i: any) => i.reportId === reportId));
     const sa = (await p.temporal.workflow.getHandle(review.workflowId).describe()).typedSearchAttributes;
@@ -134,7 +139,7 @@ describe('cancel and corrections', () => {
     assert.equal((await p.call('POST', exportPath(tenantId, reportId), simpleReport(reportId, { amount: '16.00' }))).status, 409);
   });
 
-  test('another division without an open outcome: rejected, naming both divisions', async () => {
+  test('a switch of division confirmed while an export waits (nothing posted yet): it moves to the new division and posts there once', async () => {
     await fresh();
     const t = uniqueId('nrdiv');
     await connectTenant(p, t, DEMO_DIVISION);
@@ -142,13 +147,15 @@ describe('cancel and corrections', () => {
     const reportId = uniqueId('DV');
     await submit(p, t, simpleReport(reportId, { category: 'not-yet-mapped' }));
     await waitForExport(p, t, reportId, 'waiting_for_mappings');
-    await connectTenant(p, t, '234567');
+    await switchDivision(p, t, '234567');
     const m = demoMappings();
     m.categories = { ...m.categories, 'not-yet-mapped': { glAccount: '4230' } };
     await p.call('PUT', `/api/tenants/${t}/mappings`, m);
-    const rejected = await waitForExport(p, t, reportId, ['rejected', 'posted', 'needs_review']);
-    assert.equal(rejected.status, 'rejected');
-    assert.match(rejected.error.message, /234567.*123456/);
-    assert.equal(await postCount(p), 0);
+    const done = await waitForExport(p, t, reportId, ['rejected', 'posted', 'needs_review']);
+    assert.equal(done.status, 'posted', JSON.stringify(done.error));
+    assert.equal(done.division, '234567');
+    assert.equal(await postCount(p), 1);
+    assert.equal((await entriesWith(p, '234567', `EXP-${reportId}`)).length, 1);
+    assert.equal((await entriesWith(p, DEMO_DIVISION, `EXP-${reportId}`)).length, 0);
   });
 });

@@ -1,7 +1,7 @@
 /** An authorization link that is not used in time: onboarding ends as expired; a new connect starts over. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorizeInSandbox, waitForState } from '../helpers/onboarding';
+import { authorizeInSandbox, openCallback, startConnect, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -16,22 +16,20 @@ after(async () => {
 test('an unused link expires, the callback of the old link is refused, and connecting again works', async () => {
   const t = uniqueId('late');
   await p.call('POST', '/api/tenants', { tenantId: t, name: 'Late BV' });
-  const first = await p.call('POST', `/api/tenants/${t}/exact/connect`);
-  assert.equal(first.status, 200);
-  const oldCallback = await authorizeInSandbox(first.body.authorizationUrl, '123456'); // the admin is too slow to come back
+  const first = await startConnect(p, t);
+  const oldCallback = await authorizeInSandbox(first.authorizationUrl, '123456'); // the admin is too slow to come back
 
   const expired = await waitForState(p, t, 'disconnected', 30_000);
   assert.match(expired.error, /expired/);
   const run = await p.temporal.workflow.getHandle(`onboarding:${t}`).result();
   assert.equal((run as any).step, 'expired');
-  const late = await fetch(oldCallback, { headers: { accept: 'application/json' } });
+  const late = await openCallback(oldCallback, first.connectCookie);
   assert.equal(late.status, 409, 'the old link no longer counts');
 
-  const second = await p.call('POST', `/api/tenants/${t}/exact/connect`);
-  assert.equal(second.status, 200);
-  assert.notEqual(second.body.authorizationUrl, first.body.authorizationUrl);
-  const callback = await authorizeInSandbox(second.body.authorizationUrl, '123456');
-  const ok = await fetch(callback, { headers: { accept: 'application/json' } });
+  const second = await startConnect(p, t);
+  assert.notEqual(second.authorizationUrl, first.authorizationUrl);
+  const callback = await authorizeInSandbox(second.authorizationUrl, '123456');
+  const ok = await openCallback(callback, second.connectCookie);
   assert.equal(ok.status, 200);
   await eventually(async () => ((await p.call('GET', `/api/tenants/${t}/exact`)).body.state === 'connected' ? true : null), 'connected', 60_000);
 });

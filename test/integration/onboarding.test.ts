@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIds } from '../../src/workflows/definitions';
-import { authorizeInSandbox, connectTenant, waitForState, waitForSync } from '../helpers/onboarding';
+import { authorizeInSandbox, connectTenant, openCallback, startConnect, waitForState, waitForSync } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -103,8 +103,8 @@ describe('callback security', () => {
   test('a callback with a bad signature is refused and nothing changes', async () => {
     const t = uniqueId('sig');
     await p.call('POST', '/api/tenants', { tenantId: t, name: 'Sig BV' });
-    const connect = await p.call('POST', `/api/tenants/${t}/exact/connect`);
-    const callbackUrl = new URL(await authorizeInSandbox(connect.body.authorizationUrl, DIVISION));
+    const { authorizationUrl, connectCookie } = await startConnect(p, t);
+    const callbackUrl = new URL(await authorizeInSandbox(authorizationUrl, DIVISION));
     const tampered = new URL(callbackUrl);
     tampered.searchParams.set('companyId', '234567'); // another division under the original signature
     const forged = new URL(callbackUrl);
@@ -112,7 +112,7 @@ describe('callback security', () => {
     const missing = new URL(callbackUrl);
     missing.searchParams.delete('signature');
     for (const url of [tampered, forged, missing]) {
-      const res = await fetch(url, { headers: { accept: 'application/json' } });
+      const res = await openCallback(url, connectCookie);
       const body: any = await res.json();
       assert.equal(res.status, 400, url.toString());
       assert.ok(body.error.fields.some((f: any) => f.path === 'query.signature'), JSON.stringify(body));
@@ -127,20 +127,20 @@ describe('callback security', () => {
     assert.equal(wf.step, 'awaiting_authorization');
 
     // The genuine callback still works afterwards.
-    const ok = await fetch(callbackUrl, { headers: { accept: 'application/json' } });
+    const ok = await openCallback(callbackUrl, connectCookie);
     assert.equal(ok.status, 200);
     await waitForState(p, t, 'connected');
     // …and replaying it is refused (the authorization is no longer pending).
-    const replay = await fetch(callbackUrl, { headers: { accept: 'application/json' } });
+    const replay = await openCallback(callbackUrl, connectCookie);
     assert.equal(replay.status, 409);
   });
 
   test('a browser callback redirects to the admin page', async () => {
     const t = uniqueId('browser');
     await p.call('POST', '/api/tenants', { tenantId: t, name: 'Browser BV' });
-    const connect = await p.call('POST', `/api/tenants/${t}/exact/connect`);
-    const callbackUrl = await authorizeInSandbox(connect.body.authorizationUrl, DIVISION);
-    const res = await fetch(callbackUrl, { redirect: 'manual' });
+    const { authorizationUrl, connectCookie } = await startConnect(p, t);
+    const callbackUrl = await authorizeInSandbox(authorizationUrl, DIVISION);
+    const res = await fetch(callbackUrl, { redirect: 'manual', headers: { cookie: connectCookie } });
     assert.equal(res.status, 302);
     assert.equal(res.headers.get('location'), `/admin?tenant=${t}&connected=1`);
     await waitForState(p, t, 'connected');
@@ -196,7 +196,7 @@ describe('resync', () => {
     );
   });
 
-  test('a full sync marks records deleted in Exact inactive instead of deleting them', async () => {
+  test('a full sync writes nothing that did not change and marks records deleted in Exact inactive instead of deleting them', async () => {
     const before = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
     const cc = (await p.call('GET', `/api/tenants/${tenantId}/master-data/cost-centers?limit=100`)).body.items[0];
     await p.sandbox.deleteRecord(DIVISION, 'costCenters', cc.id);
@@ -204,6 +204,11 @@ describe('resync', () => {
     const after = await waitForSync(p, tenantId, before.lastSync.runId);
     assert.equal(after.lastSync.mode, 'full');
     assert.equal(after.lastSync.counts['cost-centers'].deactivated, 1);
+    // Everything else was read and found unchanged since the incremental sync: nothing written.
+    for (const [kind, c] of Object.entries<any>(after.lastSync.counts)) {
+      assert.equal(c.upserted, 0, `${kind}: nothing changed, nothing written`);
+      assert.equal(c.unchanged, c.fetched, `${kind}: every record read was unchanged`);
+    }
     const all = (await p.call('GET', `/api/tenants/${tenantId}/master-data/cost-centers?search=${cc.code}`)).body.items;
     const gone = all.find((x: any) => x.id === cc.id);
     assert.equal(gone.active, false, 'kept, but inactive');
@@ -230,9 +235,9 @@ describe('reauthorization and disconnect', () => {
     assert.equal(run?.status, 'needs_reauthorization');
 
     // Reconnect through the same flow.
-    const connect = await p.call('POST', `/api/tenants/${tenantId}/exact/connect`);
-    const callbackUrl = await authorizeInSandbox(connect.body.authorizationUrl, DIVISION);
-    assert.equal((await fetch(callbackUrl, { headers: { accept: 'application/json' } })).status, 200);
+    const { authorizationUrl, connectCookie } = await startConnect(p, tenantId);
+    const callbackUrl = await authorizeInSandbox(authorizationUrl, DIVISION);
+    assert.equal((await openCallback(callbackUrl, connectCookie)).status, 200);
     const restored = await waitForState(p, tenantId, 'connected');
     assert.equal(restored.error, null);
     // Schedule changes reach the scheduler asynchronously.

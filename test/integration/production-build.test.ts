@@ -8,8 +8,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ROOT, freePort, httpOk } from '../../scripts/stack';
+import { loadConfig } from '../../src/config';
+import { productDataConverter, temporalConnectionOptions } from '../../src/temporal';
 import { eventually } from '../helpers/product';
 import { testDb, testStack, uniqueId } from '../helpers/stack';
 
@@ -45,22 +48,41 @@ test('the production build runs the worker from the prebuilt bundle and the API;
     MONGODB_DB: mongo.db.databaseName,
     WORKER_METRICS_PORT: String(metricsPort),
     API_PORT: String(apiPort),
+    // Production refuses the development defaults.
+    MAESN_API_KEY: 'prod-build-api-key-0123',
+    MAESN_SIGNING_SECRET: 'prod-build-signing-secret-0123',
+    ENCRYPTION_KEYS: `p1:${randomBytes(32).toString('base64')}`,
+    // Production refuses to start without one (the worker ignores it).
+    PLATFORM_API_KEY: 'production-build-test-platform-key-0123456789',
   };
+  const config = loadConfig({ ...env, NODE_ENV: 'production' });
   const worker = run('dist/src/worker.js', env);
   const api = run('dist/src/api/main.js', env);
   try {
     await eventually(() => httpOk(`http://127.0.0.1:${metricsPort}/metrics`), 'compiled worker up', 60_000);
     await eventually(() => httpOk(`http://127.0.0.1:${apiPort}/readyz`), 'compiled API ready', 60_000);
+    // The compiled access layer: no credential 401; the platform key mints a one-time admin link (signed token).
+    assert.equal((await fetch(`http://127.0.0.1:${apiPort}/api/tenants/nobody/exact`)).status, 401);
+    const auth = { authorization: `Bearer ${env.PLATFORM_API_KEY}`, 'content-type': 'application/json' };
+    await fetch(`http://127.0.0.1:${apiPort}/api/tenants`, { method: 'POST', headers: auth, body: JSON.stringify({ tenantId: 'prod-build', name: 'Prod BV' }) });
+    const link = await fetch(`http://127.0.0.1:${apiPort}/api/tenants/prod-build/admin-sessions`, { method: 'POST', headers: auth });
+    assert.equal(link.status, 201, await link.clone().text());
+    assert.equal(link.headers.get('strict-transport-security')?.startsWith('max-age='), true, 'HSTS in production');
 
     // A workflow from the bundle runs an activity: an export that does not exist fails as a business error.
-    const connection = await Connection.connect({ address: stack.temporalAddress });
+    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
     try {
-      const client = new Client({ connection });
+      const client = new Client({ connection, dataConverter: productDataConverter(config.keyRing) });
+      const workflowId = uniqueId('export:none');
       const err = await client.workflow
-        .execute('exportExpenseReport', { taskQueue, workflowId: uniqueId('export:none'), args: [{ tenantId: 't', reportId: 'missing' }] })
+        .execute('exportExpenseReport', { taskQueue, workflowId, args: [{ tenantId: 't', reportId: 'missing' }] })
         .then(() => null, (e) => e);
       assert.ok(err instanceof WorkflowFailedError, String(err));
       assert.match(String((err as any).cause?.cause?.message ?? (err as any).cause?.message), /not found/);
+      // In the stored history the failure texts are encrypted: the prebuilt bundle has the failure converter.
+      const raw = JSON.stringify(await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+      assert.ok(raw.includes('"Encoded failure"'), 'failures are stored encoded');
+      assert.ok(!/not found/.test(raw), 'a failure text is readable in the history');
     } finally {
       await connection.close();
     }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { MaesnClient } from '../../src/maesn';
+import { temporalConnectionOptions } from '../../src/temporal';
 import { createProductWorker } from '../../src/worker';
 import { ROOT, freePort, httpOk } from '../../scripts/stack';
 import { eventually, startProduct, type Product } from '../helpers/product';
@@ -48,7 +49,7 @@ test('a worker killed mid-sync resumes without re-reading finished pages', { tim
   const tenantId = uniqueId('big');
   await p.call('POST', '/api/tenants', { tenantId, name: 'Groot' });
   const conn = await p.sandbox.createConnection(DIVISION);
-  await p.stores.tenants.setConnection(tenantId, { state: 'connected', division: DIVISION, accountKey: p.stores.tenants.sealAccountKey(conn.accountKey) });
+  await p.stores.tenants.setConnection(tenantId, { state: 'connected', division: DIVISION, accountKey: p.stores.tenants.sealAccountKey(tenantId, conn.accountKey) });
 
   const metricsPort = await freePort();
   const child = workerProcess(metricsPort);
@@ -72,7 +73,7 @@ test('a worker killed mid-sync resumes without re-reading finished pages', { tim
   assert.ok(beforeKill.length < totalPages, 'killed before the end');
 
   // A new worker takes over once the heartbeat timeout shows the old one is gone.
-  const native = await NativeConnection.connect({ address: testStack().temporalAddress });
+  const native = await NativeConnection.connect(temporalConnectionOptions(p.config.temporal));
   const maesn = MaesnClient.fromConfig(p.config.maesn, {});
   const worker = await createProductWorker({
     config: p.config,

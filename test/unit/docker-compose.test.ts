@@ -1,24 +1,53 @@
 /**
  * No Docker engine runs on the build machines, so the production-like compose file is checked
- * statically: services, ports and the environment wiring the product relies on.
+ * statically: services, ports and the environment wiring the product relies on, and the
+ * deployment rules: ports on loopback, MongoDB with authentication, no secret in the file (each
+ * comes from .env, listed in .env.example), restart policies.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadSandboxConfig, sandboxEnvVars } from '@exact-export/maesn-sandbox';
-import { loadConfig, productEnvVars } from '../../src/config';
+import { DEV_DEFAULTS, loadConfig, productEnvVars } from '../../src/config';
 import { allSearchAttributeKeys } from '../../src/workflows/definitions';
 
 const ROOT = path.resolve(__dirname, '../..');
-const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
+const composeText = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true });
 const services: Record<string, any> = compose.services;
 
-/** Resolves `${VAR:-default}` the way compose does when VAR is unset. */
-function resolveDefaults(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+/** The variables .env.example lists (with their values, which must be empty). */
+const envExample = Object.fromEntries(
+  fs
+    .readFileSync(path.join(ROOT, '.env.example'), 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
+
+/** A filled-in .env: fresh values of the right shape for every variable of .env.example. */
+const dotEnv: Record<string, string> = Object.fromEntries(
+  Object.keys(envExample).map((k) => [k, k === 'ENCRYPTION_KEYS' ? `k1:${randomBytes(32).toString('base64')}` : randomBytes(24).toString('hex')]),
+);
+
+/** Interpolates `${VAR}`, `${VAR:-default}` and `${VAR:?message}` as compose does, from `vars`. */
+function interpolate(value: unknown, vars: Record<string, string>): string {
+  return String(value).replace(/\$\{([A-Z_]+)(?:(:-|:\?)([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+    if (vars[name] !== undefined && vars[name] !== '') return vars[name];
+    if (op === ':-') return arg ?? '';
+    throw new Error(`compose would stop: ${name} is unset (${arg ?? ''})`);
+  });
 }
+
+function resolveEnv(env: Record<string, unknown>, vars: Record<string, string> = dotEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, vars)]));
+}
+
+/** `${VAR:?…}` references: the values compose requires from .env. */
+const required = new Set([...composeText.replace(/^\s*#.*$/gm, '').matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]));
 
 const hostPort = (s: string) => new URL(s.includes('://') ? s : `tcp://${s}`);
 
@@ -62,7 +91,7 @@ test('the sandbox has its own image, built from its package; the service image d
 
 test('product environment points at the compose services and is valid config', () => {
   for (const name of ['worker', 'api']) {
-    const env = resolveDefaults(services[name].environment);
+    const env = resolveEnv(services[name].environment);
     for (const key of Object.keys(env)) assert.ok(productEnvVars.includes(key), `${name}: ${key} is not a variable the product reads`);
     const config = loadConfig(env); // throws if anything is invalid
     assert.equal(config.env, 'production');
@@ -73,20 +102,87 @@ test('product environment points at the compose services and is valid config', (
     const maesn = new URL(config.maesn.baseUrl);
     assert.equal(maesn.hostname, 'sandbox');
     assert.equal(maesn.port, services.sandbox.environment.SANDBOX_PORT, 'MAESN_BASE_URL uses the sandbox port');
-    assert.equal(config.maesn.apiKey, loadSandboxConfig(resolveDefaults(services.sandbox.environment)).apiKey, 'product and sandbox share the API key');
+    assert.equal(config.maesn.apiKey, loadSandboxConfig(resolveEnv(services.sandbox.environment)).apiKey, 'product and sandbox share the API key');
   }
-  const apiEnv = resolveDefaults(services.api.environment);
-  assert.ok(services.api.ports.includes(`${apiEnv.API_PORT}:${apiEnv.API_PORT}`), 'API port published');
+  assert.match(String(services.api.environment.PLATFORM_API_KEY), /^\$\{PLATFORM_API_KEY:\?/, 'the API needs a platform key from the operator (no default in the file)');
+  const apiEnv = resolveEnv(services.api.environment);
+  assert.ok(services.api.ports.includes(`127.0.0.1:${apiEnv.API_PORT}:${apiEnv.API_PORT}`), 'API port published');
   assert.equal(apiEnv.API_HOST, '0.0.0.0', 'API listens beyond loopback inside its container');
-  const workerEnv = resolveDefaults(services.worker.environment);
-  assert.ok(services.worker.ports.includes(`${workerEnv.WORKER_METRICS_PORT}:${workerEnv.WORKER_METRICS_PORT}`), 'worker metrics published');
+  const workerEnv = resolveEnv(services.worker.environment);
+  assert.ok(services.worker.ports.includes(`127.0.0.1:${workerEnv.WORKER_METRICS_PORT}:${workerEnv.WORKER_METRICS_PORT}`), 'worker metrics published');
+});
+
+test('every published port listens on 127.0.0.1 only', () => {
+  const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p: unknown) => [name, String(p)] as const));
+  assert.ok(published.length >= 6);
+  for (const [name, p] of published) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/, `${name}: ${p} is published beyond loopback`);
+});
+
+test('no secret is written in the compose file: each comes from .env, listed empty in .env.example', () => {
+  const secretName = /KEY|SECRET|PASSWORD|PWD|TOKEN/;
+  for (const [name, s] of Object.entries(services)) {
+    for (const [k, v] of Object.entries<unknown>(s.environment ?? {})) {
+      if (!secretName.test(k) || /USERNAME|PATH/.test(k)) continue;
+      assert.match(String(v), /^\$\{[A-Z_]+:\?[^}]+\}$/, `${name}: ${k} must be \${VAR:?…} from .env`);
+    }
+  }
+  // The MongoDB connection string carries its password from .env too.
+  assert.match(services.worker.environment.MONGODB_URI, /:\$\{MONGO_APP_PASSWORD:\?[^}]+\}@/);
+  assert.deepEqual([...required].sort(), Object.keys(envExample).sort(), '.env.example lists exactly the variables compose requires');
+  for (const [k, v] of Object.entries(envExample)) assert.equal(v, '', `.env.example must not carry a value for ${k}`);
+  // Nothing of the development defaults is left in the file.
+  for (const v of Object.values(DEV_DEFAULTS)) assert.ok(!composeText.includes(v), 'a development default in docker-compose.yml');
+  assert.ok(fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n').includes('.env'), '.env is never committed');
+});
+
+test('without .env compose stops, and with development values the product refuses to start', () => {
+  assert.throws(() => resolveEnv(services.api.environment, {}), /compose would stop: \w+ is unset/);
+  const devValues = { ...dotEnv, MAESN_API_KEY: DEV_DEFAULTS.maesnApiKey };
+  assert.throws(() => loadConfig(resolveEnv(services.api.environment, devValues)), /MAESN_API_KEY: is the development default/);
+});
+
+test('MongoDB runs with authentication and the service logs in as its own user', () => {
+  const mongo = services.mongo;
+  assert.ok(mongo.command.includes('--keyFile'), 'a replica set with users needs a key file');
+  const env = resolveEnv(mongo.environment);
+  assert.ok(env.MONGO_INITDB_ROOT_USERNAME && env.MONGO_INITDB_ROOT_PASSWORD, 'root user created on first start');
+  assert.ok(mongo.volumes.includes('./deploy/mongo-init:/docker-entrypoint-initdb.d:ro'));
+  const init = fs.readFileSync(path.join(ROOT, 'deploy/mongo-init/create-app-user.js'), 'utf8');
+  assert.match(init, /createUser/);
+  assert.match(init, /role: 'readWrite', db: dbName/);
+  const uri = new URL(loadConfig(resolveEnv(services.api.environment)).mongo.uri);
+  assert.equal(decodeURIComponent(uri.username), env.MONGO_APP_USERNAME);
+  assert.equal(decodeURIComponent(uri.password), env.MONGO_APP_PASSWORD);
+  assert.equal(uri.searchParams.get('authSource'), env.MONGO_APP_DB);
+  assert.equal(uri.pathname.slice(1), env.MONGO_APP_DB);
+  // The healthcheck authenticates from the container's environment, not with a password argument.
+  const health: string = mongo.healthcheck.test.join(' ');
+  assert.match(health, /process\.env\.MONGO_INITDB_ROOT_PASSWORD/);
+  assert.ok(!/--password|-p /.test(health));
+});
+
+test('long-running services restart; the one-shot setup does not', () => {
+  for (const [name, s] of Object.entries(services)) {
+    if (name === 'temporal-setup') assert.equal(s.restart, 'no');
+    else assert.equal(s.restart, 'unless-stopped', `${name} has no restart policy`);
+  }
+});
+
+test('the Temporal UI decodes payloads through the API ops listener, and only its origin may', () => {
+  const api = loadConfig(resolveEnv(services.api.environment));
+  assert.ok(api.ops.port !== null, 'the API opens its ops listener');
+  const codecEndpoint = new URL(services['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT);
+  assert.equal(codecEndpoint.pathname, '/codec');
+  assert.ok(services.api.ports.includes(`127.0.0.1:${codecEndpoint.port}:${api.ops.port}`), 'the codec endpoint is the published ops port');
+  const uiPort = String(services['temporal-ui'].ports[0]).split(':')[1];
+  assert.deepEqual(api.codec.corsOrigins, [`http://localhost:${uiPort}`]);
 });
 
 test('sandbox environment is valid sandbox config', () => {
-  const env = resolveDefaults(services.sandbox.environment);
+  const env = resolveEnv(services.sandbox.environment);
   for (const key of Object.keys(env)) assert.ok(sandboxEnvVars.includes(key) || key === 'NODE_ENV', `sandbox: ${key} is not a variable it reads`);
   const c = loadSandboxConfig(env);
-  assert.ok(services.sandbox.ports.includes(`${c.port}:${c.port}`));
+  assert.ok(services.sandbox.ports.includes(`127.0.0.1:${c.port}:${c.port}`));
 });
 
 test('the custom search attributes the workflows use are registered', () => {

@@ -252,7 +252,7 @@ describe('matchMerchantSupplier', () => {
   });
   test('override map is checked first (by VAT number or name)', () => {
     assert.equal(match('SHELL'), 'override_name:2006');
-    const withVat = mappings({ merchants: { 'NL 8536.42.B01': '2003' } });
+    const withVat = mappings({ merchants: { 'NL 8536 42 B01': '2003' } });
     const r = matchMerchantSupplier({ name: 'Hotel Utrecht B.V.', vatNumber: 'NL853642B01' }, withVat, lookup);
     assert.equal(r?.via, 'override_vat_number');
     assert.equal(r?.supplier?.id, 'sup-2003');

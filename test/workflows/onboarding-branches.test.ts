@@ -13,7 +13,7 @@ import { uniqueId } from '../helpers/ids';
 // The workflow under test, its signal, query and update, and the failure types its activities
 // raise: the only place this file names them.
 import { onboardTenant } from '../../src/workflows/onboarding';
-import { authorizationUrlUpdate, authorizedSignal, onboardingStatusQuery, searchAttributes, workflowIds } from '../../src/workflows/definitions';
+import { authorizationUrlUpdate, authorizedSignal, divisionDecisionSignal, onboardingStatusQuery, searchAttributes, workflowIds } from '../../src/workflows/definitions';
 import { FailureType } from '../../src/workflows/failures';
 const UNAUTHORIZED = FailureType.maesnUnauthorized;
 const DIVISION_NOT_ACCESSIBLE = FailureType.divisionNotAccessible;
@@ -36,7 +36,7 @@ function onboardingStubs(overrides: Parameters<typeof stubActivities>[0] = {}) {
     createAuthorizationLink: async () => ({ authorizationUrl: LINK }),
     expireAuthorization: async () => undefined,
     activateConnection: async () => ({ division: '123456', divisionName: 'Demo Advies B.V.' }),
-    planSync: async () => ({ mode: 'full' as const, since: null }),
+    planSync: async () => ({ mode: 'full' as const, since: null, reason: 'first sync' }),
     startSyncRun: async () => undefined,
     syncResource: async ({ resource }) => ({ [resource]: { fetched: 2, upserted: 2, deactivated: 0, pages: 1 } }),
     checkMappingHealth: async () => ({ ok: true, issues: 0 }),
@@ -173,5 +173,27 @@ test('a division the connection cannot reach: the tenant is marked in error and 
     assert.equal(err.cause.type, ONBOARDING_FAILED);
     assert.deepEqual(stubs.inputsOf('markError'), [{ tenantId, message: 'the connection has no access to division 999' }]);
     assert.equal((await handle.query(onboardingStatusQuery)).step, 'failed');
+  });
+});
+
+test('reconnected to another division and confirmed: the change is applied, then the new administration is synced in full', async () => {
+  const stubs = onboardingStubs({
+    activateConnection: async () => ({ division: '234567', divisionName: 'Demo Holding B.V.', previousDivision: '123456' }),
+    applyDivisionChange: async () => undefined,
+    planSync: async ({ requested }) => ({ mode: requested === 'full' ? ('full' as const) : ('incremental' as const), since: null, reason: `requested ${requested}` }),
+  });
+  await ts.withWorker(stubs, async (w) => {
+    const { handle, tenantId } = await startOnboarding(w);
+    await awaitingAuthorization(handle);
+    const [{ state }] = stubs.inputsOf('createAuthorizationLink');
+    await handle.signal(authorizedSignal, { state, credentialId: 'cred-2' });
+    await eventually('awaiting the confirmation', async () => ((await handle.query(onboardingStatusQuery)).step === 'awaiting_division_confirmation' ? true : undefined));
+    await handle.signal(divisionDecisionSignal, { decision: 'confirm', division: '234567' });
+    const result = await handle.result();
+    assert.equal(result.step, 'connected');
+    assert.deepEqual(stubs.inputsOf('applyDivisionChange'), [{ tenantId, division: '234567' }]);
+    assert.deepEqual(stubs.inputsOf('planSync').map((i) => i.requested), ['full'], 'a full sync, whatever the previous division synced last');
+    const order = stubs.names();
+    assert.ok(order.indexOf('applyDivisionChange') < order.indexOf('planSync'), order.join(', '));
   });
 });

@@ -2,16 +2,14 @@
  * Mappings and exports: the platform submits approved reports, admins fix mappings, ops retry
  * or cancel.
  */
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { Router } from 'express';
 import { z } from 'zod';
 import { centsToDecimalString, expenseReportSchema, exportStatuses, mappingsSchema, VAT_TREATMENTS, type ExpenseReport } from '../../domain';
 import { acceptExport, markExportPosted, saveMappings, signalExport } from '../../services';
 import { isOutcomeOpen, revisionOf, type ExportDoc } from '../../store';
 import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
-import { addRoute, errors } from '../route';
-import { requireTenant as requireTenantIn, tenantParams, type RouteDeps } from './shared';
+import { addRoute, errors, type Api } from '../route';
+import { pageSchema, requireTenant as requireTenantIn, tenantParams, type RouteDeps } from './shared';
 
 const reportParams = tenantParams.extend({ reportId: z.string().min(1).max(128).regex(/^\S+$/, 'no whitespace') });
 
@@ -123,8 +121,7 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
   };
 }
 
-export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router {
-  const router = Router();
+export function exportRoutes(deps: RouteDeps, api: Api): void {
   const { stores } = deps;
 
   const requireTenant = (tenantId: string) => requireTenantIn(stores, tenantId);
@@ -146,9 +143,10 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
 
   // --- mappings -------------------------------------------------------------------------------
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId/mappings',
+    access: 'tenant',
     summary: "The tenant's mappings (null until first saved)",
     tags: ['mappings'],
     params: tenantParams,
@@ -160,9 +158,10 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'put',
     path: '/api/tenants/:tenantId/mappings',
+    access: 'tenant',
     summary: 'Replace the mappings; reports every invalid reference and wakes exports waiting for mappings',
     tags: ['mappings'],
     params: tenantParams,
@@ -188,13 +187,17 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
 
   // --- exports --------------------------------------------------------------------------------
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'post',
     path: '/api/tenants/:tenantId/expense-reports/:reportId/export',
+    access: 'platform',
     summary: 'Export an approved expense report (idempotent: the same report returns the same export)',
     tags: ['exports'],
     params: reportParams,
     body: expenseReportSchema,
+    // Receipts come inline (base64): a larger limit, and more time to store them, than other routes.
+    bodyLimitBytes: deps.config.exports.maxReportBytes,
+    temporalDeadlineMs: 30_000,
     responses: {
       202: { description: 'accepted', schema: z.object({ exportId: z.string(), status: z.enum(exportStatuses) }) },
       ...errors(400, 404, 409, 413),
@@ -209,9 +212,10 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId/expense-reports/:reportId/export',
+    access: 'tenant',
     summary: 'Status of an export (the current revision, or `revision`): missing mappings, the booking as built, posting attempts and lookups, the Exact entry',
     tags: ['exports'],
     params: reportParams,
@@ -226,9 +230,10 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     ['retry', retrySignal, 'Retry a rejected export after a fix made in Exact Online; from needs_review: look the entry up once more, then post'],
     ['cancel', cancelSignal, 'Cancel an export that has not been posted (while an outcome is open the entry is looked up first: an entry that exists wins); afterwards the report can be exported again with new content'],
   ] as const) {
-    addRoute(router, registry, {
+    addRoute(api, {
       method: 'post',
       path: `/api/tenants/:tenantId/expense-reports/:reportId/export/${path}`,
+      access: 'tenant',
       summary,
       tags: ['exports'],
       params: reportParams,
@@ -239,9 +244,10 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     });
   }
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'post',
     path: '/api/tenants/:tenantId/expense-reports/:reportId/export/mark-posted',
+    access: 'tenant',
     summary: 'A person found the entry in Exact: the export adopts it (verified through Maesn when the connection allows) and ends posted',
     tags: ['exports'],
     params: reportParams,
@@ -254,15 +260,16 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId/exports',
+    access: 'tenant',
     summary: "The tenant's exports, newest first",
     tags: ['exports'],
     params: tenantParams,
-    query: z.object({
+    query: z.strictObject({
       status: z.enum(exportStatuses).optional(),
-      page: z.coerce.number().int().min(1).default(1),
+      page: pageSchema,
       limit: z.coerce.number().int().min(1).max(200).default(50),
     }),
     responses: {
@@ -299,6 +306,4 @@ export function exportRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       };
     },
   });
-
-  return router;
 }

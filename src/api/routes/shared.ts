@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ProductConfig } from '../../config';
 import type { Logger } from '../../logger';
 import type { Stores, Tenant } from '../../store';
+import type { AccessControl } from '../access';
 import { notFound } from '../errors';
 
 export interface RouteDeps {
@@ -11,7 +12,12 @@ export interface RouteDeps {
   logger: Logger;
   stores: Stores;
   temporal: Client;
+  access: AccessControl;
 }
+
+/** Page numbers are bounded: a huge `page` would make the database skip millions of rows. */
+export const MAX_PAGE = 10_000;
+export const pageSchema = z.coerce.number().int().min(1).max(MAX_PAGE).default(1);
 
 export const tenantIdSchema = z
   .string()

@@ -2,24 +2,28 @@
  * Tenants and their Exact Online connection: create, connect (hosted auth), callback, status,
  * sync now, disconnect, and the synced master data.
  */
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Router, type Request } from 'express';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { masterDataKinds, tenantSettingsSchema } from '../../domain';
-import { connectTenant, disconnectTenant, nextResyncAt, startManualSync } from '../../services';
-import { connectionStates } from '../../store';
+import { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, startManualSync } from '../../services';
+import { connectionStateOf, connectionStates } from '../../store';
 import { authorizedSignal, workflowIds } from '../../workflows/definitions';
+import { CONNECT_COOKIE, cookieOf } from '../access';
 import { verifyQuerySignature } from '../callback-signature';
 import { HttpError, notFound } from '../errors';
-import { addRoute, errors } from '../route';
-import { requireTenant as requireTenantIn, tenantIdSchema, tenantParams, type RouteDeps } from './shared';
+import { addRoute, errors, type Api } from '../route';
+import { isVerified } from '../tokens';
+import { pageSchema, requireTenant as requireTenantIn, tenantIdSchema, tenantParams, type RouteDeps } from './shared';
 
 const tenantSchema = z
   .object({ tenantId: z.string(), name: z.string(), createdAt: z.string() })
   .meta({ id: 'Tenant' });
 
-const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), deactivated: z.number(), pages: z.number() }));
+const countsSchema = z.record(z.string(), z.object({ fetched: z.number(), upserted: z.number(), unchanged: z.number().optional(), dbMs: z.number().optional(), deactivated: z.number(), pages: z.number() }));
+
+const budgetWindowSchema = z.object({ limit: z.number(), used: z.number(), remaining: z.number(), resetsAt: z.string() });
 
 const connectionStatusSchema = z
   .object({
@@ -47,22 +51,35 @@ const connectionStatusSchema = z
         issues: z.array(z.object({ kind: z.string(), code: z.string(), usedIn: z.string(), reason: z.string() })),
       })
       .nullable(),
+    divisionChange: z
+      .object({ from: z.string(), to: z.string(), toName: z.string().nullable(), requestedAt: z.string() })
+      .nullable()
+      .describe('set while a switch to another division waits for an admin (confirm or reject)'),
+    callBudget: z
+      .object({
+        minute: budgetWindowSchema,
+        day: budgetWindowSchema,
+        blockedUntil: z.string().nullable(),
+        exportsWaiting: z.boolean(),
+      })
+      .nullable()
+      .meta({ description: "The division's Exact call budget: calls left this minute and today, a Retry-After pause, exports queued for later minutes" }),
     error: z.string().nullable(),
   })
   .meta({ id: 'ExactConnectionStatus' });
 
-export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router {
-  const router = Router();
-  const { stores, temporal, config } = deps;
+export function tenantRoutes(deps: RouteDeps, api: Api): void {
+  const { stores, temporal, config, access } = deps;
 
   const requireTenant = (tenantId: string) => requireTenantIn(stores, tenantId);
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'post',
     path: '/api/tenants',
+    access: 'platform',
     summary: 'Create a tenant (idempotent for the same name)',
     tags: ['tenants'],
-    body: z.object({ tenantId: tenantIdSchema, name: z.string().trim().min(1).max(200) }),
+    body: z.strictObject({ tenantId: tenantIdSchema, name: z.string().trim().min(1).max(200) }),
     responses: { 201: { description: 'created', schema: tenantSchema }, 200: { description: 'already exists', schema: tenantSchema }, ...errors(400, 409) },
     handler: async ({ body }, _req, res) => {
       const r = await stores.tenants.create(body.tenantId, body.name);
@@ -71,9 +88,10 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId',
+    access: 'tenant',
     summary: 'Get a tenant',
     tags: ['tenants'],
     params: tenantParams,
@@ -86,9 +104,10 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
 
   const settingsResponse = tenantSettingsSchema.meta({ id: 'TenantSettings' });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId/settings',
+    access: 'tenant',
     summary: "The tenant's booking settings: time zone, which date an entry is booked on, what a closed period does",
     tags: ['tenants'],
     params: tenantParams,
@@ -100,9 +119,10 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'put',
     path: '/api/tenants/:tenantId/settings',
+    access: 'tenant',
     summary: 'Replace the booking settings (omitted fields take their defaults); used for exports validated from now on',
     tags: ['tenants'],
     params: tenantParams,
@@ -114,38 +134,49 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'post',
     path: '/api/tenants/:tenantId/exact/connect',
-    summary: 'Start connecting Exact Online; returns the hosted authorization link (idempotent while one is pending)',
+    access: 'tenant',
+    summary:
+      'Start connecting Exact Online; returns the hosted authorization link (idempotent while one is pending). ' +
+      'The response sets a cookie that binds the authorization to this browser: the callback is refused without it.',
     tags: ['exact connection'],
     params: tenantParams,
+    // The link comes from the onboarding workflow (a worker calls Maesn): more than the usual deadline.
+    temporalDeadlineMs: 20_000,
     responses: {
       200: { description: 'the link to send the admin to', schema: z.object({ authorizationUrl: z.string(), workflowId: z.string() }) },
       ...errors(404, 409, 502),
     },
-    handler: async ({ params }) => {
+    handler: async ({ params }, _req, res) => {
       await requireTenant(params.tenantId);
-      return connectTenant(deps, params.tenantId);
+      const r = await connectTenant(deps, params.tenantId);
+      await bindAuthorizationToBrowser(params.tenantId, r.authorizationUrl, res);
+      return r;
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/exact/callback',
-    summary: 'Where Maesn sends the admin back after authorizing: verifies the signature, then resumes onboarding',
+    access: 'public',
+    summary:
+      'Where Maesn sends the admin back after authorizing: verifies the signature and that this browser started the ' +
+      'authorization (connect cookie), then resumes onboarding',
     tags: ['exact connection'],
-    query: z.object({
+    query: z.strictObject({
       tenantId: tenantIdSchema,
-      state: z.string().min(1),
-      accountKey: z.string().min(1),
-      companyId: z.string().min(1),
-      signature: z.string().min(1),
+      state: z.string().min(1).max(200),
+      accountKey: z.string().min(1).max(2000),
+      companyId: z.string().min(1).max(200),
+      signature: z.string().min(1).max(200),
+      format: z.literal('json').optional(),
     }),
     responses: {
       302: { description: 'redirect to the admin page' },
       200: { description: 'when JSON is asked for', schema: z.object({ tenantId: z.string(), division: z.string(), status: z.literal('authorized') }) },
-      ...errors(400, 404, 409),
+      ...errors(400, 403, 404, 409),
     },
     handler: async ({ query }, req, res) => {
       const params = new URL(req.originalUrl, 'http://callback').searchParams;
@@ -157,23 +188,29 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       if (!conn?.pendingAuthorization || conn.pendingAuthorization.state !== query.state) {
         throw new HttpError(409, 'stale_callback', 'no authorization with this state is pending for the tenant; connect again', [{ path: 'query.state', message: 'not pending' }]);
       }
+      await requireBrowserBinding(query.tenantId, query.state, req, res);
       const credentialId = await stores.tenants.storePendingCredential(query.tenantId, query.state, query.companyId, query.accountKey);
+      if (credentialId === null) {
+        throw new HttpError(409, 'callback_used', 'this authorization was completed already (the link was opened twice); see the admin page', [{ path: 'query.state', message: 'already used' }]);
+      }
       try {
         await temporal.workflow.getHandle(workflowIds.onboarding(query.tenantId)).signal(authorizedSignal, { state: query.state, credentialId });
       } catch (err) {
-        await stores.tenants.deletePendingCredentials(query.tenantId);
+        await stores.tenants.deletePendingCredential(query.tenantId, credentialId);
         if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'stale_callback', 'the onboarding this link belongs to has ended; connect again');
         throw err;
       }
+      access.clearConnectCookie(res);
       if (wantsJson(req)) return { tenantId: query.tenantId, division: query.companyId, status: 'authorized' as const };
       res.redirect(302, `/admin?tenant=${encodeURIComponent(query.tenantId)}&connected=1`);
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId/exact',
-    summary: 'Connection state, last sync, next scheduled sync and mapping health',
+    access: 'tenant',
+    summary: "Connection state, last sync, next scheduled sync, mapping health, a division change waiting for confirmation and the division's call budget",
     tags: ['exact connection'],
     params: tenantParams,
     responses: { 200: { description: 'status', schema: connectionStatusSchema }, ...errors(404) },
@@ -181,8 +218,11 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       await requireTenant(params.tenantId);
       const [conn, last] = await Promise.all([stores.tenants.getConnection(params.tenantId), stores.syncRuns.latest(params.tenantId)]);
       const nextSyncAt = conn?.state === 'connected' || conn?.state === 'syncing' ? ((await nextResyncAt(temporal, params.tenantId))?.toISOString() ?? null) : null;
+      const change = conn?.divisionChange;
+      const budget = conn?.division ? await stores.callBudget.view(conn.division) : null;
+      const iso = (ms: number) => new Date(ms).toISOString();
       return {
-        state: conn?.state ?? 'disconnected',
+        state: connectionStateOf(conn),
         division: conn?.division ?? null,
         divisionName: conn?.divisionName ?? null,
         targetSystem: conn?.targetSystem ?? null,
@@ -200,18 +240,28 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
           : null,
         nextSyncAt,
         mappingHealth: conn?.mappingHealth ? { ...conn.mappingHealth, checkedAt: conn.mappingHealth.checkedAt.toISOString() } : null,
+        divisionChange: change ? { from: change.previousDivision, to: change.division, toName: change.divisionName, requestedAt: change.requestedAt.toISOString() } : null,
+        callBudget: budget
+          ? {
+              minute: { ...budget.minute, resetsAt: iso(budget.minute.resetsAt) },
+              day: { ...budget.day, resetsAt: iso(budget.day.resetsAt) },
+              blockedUntil: budget.blockedUntil === null ? null : iso(budget.blockedUntil),
+              exportsWaiting: budget.exportsWaiting,
+            }
+          : null,
         error: conn?.error?.message ?? null,
       } satisfies z.infer<typeof connectionStatusSchema>;
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'post',
     path: '/api/tenants/:tenantId/exact/sync',
+    access: 'tenant',
     summary: 'Sync now (joins a manual sync that is already running)',
     tags: ['exact connection'],
     params: tenantParams,
-    body: z.object({ mode: z.enum(['auto', 'full', 'incremental']).default('auto') }),
+    body: z.strictObject({ mode: z.enum(['auto', 'full', 'incremental']).default('auto') }),
     responses: { 202: { description: 'started', schema: z.object({ workflowId: z.string(), runId: z.string() }) }, ...errors(400, 404, 409) },
     handler: async ({ params, body }, _req, res) => {
       await requireTenant(params.tenantId);
@@ -223,28 +273,61 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  addRoute(router, registry, {
+  addRoute(api, {
     method: 'delete',
     path: '/api/tenants/:tenantId/exact',
-    summary: 'Disconnect: deletes the resync schedule and the stored account key; sync history stays',
+    access: 'tenant',
+    summary: 'Disconnect: deletes the resync schedule and the stored account key and stops running syncs; sync history stays',
     tags: ['exact connection'],
     params: tenantParams,
-    responses: { 200: { description: 'disconnected', schema: z.object({ state: z.literal('disconnected') }) }, ...errors(404) },
+    responses: { 200: { description: 'disconnected', schema: z.object({ state: z.literal('disconnected'), stoppedSyncs: z.number() }) }, ...errors(404) },
     handler: async ({ params }) => {
       await requireTenant(params.tenantId);
-      await disconnectTenant(deps, params.tenantId);
-      return { state: 'disconnected' as const };
+      const { stoppedSyncs } = await disconnectTenant(deps, params.tenantId);
+      return { state: 'disconnected' as const, stoppedSyncs };
     },
   });
 
-  addRoute(router, registry, {
+  const decisionResponse = z.object({ decision: z.enum(['confirm', 'reject']), division: z.string(), previousDivision: z.string() });
+  addRoute(api, {
+    method: 'post',
+    path: '/api/tenants/:tenantId/exact/division-change/confirm',
+    access: 'tenant',
+    summary: 'Confirm switching the tenant to the division it was reconnected to; exports wait until then',
+    tags: ['exact connection'],
+    params: tenantParams,
+    body: z.strictObject({ division: z.string().min(1).max(200).describe('the division shown to the admin (`divisionChange.to`)') }),
+    responses: { 202: { description: 'confirmed; the initial sync of the new division follows', schema: decisionResponse }, ...errors(400, 404, 409) },
+    handler: async ({ params, body }, _req, res) => {
+      await requireTenant(params.tenantId);
+      res.status(202).json({ decision: 'confirm', ...(await decideDivisionChange(deps, params.tenantId, 'confirm', body.division)) });
+    },
+  });
+
+  addRoute(api, {
+    method: 'post',
+    path: '/api/tenants/:tenantId/exact/division-change/reject',
+    access: 'tenant',
+    summary: 'Reject switching the tenant to another division: the new credential is discarded, the previous connection stays',
+    tags: ['exact connection'],
+    params: tenantParams,
+    body: z.strictObject({ division: z.string().min(1).max(200).optional() }),
+    responses: { 202: { description: 'rejected', schema: decisionResponse }, ...errors(400, 404, 409) },
+    handler: async ({ params, body }, _req, res) => {
+      await requireTenant(params.tenantId);
+      res.status(202).json({ decision: 'reject', ...(await decideDivisionChange(deps, params.tenantId, 'reject', body.division)) });
+    },
+  });
+
+  addRoute(api, {
     method: 'get',
     path: '/api/tenants/:tenantId/master-data/:kind',
+    access: 'tenant',
     summary: 'Synced master data of one kind, paginated; search on code and name',
     tags: ['master data'],
     params: tenantParams.extend({ kind: z.enum(masterDataKinds) }),
-    query: z.object({
-      page: z.coerce.number().int().min(1).default(1),
+    query: z.strictObject({
+      page: pageSchema,
       limit: z.coerce.number().int().min(1).max(500).default(50),
       search: z.string().trim().min(1).max(100).optional(),
       active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
@@ -260,7 +343,7 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
       await requireTenant(params.tenantId);
       const { items, total } = await stores.masterData.list(params.kind, params.tenantId, query);
       return {
-        items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, ...rest }) => rest),
+        items: items.map(({ tenantId: _t, lastSeenRunId: _r, nameNorm: _n, vatNumberNorm: _v, contentHash: _h, ...rest }) => rest),
         page: query.page,
         limit: query.limit,
         total,
@@ -269,7 +352,31 @@ export function tenantRoutes(deps: RouteDeps, registry: OpenAPIRegistry): Router
     },
   });
 
-  return router;
+  /**
+   * The connect response carries a cookie with the authorization's `state`, signed: only the
+   * browser (or client) that started the connect can complete it at the callback.
+   */
+  async function bindAuthorizationToBrowser(tenantId: string, authorizationUrl: string, res: Response): Promise<void> {
+    const pending = (await stores.tenants.getConnection(tenantId))?.pendingAuthorization;
+    if (!pending || pending.authorizationUrl !== authorizationUrl) return;
+    const ttlMs = msToNumber(config.onboarding.authorizationTimeout as never);
+    const t = await access.tokens.sign('connect', tenantId, ttlMs, { state: pending.state });
+    access.setConnectCookie(res, t.token, t.expiresAt);
+  }
+
+  /** The callback must come from the browser that started this authorization; otherwise nothing from it is kept. */
+  async function requireBrowserBinding(tenantId: string, state: string, req: Request, res: Response): Promise<void> {
+    await access.assertNotBlocked(req, res);
+    const cookie = cookieOf(req, CONNECT_COOKIE);
+    const binding = cookie ? await access.tokens.verify('connect', cookie) : null;
+    if (isVerified(binding) && binding.tenantId === tenantId && binding.state === state) return;
+    const discarded = await stores.tenants.deletePendingCredentials(tenantId, state);
+    deps.logger.warn({ tenantId, discarded, cookie: cookie ? 'mismatch' : 'absent' }, 'connect callback refused: not from the browser that started the authorization');
+    await access.countFailure(req, res);
+    throw new HttpError(403, 'foreign_browser', 'this authorization was started in another browser (or its link expired); start connecting again from the admin page', [
+      { path: 'query.state', message: 'not started by this browser' },
+    ]);
+  }
 }
 
 function wantsJson(req: Request): boolean {

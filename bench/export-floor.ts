@@ -1,0 +1,130 @@
+/**
+ * Benchmarks 1 and 2: the export path against Temporal's floor, and Maesn calls per posted report.
+ *
+ * On one stack (dev server, FerretDB, the sandbox with its limit off, the product's worker and API
+ * as processes, built as deployed): `reports` reports of five expenses with two receipts are
+ * approved at once through the API, and timed from each approval to its `posted` (the export's
+ * `postedAt`). Beside it, on the same server in the same run, the floor: as many workflows that
+ * run the same number of do-nothing activities (counted from an export's history), started at
+ * once by a worker of their own, timed from start to close (server times).
+ * Ratio = our end-to-end time (first approval → last posted) / the floor's (first start → last close).
+ * Maesn calls per posted report come from the sandbox's own request log.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { workflowIds } from '../src/workflows/definitions';
+import type { FerretBackend } from '../scripts/stack';
+import { distribution, fmtNum, percentile, type BenchResult } from './lib';
+import { floorWorkflow } from './floor/workflows';
+import { startBenchStack, type BenchStack } from './stack';
+import { approve, benchReport, connectBenchTenant } from './tenant';
+
+export interface ExportBenchOptions {
+  reports: number;
+  backend?: FerretBackend;
+  log: (msg: string) => void;
+}
+
+const DIVISION = '123456';
+const TASK_QUEUE = 'bench-export';
+
+export interface Timed {
+  e2eMs: number;
+  latenciesMs: number[];
+}
+
+function summary(t: Timed, n: number) {
+  const s = [...t.latenciesMs].sort((a, b) => a - b);
+  return { reportsPerSec: n / (t.e2eMs / 1000), e2eMs: t.e2eMs, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), latency: distribution(s) };
+}
+
+/** Approves `reports` at once and waits for every one to be posted. */
+export async function exportBurst(stack: BenchStack, apiUrl: string, tenantId: string, prefix: string, reports: number, timeoutMs: number): Promise<Timed & { reportIds: string[] }> {
+  const reportIds = Array.from({ length: reports }, (_, i) => `${prefix}-${i}`);
+  const approvedAt = new Map<string, number>();
+  await Promise.all(reportIds.map(async (id, i) => approvedAt.set(id, await approve(apiUrl, tenantId, benchReport(id, i)))));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const docs = await stack.stores.exports.col.find({ tenantId, reportId: { $in: reportIds }, status: 'posted' }, { projection: { reportId: 1, postedAt: 1 } }).toArray();
+    if (docs.length >= reports) {
+      const first = Math.min(...approvedAt.values());
+      const last = Math.max(...docs.map((d) => d.postedAt!.getTime()));
+      return { reportIds, e2eMs: last - first, latenciesMs: docs.map((d) => d.postedAt!.getTime() - approvedAt.get(d.reportId)!) };
+    }
+    if (Date.now() > deadline) throw new Error(`only ${docs.length} of ${reports} reports posted within ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
+}
+
+/** Starts `n` floor workflows of `activities` activities at once; server start → close times. */
+async function floorBurst(stack: BenchStack, prefix: string, n: number, activities: number): Promise<Timed> {
+  const handles = await Promise.all(
+    Array.from({ length: n }, (_, i) => stack.temporal.workflow.start(floorWorkflow, { workflowId: `${prefix}-${i}`, taskQueue: 'bench-floor', args: [activities] })),
+  );
+  await Promise.all(handles.map((h) => h.result()));
+  const infos = await Promise.all(handles.map((h) => h.describe()));
+  const starts = infos.map((d) => d.startTime.getTime());
+  const closes = infos.map((d) => d.closeTime!.getTime());
+  return { e2eMs: Math.max(...closes) - Math.min(...starts), latenciesMs: infos.map((_, i) => closes[i] - starts[i]) };
+}
+
+export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult[]> {
+  const stack = await startBenchStack({ backend: o.backend, sandboxRateLimit: { perMinute: 1e9, perDay: 1e9 }, taskQueue: TASK_QUEUE });
+  try {
+    await stack.startWorker();
+    const { url } = await stack.startApi();
+    await stack.startScript('floor-worker', 'bench/floor/worker.ts', { ...process.env, TEMPORAL_ADDRESS: stack.temporalAddress, FLOOR_TASK_QUEUE: 'bench-floor' }, 'floor worker started');
+    const tenantId = 'bench-export';
+    await connectBenchTenant(stack, url, { tenantId, division: DIVISION, taskQueue: TASK_QUEUE });
+    o.log(`  tenant connected and synced on FerretDB/${stack.backend}`);
+
+    // Warm-up (first calls, JIT, connections), then count an export's activities.
+    const warm = await exportBurst(stack, url, tenantId, 'warm', 5, 120_000);
+    const history = await stack.temporal.workflow.getHandle(workflowIds.export(tenantId, warm.reportIds[0])).fetchHistory();
+    const activities = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
+    const historyEvents = history.events?.length ?? 0;
+    await floorBurst(stack, 'floor-warm', 5, activities);
+    o.log(`  an export runs ${activities} activities (${historyEvents} history events)`);
+
+    const floor = await floorBurst(stack, 'floor', o.reports, activities);
+    o.log(`  floor: ${o.reports} workflows of ${activities} activities in ${fmtNum(floor.e2eMs / 1000)} s`);
+    await stack.sandbox.clearRequests();
+    const ours = await exportBurst(stack, url, tenantId, 'burst', o.reports, 15 * 60_000);
+    const calls = await stack.sandbox.listRequests({ division: DIVISION });
+    o.log(`  ours: ${o.reports} reports posted in ${fmtNum(ours.e2eMs / 1000)} s (${calls.length} Maesn calls)`);
+    const entries = await stack.sandbox.listJournalEntries(DIVISION);
+    const once = ours.reportIds.every((id) => entries.filter((e) => e.journalLineItems.some((l) => (l.description ?? '').split(/\s+/).includes(`EXP-${id}`))).length === 1);
+
+    const s = summary(ours, o.reports);
+    const f = summary(floor, o.reports);
+    const ratio = ours.e2eMs / floor.e2eMs;
+    const byOperation: Record<string, number> = {};
+    for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
+    return [
+      {
+        group: 'export',
+        name: `1. export vs floor: ${o.reports} reports (5 lines, 2 receipts) at once`,
+        summary: {
+          median: `${fmtNum(s.p50 / 1000)} s`,
+          p95: `${fmtNum(s.p95 / 1000)} s`,
+          throughput: `${fmtNum(s.reportsPerSec)} reports/s`,
+          note: `ours/floor = ${fmtNum(ratio)} (target ≤ 1.5); p99 ${fmtNum(s.p99 / 1000)} s; end to end ${fmtNum(ours.e2eMs / 1000)} s vs floor ${fmtNum(floor.e2eMs / 1000)} s`,
+        },
+        metrics: { ours: s, floor: f, ratio, activitiesPerExport: activities, historyEventsPerExport: historyEvents, backend: stack.backend },
+      },
+      {
+        group: 'export',
+        name: `   floor: ${o.reports} workflows of ${activities} do-nothing activities`,
+        summary: { median: `${fmtNum(f.p50 / 1000)} s`, p95: `${fmtNum(f.p95 / 1000)} s`, throughput: `${fmtNum(f.reportsPerSec)} workflows/s`, note: `p99 ${fmtNum(f.p99 / 1000)} s` },
+        metrics: f,
+      },
+      {
+        group: 'export',
+        name: '2. Maesn calls per posted report (happy path)',
+        summary: { median: fmtNum(calls.length / o.reports, 3), note: `${calls.length} calls for ${o.reports} reports (${Object.entries(byOperation).map(([k, v]) => `${k} ${v}`).join(', ')}); each posted once: ${once ? 'yes' : 'NO'}` },
+        metrics: { calls: calls.length, reports: o.reports, perReport: calls.length / o.reports, byOperation, eachPostedOnce: once },
+      },
+    ];
+  } finally {
+    await stack.stop();
+  }
+}

@@ -1,0 +1,25 @@
+/** Retention activity: deletes what the service must not keep (receipts after posting, expired pending credentials). */
+import type { ActivityDeps } from './common';
+
+export interface RetentionResult {
+  /** Exports whose receipts were deleted, and how many receipts that was. */
+  exports: number;
+  receipts: number;
+  pendingCredentials: number;
+}
+
+export function createRetentionActivities(deps: ActivityDeps) {
+  const { stores, config, logger } = deps;
+  return {
+    async deleteExpiredData(): Promise<RetentionResult> {
+      const now = Date.now();
+      const r = await stores.exports.deleteExpiredReceipts(new Date(now - config.retention.receiptsMs));
+      const pendingCredentials = await stores.tenants.deleteExpiredPendingCredentials(new Date(now));
+      const result = { ...r, pendingCredentials };
+      if (r.receipts || pendingCredentials) logger.info(result, 'retention: expired data deleted');
+      return result;
+    },
+  };
+}
+
+export type RetentionActivities = ReturnType<typeof createRetentionActivities>;

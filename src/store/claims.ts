@@ -1,0 +1,123 @@
+/**
+ * Exclusive steps ("exactly once", "one holder at a time") on every database this product runs on.
+ *
+ * The embedded FerretDB 1.x applies updates as read, change, write back by `_id`: a conditional
+ * update (`{ state: 'free' } → 'taken'`) can succeed for several callers at once, and an upsert of a
+ * new `_id` can fail with a duplicate key error (test/integration/database-atomicity.test.ts). The
+ * one exclusive write is inserting a document whose `_id` is taken: exactly one inserter wins. So
+ * every exclusive step in the stores is an insert of an `_id` that names the step:
+ *
+ *  - `claimOnce`: the step happens once, ever (a link used, a callback accepted, a credential
+ *    adopted). The document stays as the proof; `holder` tells the losers who has it.
+ *  - `LeaseStore`: one holder at a time, with expiry. Each taking of a key inserts the key's next
+ *    *generation* (`<key>#<gen>`); the newest generation is the lease. Taking over an expired
+ *    lease or giving one back inserts the next generation too, so two callers that both saw the
+ *    lease free race for the same `_id` and one loses. Nothing is ever updated or deleted to
+ *    decide who holds it (a delete by `_id` and version is a read and a delete on FerretDB).
+ */
+import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
+import { isDuplicateKeyError } from './mongo';
+
+export type ClaimResult<T> = { won: true; doc: T } | { won: false; holder: T | null };
+
+/**
+ * Inserts `doc`: won when its `_id` was free, else lost, with the document that holds the `_id`
+ * (null if it was deleted in between).
+ */
+export async function claimOnce<T extends { _id: string }>(col: Collection<T>, doc: T): Promise<ClaimResult<T>> {
+  try {
+    await col.insertOne(doc as OptionalUnlessRequiredId<T>);
+    return { won: true, doc };
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    const holder = (await col.findOne({ _id: doc._id } as never)) as T | null;
+    return { won: false, holder };
+  }
+}
+
+interface LeaseDoc {
+  _id: string; // `${key}#${gen}`
+  key: string;
+  gen: number;
+  /** null: given back. */
+  holder: string | null;
+  expiresAt: Date;
+  at: Date;
+}
+
+/** A lease held: `gen` orders the holders of one key (a fencing token: higher is later). */
+export interface Lease {
+  key: string;
+  gen: number;
+  holder: string;
+  expiresAt: Date;
+}
+
+export type LeaseResult = { acquired: true; lease: Lease } | { acquired: false; holder: string | null; expiresAt: Date | null };
+
+const MAX_ROUNDS = 8;
+
+export class LeaseStore {
+  private readonly col: Collection<LeaseDoc>;
+
+  constructor(
+    db: Db,
+    collection = 'leases',
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.col = db.collection<LeaseDoc>(collection);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ key: 1, gen: -1 }, { name: 'key_gen' });
+  }
+
+  /**
+   * Takes the lease on `key` for `ttlMs` unless someone holds it unexpired (a holder cannot take it
+   * twice: each attempt gets its own `holder` name). Not acquired: who holds it and until when.
+   */
+  async acquire(key: string, holder: string, ttlMs: number): Promise<LeaseResult> {
+    let current: LeaseDoc | null = null;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      current = await this.newest(key);
+      const now = this.clock();
+      if (current && current.holder !== null && current.expiresAt.getTime() > now) return { acquired: false, holder: current.holder, expiresAt: current.expiresAt };
+      const gen = (current?.gen ?? 0) + 1;
+      const doc: LeaseDoc = { _id: docId(key, gen), key, gen, holder, expiresAt: new Date(now + ttlMs), at: new Date(now) };
+      if (!(await claimOnce(this.col, doc)).won) continue; // another caller took this generation: look again
+      // Older generations are deleted once superseded, so a caller that read a very old newest
+      // generation could insert one of them again: the newest generation decides.
+      const newest = await this.newest(key);
+      if (newest && newest.gen > gen) {
+        await this.col.deleteOne({ _id: doc._id, holder });
+        continue;
+      }
+      await this.col.deleteMany({ key, gen: { $lt: gen } });
+      return { acquired: true, lease: { key, gen, holder, expiresAt: doc.expiresAt } };
+    }
+    return { acquired: false, holder: current?.holder ?? null, expiresAt: current?.expiresAt ?? null };
+  }
+
+  /** True while `lease` is the key's newest generation and has not expired. */
+  async holds(lease: Lease): Promise<boolean> {
+    const newest = await this.newest(lease.key);
+    return newest?.gen === lease.gen && newest.holder === lease.holder && newest.expiresAt.getTime() > this.clock();
+  }
+
+  /**
+   * Gives the lease back, so the next caller need not wait for its expiry. A no-op when it was
+   * taken over meanwhile (expired): the next generation is someone else's.
+   */
+  async release(lease: Lease): Promise<void> {
+    const now = this.clock();
+    await claimOnce(this.col, { _id: docId(lease.key, lease.gen + 1), key: lease.key, gen: lease.gen + 1, holder: null, expiresAt: new Date(now), at: new Date(now) });
+  }
+
+  private newest(key: string): Promise<LeaseDoc | null> {
+    return this.col.findOne({ key }, { sort: { gen: -1 } });
+  }
+}
+
+function docId(key: string, gen: number): string {
+  return `${key}#${gen}`;
+}

@@ -1,0 +1,89 @@
+/**
+ * CallBudgetStore on the real database: two stores on one database stand for two worker
+ * processes. A minute never gets more bookings than its limit however many calls race for it
+ * (FerretDB loses concurrent updates of one document, so the store books by unique inserts),
+ * exports book the following minutes in order, what Exact's headers say is learned and shared,
+ * a Retry-After blocks every process, and a restarted process picks up where the others are.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DAY_MS, MINUTE_MS } from '../../src/domain';
+import { CallBudgetStore, type CallReservation } from '../../src/store';
+import { testDb } from '../helpers/stack';
+
+let mongo: Awaited<ReturnType<typeof testDb>>;
+let now = 0;
+const clock = () => now;
+const T0 = Date.UTC(2026, 10, 30, 9, 15, 0);
+let a: CallBudgetStore;
+let b: CallBudgetStore;
+
+before(async () => {
+  mongo = await testDb('callbudget');
+  a = new CallBudgetStore(mongo.db, { perMinute: 60, perDay: 5000 }, undefined, clock);
+  b = new CallBudgetStore(mongo.db, { perMinute: 60, perDay: 5000 }, undefined, clock);
+  await a.ensureIndexes();
+});
+after(async () => {
+  await mongo?.dispose();
+});
+
+const granted = (rs: CallReservation[]) => rs.filter((r): r is Extract<CallReservation, { granted: true }> => r.granted);
+
+test('two processes racing for one minute never book more than its limit', { timeout: 120_000 }, async () => {
+  now = T0 + 5_000;
+  const rs = await Promise.all(Array.from({ length: 80 }, (_, i) => (i % 2 ? a : b).reserve('div-race', 'export', 0)));
+  assert.equal(granted(rs).length, 60, 'exactly the minute limit, no more');
+  assert.ok(granted(rs).every((r) => r.sendAt === now));
+  assert.ok(rs.filter((r) => !r.granted).every((r) => !r.granted && r.retryAt >= T0 + MINUTE_MS), 'the rest is told to come back next minute');
+  assert.equal(await mongo.db.collection('call_slots').countDocuments({ d: 'div-race' }), 60);
+});
+
+test('exports book the next minutes in order, both processes together', { timeout: 120_000 }, async () => {
+  now = T0 + 10_000;
+  const rs = await Promise.all(Array.from({ length: 150 }, (_, i) => (i % 3 ? a : b).reserve('div-ahead', 'export', 3 * MINUTE_MS)));
+  const g = granted(rs);
+  assert.equal(g.length, 150);
+  const perMinute = new Map<number, number>();
+  for (const r of g) perMinute.set(Math.floor(r.sendAt / MINUTE_MS), (perMinute.get(Math.floor(r.sendAt / MINUTE_MS)) ?? 0) + 1);
+  assert.deepEqual([...perMinute.values()].sort((x, y) => y - x), [60, 60, 30]);
+  // A sync in the first minute after the booked ones finds the minute full, and exports waiting.
+  const sync = await a.reserve('div-ahead', 'scheduled', 0);
+  assert.equal(sync.granted, false);
+});
+
+test('learned limits, a Retry-After and the day count are shared; a restart keeps them', { timeout: 120_000 }, async () => {
+  now = T0 + 2 * MINUTE_MS + 1_000;
+  const current = T0 + 2 * MINUTE_MS;
+  await a.observe('div-learn', {
+    at: now,
+    status: 200,
+    minute: { limit: 100, remaining: 99, resetAt: current + MINUTE_MS },
+    day: { limit: 10_000, remaining: 9_000, resetAt: T0 - (T0 % DAY_MS) + DAY_MS },
+  });
+  b.forget(); // b restarts: it knows only what is stored
+  const rs = await Promise.all(Array.from({ length: 120 }, () => b.reserve('div-learn', 'export', 0)));
+  assert.equal(granted(rs).length, 99, 'the learned limit of 100, less the call Exact already counted (learned by the other process)');
+  const view = await a.view('div-learn');
+  assert.equal(view.minute.limit, 100);
+  assert.equal(view.day.limit, 10_000);
+  assert.ok(view.day.used >= 1_000, `the day's count Exact reported (${view.day.used})`);
+
+  now = T0 + 4 * MINUTE_MS;
+  await a.observe('div-learn', { at: now, status: 429, retryAfterMs: 30_000 });
+  now += 1_500; // b reads the division again after its copy expired
+  const blocked = await b.reserve('div-learn', 'sync-now', 0);
+  assert.deepEqual(blocked, { granted: false, retryAt: T0 + 4 * MINUTE_MS + 30_000, reason: 'blocked' });
+  const exp = await b.reserve('div-learn', 'export', 2 * MINUTE_MS);
+  // Exact refused in this minute, so it is full: the export goes to the next minute, after the block.
+  assert.ok(exp.granted && exp.sendAt >= T0 + 5 * MINUTE_MS, `an export is booked after the block (${JSON.stringify(exp)})`);
+  assert.equal((await a.view('div-learn')).blockedUntil, T0 + 4 * MINUTE_MS + 30_000);
+});
+
+test('syncs get a capped share of a minute, also across processes', { timeout: 120_000 }, async () => {
+  now = T0 + 10 * MINUTE_MS + 1_000;
+  const rs = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).reserve('div-sync', 'scheduled', 0)));
+  assert.equal(granted(rs).length, 42, 'scheduled syncs leave 30 % of the minute');
+  const exports = await Promise.all(Array.from({ length: 30 }, () => a.reserve('div-sync', 'export', 0)));
+  assert.equal(granted(exports).length, 18, 'exports get the rest');
+});

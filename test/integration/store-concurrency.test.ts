@@ -1,0 +1,137 @@
+/**
+ * Every "exactly once" and every lease of the stores, raced by many callers at once on the real
+ * database of the test stack (the embedded FerretDB, whose updates are not atomic: see
+ * database-atomicity.test.ts): exactly one caller wins, whatever the others do.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { claimOnce, LeaseStore } from '../../src/store';
+import { authorizeInSandbox, openCallback, startConnect, waitForState } from '../helpers/onboarding';
+import { startProduct, type Product } from '../helpers/product';
+import { uniqueId } from '../helpers/stack';
+
+const CALLERS = 50;
+const all = <T>(n: number, fn: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let p: Product;
+before(async () => {
+  p = await startProduct({ env: { AUTH_FAILURE_LIMIT: '100000' } });
+});
+after(async () => {
+  await p?.close();
+});
+
+describe('the primitives', () => {
+  test('claimOnce: one winner of many; every loser is shown the winner', async () => {
+    const col = p.db.collection<{ _id: string; by: number }>('claims_test');
+    const results = await all(CALLERS, (i) => claimOnce(col, { _id: 'step-1', by: i }));
+    const winners = results.filter((r) => r.won);
+    assert.equal(winners.length, 1);
+    const by = (winners[0] as { doc: { by: number } }).doc.by;
+    for (const r of results) if (!r.won) assert.equal(r.holder?.by, by);
+  });
+
+  test('lease: of many callers taking a free lease, one gets it; after it expires, one of many takes it over', async () => {
+    let now = Date.now();
+    const leases = new LeaseStore(p.db, 'leases_test', () => now);
+    await leases.ensureIndexes();
+    const first = await all(CALLERS, (i) => leases.acquire('export:t:r1', `a${i}`, 60_000));
+    const holders = first.filter((r) => r.acquired);
+    assert.equal(holders.length, 1);
+    const held = (holders[0] as { lease: import('../../src/store').Lease }).lease;
+    for (const r of first) if (!r.acquired) assert.equal(r.holder, held.holder);
+    assert.equal(await leases.holds(held), true);
+
+    now += 61_000; // the holder stalled past its lease
+    const second = await all(CALLERS, (i) => leases.acquire('export:t:r1', `b${i}`, 60_000));
+    const takers = second.filter((r) => r.acquired);
+    assert.equal(takers.length, 1);
+    const taken = (takers[0] as { lease: import('../../src/store').Lease }).lease;
+    assert.ok(taken.gen > held.gen, 'a takeover is a later generation (fencing)');
+    assert.equal(await leases.holds(held), false, 'the stalled holder learns it lost the lease');
+    await leases.release(held); // a late release of the old lease changes nothing
+    assert.equal(await leases.holds(taken), true);
+
+    await leases.release(taken);
+    const third = await all(CALLERS, (i) => leases.acquire('export:t:r1', `c${i}`, 60_000));
+    assert.equal(third.filter((r) => r.acquired).length, 1, 'a released lease goes to one caller');
+    assert.ok(
+      (await p.db.collection('leases_test').countDocuments({ key: 'export:t:r1' })) <= 2,
+      'superseded generations are deleted',
+    );
+  });
+
+  test('lease: workers taking and giving back one lease in a loop are never inside together', { timeout: 120_000 }, async () => {
+    const leases = new LeaseStore(p.db, 'leases_loop_test');
+    await leases.ensureIndexes();
+    let inside = 0;
+    let most = 0;
+    let entries = 0;
+    await all(8, async (w) => {
+      for (let round = 0; round < 15; round++) {
+        const r = await leases.acquire('loop', `w${w}-${round}`, 30_000);
+        if (!r.acquired) {
+          await sleep(5 + Math.random() * 20);
+          continue;
+        }
+        inside++;
+        entries++;
+        most = Math.max(most, inside);
+        await sleep(Math.random() * 15);
+        inside--;
+        await leases.release(r.lease);
+      }
+    });
+    assert.ok(entries > 0);
+    assert.equal(most, 1, `${entries} entries, at most ${most} holders at once`);
+  });
+});
+
+describe('exclusive steps of the product', () => {
+  test('a new tenant created by many requests at once: one is told it created it (201), the others 200', async () => {
+    const tenantId = uniqueId('race');
+    const res = await all(20, () => p.call('POST', '/api/tenants', { tenantId, name: 'Race BV' }));
+    assert.deepEqual(
+      res.map((r) => r.status).sort((a, b) => a - b),
+      [...Array(19).fill(200), 201],
+      JSON.stringify(res.filter((r) => r.status >= 300).map((r) => r.body)),
+    );
+  });
+
+  test('an admin link opened many times at once signs in exactly once', async () => {
+    const tenantId = uniqueId('link');
+    assert.equal((await p.call('POST', '/api/tenants', { tenantId, name: 'Link BV' })).status, 201);
+    const minted = await p.call('POST', `/api/tenants/${tenantId}/admin-sessions`);
+    assert.equal(minted.status, 201);
+    const res = await all(20, () => p.request('POST', '/api/admin-session', { auth: 'none', body: { token: minted.body.token }, headers: { origin: p.apiUrl } }));
+    assert.equal(res.filter((r) => r.status === 200).length, 1, JSON.stringify(res.map((r) => r.status)));
+    for (const r of res.filter((x) => x.status !== 200)) assert.equal(r.body.error.code, 'link_used');
+  });
+
+  test('the connect callback opened many times at once is accepted once; the credential is adopted once', { timeout: 180_000 }, async () => {
+    const tenantId = uniqueId('callback');
+    assert.equal((await p.call('POST', '/api/tenants', { tenantId, name: 'Callback BV' })).status, 201);
+    const { authorizationUrl, connectCookie } = await startConnect(p, tenantId);
+    const callbackUrl = await authorizeInSandbox(authorizationUrl, '123456');
+    const res = await all(10, () => openCallback(callbackUrl, connectCookie));
+    const statuses = res.map((r) => r.status);
+    await Promise.all(res.map((r) => r.body?.cancel()));
+    assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
+    assert.deepEqual(statuses.filter((s) => s !== 200).sort(), Array(9).fill(409));
+    await waitForState(p, tenantId, 'connected');
+    assert.equal(await p.db.collection('credential_adoptions').countDocuments({ tenantId }), 1);
+  });
+
+  test('a pending credential offered to many adopters at once goes to one; that one gets it again on a retry', async () => {
+    const tenantId = uniqueId('adopt');
+    const stored = await all(CALLERS, () => p.stores.tenants.storePendingCredential(tenantId, 'state-1', '123456', 'account-key-0123456789'));
+    const ids = stored.filter((id): id is string => id !== null);
+    assert.equal(ids.length, 1, 'one callback of an authorization is stored');
+    const adopted = await all(CALLERS, (i) => p.stores.tenants.adoptPendingCredential(tenantId, ids[0]!, `run-${i}`));
+    const winners = adopted.flatMap((a, i) => (a ? [i] : []));
+    assert.equal(winners.length, 1);
+    assert.equal((await p.stores.tenants.adoptPendingCredential(tenantId, ids[0]!, `run-${winners[0]}`))?.accountKey, 'account-key-0123456789');
+    assert.equal(await p.stores.tenants.adoptPendingCredential(tenantId, ids[0]!, 'run-late'), null);
+  });
+});
