@@ -18,7 +18,8 @@ import {
   type RawRecord,
 } from '../domain';
 import { exactFinancialPeriodSchema, exactJournalStatusSchema, type ListResource, type MaesnConnection, type PageLimit } from '../maesn';
-import { assessMappings, pauseResync } from '../services';
+import { assessMappings, pauseResync, wakeExports } from '../services';
+import { mappingFixedSignal } from '../workflows/definitions';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
 import { assertSameAccountKey, connectionFor, maesnCall, type ActivityDeps } from './common';
 
@@ -219,6 +220,11 @@ export function createSyncActivities(deps: ActivityDeps) {
         // During onboarding the workflow itself says `connected`, once the schedule exists too.
         if (conn?.state === 'syncing' && !conn.pendingAuthorization && input.trigger !== 'onboarding') Object.assign(set, { state: 'connected', error: null });
         if (Object.keys(set).length) await stores.tenants.setConnection(input.tenantId, set);
+        // Exports that waited for the administration's financial periods validate again now that a sync brought them.
+        if ((input.counts['financial-periods']?.fetched ?? 0) > 0) {
+          const woken = await wakeExports(deps, input.tenantId, ['waiting_for_mappings'], mappingFixedSignal, { missingReason: 'periods_not_synced' });
+          if (woken) logger.info({ tenantId: input.tenantId, exports: woken }, 'financial periods synced: waiting exports validate again');
+        }
       } else if (input.status === 'failed') {
         await stores.tenants.setConnection(input.tenantId, {
           state: 'error',

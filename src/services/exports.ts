@@ -17,6 +17,7 @@ import {
   toReportRef,
   type ExpenseReport,
   type ExportStatus,
+  type IssueReason,
 } from '../domain';
 import { exportDocId, revisionOf, type ExportDoc } from '../store';
 import { markPostedSignal, searchAttributes, workflowIds, type ExportSignal } from '../workflows/definitions';
@@ -191,8 +192,14 @@ async function sendSignal(deps: ServiceDeps, doc: ExportDoc, send: (h: ReturnTyp
 }
 
 /** Signals every export of the tenant in one of `statuses`; returns how many got it (failures are logged). */
-export async function wakeExports(deps: Pick<ServiceDeps, 'stores' | 'temporal' | 'logger'>, tenantId: string, statuses: ExportStatus[], signal: ExportSignal): Promise<number> {
-  const ids = await deps.stores.exports.workflowIdsWithStatus(tenantId, statuses);
+export async function wakeExports(
+  deps: Pick<ServiceDeps, 'stores' | 'temporal' | 'logger'>,
+  tenantId: string,
+  statuses: ExportStatus[],
+  signal: ExportSignal,
+  opts: { missingReason?: IssueReason } = {},
+): Promise<number> {
+  const ids = await deps.stores.exports.workflowIdsWithStatus(tenantId, statuses, opts);
   const results = await Promise.allSettled(ids.map((id) => deps.temporal.workflow.getHandle(id).signal(signal)));
   results.forEach((r, i) => {
     if (r.status === 'rejected') deps.logger.warn({ err: r.reason, workflowId: ids[i], signal: signal.name }, 'could not signal export');

@@ -402,9 +402,11 @@ export class ExportStore {
     return this.col.countDocuments({ tenantId, ...(status ? { status } : {}) });
   }
 
-  async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {
-    const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
-    return docs.map((d) => d.workflowId);
+  /** Workflow IDs of the tenant's exports in one of `statuses`; with `missingReason`, only those missing something for that reason. */
+  async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[], opts: { missingReason?: string } = {}): Promise<string[]> {
+    const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1, missing: 1 } }).toArray();
+    // Filtered here rather than by a query into the array of documents: the same on FerretDB and MongoDB.
+    return docs.filter((d) => !opts.missingReason || (d.missing ?? []).some((m) => m.reason === opts.missingReason)).map((d) => d.workflowId);
   }
 
   /**

@@ -3,11 +3,11 @@
  * posted entry's lines, date and period for a report with a restaurant lunch, a split hotel bill, a
  * US software subscription (reverse charge), a refund and a German hotel, approved at 23:30 UTC on
  * the last day of a month; a division whose financial year starts on 1 July; a closed period under
- * both policies.
+ * both policies; an export waiting for the periods, woken by the sync that brings them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExpenseReport } from '../../src/domain';
+import { MASTER_DATA_KINDS, type ExpenseReport } from '../../src/domain';
 import { DEMO_DIVISION, demoMappings } from '../fixtures/demo-data';
 import { entriesWith, submit, waitForExport } from '../helpers/exports';
 import { connectTenant, waitForSync } from '../helpers/onboarding';
@@ -166,5 +166,34 @@ describe('mappings are checked when saved', () => {
     );
     const restore = await p.call('PUT', `/api/tenants/${tenantId}/mappings`, demoMappings());
     assert.equal(restore.body.valid, true);
+  });
+});
+
+describe('financial periods not synced yet', () => {
+  test('the export waits naming them, and the sync that brings them wakes it (no mapping-fixed signal)', async () => {
+    const t = uniqueId('nop');
+    await connectTenant(p, t, DEMO_DIVISION);
+    const put = await p.call('PUT', `/api/tenants/${t}/mappings`, demoMappings());
+    assert.equal(put.body.valid, true, JSON.stringify(put.body.issues));
+    // The administration's periods as before any sync read them: the records and their sync digest.
+    const periods = p.db.collection(MASTER_DATA_KINDS['financial-periods'].collection);
+    assert.ok((await periods.deleteMany({ tenantId: t })).deletedCount > 0);
+    await p.db.collection('md_digests').deleteMany({ tenantId: t, kind: 'financial-periods' });
+
+    const r = report(uniqueId('F'), `${year}-10-21T10:00:00Z`, [receipt('a', {})]);
+    await submit(p, t, r);
+    const waiting = await waitForExport(p, t, r.reportId, ['waiting_for_mappings', 'posted', 'rejected']);
+    assert.equal(waiting.status, 'waiting_for_mappings');
+    assert.deepEqual(waiting.missing.map((m: any) => m.reason), ['periods_not_synced']);
+
+    const before = (await p.call('GET', `/api/tenants/${t}/exact`)).body?.lastSync?.runId ?? null;
+    const sync = await p.call('POST', `/api/tenants/${t}/exact/sync`, { mode: 'full' });
+    assert.ok(sync.status < 300, JSON.stringify(sync.body));
+    await waitForSync(p, t, before);
+    const done = await waitForExport(p, t, r.reportId, ['posted', 'rejected', 'needs_review']);
+    assert.equal(done.status, 'posted', JSON.stringify({ error: done.error, missing: done.missing }));
+    const [entry, ...more] = (await entriesWith(p, DEMO_DIVISION, done.reference)) as any[];
+    assert.equal(more.length, 0);
+    assert.equal(entry.accountingPeriodId, `${year}-10`);
   });
 });
