@@ -83,6 +83,8 @@ export function createExportActivities(deps: ActivityDeps) {
       if (doc.exactEntryId) return { missing: 0, alreadyPosted: { exactEntryId: doc.exactEntryId, exactEntryNumber: doc.exactEntryNumber ?? '' } };
       const outcomeOpen = isOutcomeOpen(doc);
       if (outcomeOpen) return { missing: 0, outcomeOpen };
+      // A reversal posts the mirror built when it was asked for: never rebuilt from the report.
+      if (doc.reverses !== undefined) return doc.entry ? { missing: 0 } : { missing: 0, unfixable: 'the reversal has no entry to post' };
       const frozen = !!doc.posting?.frozenAt;
       if (doc.entry && !mayRebuildEntry({ frozen, status: doc.status, outcomeOpen })) return { missing: 0 };
 

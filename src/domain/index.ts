@@ -21,3 +21,4 @@ export * from './settings';
 export * from './booking-date';
 export * from './periods';
 export * from './vat-treatment';
+export * from './reversal';

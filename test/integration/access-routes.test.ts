@@ -127,6 +127,8 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
     path: `/api/tenants/${T}/expense-reports/${allowed ? await waitingExport(T) : waitingReport}/export/cancel`,
     ok: 202,
   }),
+  // Past the access check a waiting export cannot be reversed (only a posted one): 409 says access let it through.
+  'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/reverse': () => ({ path: `/api/tenants/${T}/expense-reports/${waitingReport}/export/reverse`, ok: 409 }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/mark-posted': async (allowed) => ({
     path: `/api/tenants/${T}/expense-reports/${allowed ? await waitingExport(T, { reached: true }) : waitingReport}/export/mark-posted`,
     body: { exactEntryId: 'no-such-entry' },

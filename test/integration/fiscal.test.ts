@@ -3,7 +3,8 @@
  * posted entry's lines, date and period for a report with a restaurant lunch, a split hotel bill, a
  * US software subscription (reverse charge), a refund and a German hotel, approved at 23:30 UTC on
  * the last day of a month; a division whose financial year starts on 1 July; a closed period under
- * both policies; an export waiting for the periods, woken by the sync that brings them.
+ * both policies; an export waiting for the periods, woken by the sync that brings them; a posted
+ * export reversed, then exported again.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -195,5 +196,53 @@ describe('financial periods not synced yet', () => {
     const [entry, ...more] = (await entriesWith(p, DEMO_DIVISION, done.reference)) as any[];
     assert.equal(more.length, 0);
     assert.equal(entry.accountingPeriodId, `${year}-10`);
+  });
+});
+
+describe('corrections', () => {
+  test('reverse a posted export, then export new content: two entries and one reversal, each found by its revision reference', async () => {
+    const reportId = uniqueId('C');
+    const path = `/api/tenants/${tenantId}/expense-reports/${reportId}/export`;
+    const first = report(reportId, `${year}-10-21T10:00:00Z`, [receipt('a', { amount: '121.00' }), receipt('b', { amount: '-24.20', description: 'refund' })]);
+    const { done: posted, entry: original } = await postedEntry(tenantId, DEMO_DIVISION, first);
+
+    const asked = await p.call('POST', `${path}/reverse`);
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    assert.deepEqual([asked.body.revision, asked.body.reverses], [2, 1]);
+    const reversal = await waitForExport(p, tenantId, reportId, ['reversed', 'rejected', 'needs_review']);
+    assert.equal(reversal.status, 'reversed', JSON.stringify(reversal.error));
+    assert.equal(reversal.revision, 2);
+    assert.equal((await p.call('POST', `${path}/reverse`)).status, 409, 'a reversed export cannot be reversed again');
+    const before = (await p.call('GET', `${path}?revision=1`)).body;
+    assert.deepEqual([before.status, before.reversedBy, before.exactEntryNumber], ['reversed', 2, posted.exactEntryNumber]);
+
+    // The mirror in Exact: the same lines with their sides swapped, text naming the original entry.
+    const [mirror, ...others] = (await entriesWith(p, DEMO_DIVISION, reversal.reference)) as any[];
+    assert.equal(others.length, 0);
+    const swap = (l: unknown[]) => [l[0] === 'DEBIT' ? 'CREDIT' : 'DEBIT', ...l.slice(1)];
+    assert.deepEqual(lines(mirror), lines(original).map(swap));
+    for (const l of mirror.journalLineItems) assert.ok(l.description.startsWith(`${reversal.reference} reversal of ${posted.exactEntryNumber}`), l.description);
+    assert.equal(String(mirror.transactionDate).slice(0, 10), String(original.transactionDate).slice(0, 10));
+
+    // The corrected report, exported again: the next revision, posted.
+    const second = { ...first, expenses: [receipt('a', { amount: '96.80' })] };
+    await submit(p, tenantId, second);
+    const corrected = await waitForExport(p, tenantId, reportId, ['posted', 'rejected', 'needs_review']);
+    assert.deepEqual([corrected.status, corrected.revision], ['posted', 3], JSON.stringify(corrected.error));
+    assert.deepEqual(
+      corrected.revisions.map((r: any) => [r.revision, r.status, r.reverses]),
+      [
+        [1, 'reversed', null],
+        [2, 'reversed', 1],
+        [3, 'posted', null],
+      ],
+    );
+    const numbers = corrected.revisions.map((r: any) => r.exactEntryNumber);
+    assert.equal(new Set(numbers.filter(Boolean)).size, 3, JSON.stringify(numbers));
+    for (const r of corrected.revisions) {
+      const found = (await entriesWith(p, DEMO_DIVISION, r.reference)) as any[];
+      assert.equal(found.length, 1, `revision ${r.revision} (${r.reference})`);
+      assert.equal(found[0].number, r.exactEntryNumber);
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { centsToDecimalString, expenseReportSchema, exportStatuses, mappingsSchema, VAT_TREATMENTS, type ExpenseReport } from '../../domain';
-import { acceptExport, markExportPosted, saveMappings, signalExport } from '../../services';
+import { acceptExport, markExportPosted, reverseExport, saveMappings, signalExport } from '../../services';
 import { isOutcomeOpen, revisionOf, type ExportDoc } from '../../store';
 import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
@@ -62,13 +62,20 @@ const exportStatusSchema = z
     error: z.object({ message: z.string(), line: z.number().nullable().optional(), code: z.string().nullable().optional() }).nullable(),
     review: z.object({ reason: z.string(), at: z.string() }).nullable().describe('why the export needs a person (status needs_review)'),
     posting: postingSchema,
+    reverses: z.number().nullable().describe('a reversal: the revision whose entry this one mirrors'),
+    reversedBy: z.number().nullable().describe('the reversal revision that reversed this one'),
+    revisions: z
+      .array(z.object({ revision: z.number(), status: z.enum(exportStatuses), reverses: z.number().nullable(), exactEntryNumber: z.string().nullable(), reference: z.string() }))
+      .describe('every revision of the report, oldest first, with its Exact entry number'),
     workflowId: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'ExportStatus' });
 
-function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
+const referenceOf = (doc: ExportDoc) => doc.reference ?? doc.entry?.reference ?? `EXP-${doc.reportId}`;
+
+function present(doc: ExportDoc, revisions: ExportDoc[]): z.infer<typeof exportStatusSchema> {
   const lines =
     doc.entry?.lines.map((l) => ({
       position: l.position,
@@ -92,7 +99,7 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
     tenantId: doc.tenantId,
     reportId: doc.reportId,
     revision: revisionOf(doc),
-    reference: doc.reference ?? doc.entry?.reference ?? `EXP-${doc.reportId}`,
+    reference: referenceOf(doc),
     transactionDate: doc.entry?.transactionDate ?? null,
     accountingPeriodId: doc.entry?.accountingPeriodId ?? null,
     originalDate: doc.entry?.originalDate ?? null,
@@ -115,6 +122,9 @@ function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
       frozenAt: iso(p.frozenAt),
       log: (p.log ?? []).map((l) => ({ at: l.at.toISOString(), kind: l.kind, result: l.result, detail: l.detail ?? null })),
     },
+    reverses: doc.reverses ?? null,
+    reversedBy: doc.reversedBy ?? null,
+    revisions: revisions.map((r) => ({ revision: revisionOf(r), status: r.status, reverses: r.reverses ?? null, exactEntryNumber: r.exactEntryNumber, reference: referenceOf(r) })),
     workflowId: doc.workflowId,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -221,7 +231,26 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
     params: reportParams,
     query: z.object({ revision: z.coerce.number().int().min(1).optional() }),
     responses: { 200: { description: 'the export', schema: exportStatusSchema }, ...errors(400, 404) },
-    handler: async ({ params, query }) => present(await requireExport(params.tenantId, params.reportId, query.revision)),
+    handler: async ({ params, query }) => {
+      const doc = await requireExport(params.tenantId, params.reportId, query.revision);
+      return present(doc, await stores.exports.listRevisions(params.tenantId, params.reportId));
+    },
+  });
+
+  addRoute(api, {
+    method: 'post',
+    path: '/api/tenants/:tenantId/expense-reports/:reportId/export/reverse',
+    access: 'tenant',
+    summary:
+      'Reverse a posted export: the mirror entry (same lines, sides swapped, text naming the original entry number) is posted as the next revision, ' +
+      'exactly once like any export; both revisions end `reversed`, and the report can then be exported again with new content',
+    tags: ['exports'],
+    params: reportParams,
+    responses: { 202: { description: 'the reversal revision', schema: z.object({ exportId: z.string(), revision: z.number(), reverses: z.number(), status: z.enum(exportStatuses) }) }, ...errors(404, 409) },
+    handler: async ({ params }, _req, res) => {
+      const doc = await reverseExport(deps, params.tenantId, params.reportId);
+      res.status(202).json({ exportId: doc._id, revision: revisionOf(doc), reverses: doc.reverses ?? 0, status: doc.status });
+    },
   });
 
   const signalResponse = { 202: { description: 'signal sent', schema: z.object({ exportId: z.string(), status: z.string(), signal: z.string() }) }, ...errors(404, 409) };
