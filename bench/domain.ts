@@ -5,6 +5,7 @@
  */
 import {
   buildJournalEntry,
+  accountingPeriodId,
   checkEntryInvariants,
   createMasterDataLookup,
   mappingsSchema,
@@ -68,6 +69,12 @@ export function domainFixture(seed = 1): DomainFixture {
     ],
     costCenters: Array.from({ length: COST_CENTERS }, (_, i) => ({ id: `cc-${i}`, code: String(100 + i), name: `Afdeling ${i}`, active: true })),
     costUnits: Array.from({ length: COST_UNITS }, (_, i) => ({ id: `cu-${i}`, code: `P${i}`, name: `Project ${i}`, active: true })),
+    // Calendar financial year 2025: twelve monthly periods.
+    financialPeriods: Array.from({ length: 12 }, (_, i) => {
+      const id = accountingPeriodId(2025, i + 1);
+      const end = new Date(Date.UTC(2025, i + 1, 0)).toISOString().slice(0, 10);
+      return { id, code: id, name: id, active: true, year: 2025, period: i + 1, startDate: `${id}-01`, endDate: end, closedJournals: [] };
+    }),
     suppliers,
   };
   const mappings = mappingsSchema.parse({

@@ -17,6 +17,7 @@ import { registerControlRoutes } from './routes/control';
 import { registerDimensionRoutes } from './routes/dimensions';
 import { registerJournalEntryRoutes } from './routes/journal-entries';
 import { registerJournalRoutes } from './routes/journals';
+import { registerPassThroughRoutes } from './routes/pass-through';
 import { registerSupplierRoutes } from './routes/suppliers';
 import { registerTaxRateRoutes } from './routes/tax-rates';
 import { SandboxState } from './state';
@@ -81,6 +82,7 @@ export function createSandboxApp(opts: SandboxAppOptions): SandboxApp {
   registerAuthRoutes(app, deps, { signingSecret: opts.signingSecret, publicUrl: opts.publicUrl });
   registerAccountRoutes(app, deps);
   registerTaxRateRoutes(app, deps);
+  registerPassThroughRoutes(app, deps);
   registerSupplierRoutes(app, deps);
   registerJournalRoutes(app, deps);
   registerDimensionRoutes(app, deps);

@@ -1,21 +1,8 @@
 /**
  * Reading Maesn's CreateJournalEntryRequestDto the way Exact does: amounts as JSON numbers or
- * decimal strings in cents (at most two decimals), periods `YYYY-MM` (open for the current and
- * next calendar year unless the control API says otherwise), dates, `filesPos`, and the uploaded
- * files as the rules see them.
+ * decimal strings in cents (at most two decimals), periods `YYYY-PP` (financial year and period, see
+ * periods.ts), dates, `filesPos`, and the uploaded files as the rules see them.
  */
-import type { DivisionState } from './state';
-
-export type PeriodState = 'open' | 'closed' | 'missing';
-
-/** Periods exist and are open for the current and next calendar year unless overridden. */
-export function periodState(div: DivisionState, period: string, now: Date): PeriodState {
-  const o = div.ledger.periods[period];
-  if (o) return o;
-  const y = Number(period.slice(0, 4));
-  const ny = now.getUTCFullYear();
-  return y === ny || y === ny + 1 ? 'open' : 'missing';
-}
 
 export const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -58,13 +45,6 @@ export function str(v: unknown): string | undefined {
 export function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-
-export function datePeriod(s: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
-  if (!m || Number.isNaN(Date.parse(s))) return null;
-  return `${m[1]}-${m[2]}`;
-}
-
 
 export interface IncomingFile {
   name: string;

@@ -30,6 +30,7 @@ export const OPERATIONS = [
   'getJournalEntry',
   'createJournalEntry',
   'createJournalEntryAttachments',
+  'createPassThroughRequest',
 ] as const;
 export type OperationId = (typeof OPERATIONS)[number];
 

@@ -21,8 +21,12 @@
  * - Tax rate `usage`: INVOICE (sales codes), BILL (purchase codes), ALL (both). VAT rule on
  *   journal entries: see journal-entries.ts (sales codes only in sales journals; purchase codes in
  *   purchase and VAT-enabled general journals; no VAT code in journals without VAT).
- * - Periods: `accountingPeriodId` is "YYYY-MM". The current and next calendar year are open by
- *   default; other years are missing; the control API closes/reopens single periods.
+ * - Periods: `accountingPeriodId` is "YYYY-PP", the financial year and the period (for a calendar
+ *   year that is "YYYY-MM"); the transaction date must lie in it. The financial year containing
+ *   today and the next are open by default; other years are missing; the control API closes/reopens
+ *   single periods. Division 345678 starts its financial year on 1 July (periods.ts).
+ * - passThrough: Exact's FinancialPeriods and JournalStatusList, in Exact's own shape
+ *   (routes/pass-through.ts); other paths are a 404.
  * - `filesPos`: one 1-based journal line position per uploaded file (repeated multipart fields,
  *   a JSON array string or a comma-separated list).
  * - Errors: `{ meta: null, data: null, errors: { statusCode, code, message, targetSystem,

@@ -9,7 +9,8 @@
  * purchase (P) and both (B) codes (expense claims are purchases). In Maesn terms: usage INVOICE
  * only on sales journals, BILL only on purchase/general journals, ALL everywhere VAT is allowed.
  */
-import { datePeriod, fmtEur, isObj, parseAmount, PERIOD_RE, periodState, str, type IncomingFile } from './entry-input';
+import { fmtEur, isObj, parseAmount, PERIOD_RE, str, type IncomingFile } from './entry-input';
+import { periodOfDate, periodState } from './periods';
 import { SandboxHttpError, type ValidationIssue } from './http-errors';
 import { randomGuid } from './ids';
 import { checkLine, type CheckedLine, type LineContext } from './journal-lines';
@@ -57,16 +58,20 @@ export function createJournalEntry(div: DivisionState, input: CreateInput, nowIs
   };
   let validPeriod: string | null = null;
   if (periodId) {
-    if (!PERIOD_RE.test(periodId)) add('INVALID', `Invalid: Period '${periodId}' (expected YYYY-MM)`, 'accountingPeriodId');
+    if (!PERIOD_RE.test(periodId)) add('INVALID', `Invalid: Period '${periodId}' (expected YYYY-PP, the financial year and period; YYYY-MM for a calendar year)`, 'accountingPeriodId');
     else {
       validPeriod = periodId;
       checkPeriod(periodId, 'accountingPeriodId');
     }
   }
   if (transactionDate) {
-    const p = datePeriod(transactionDate);
+    const p = periodOfDate(div, transactionDate);
     if (!p) add('INVALID', `Invalid: Date '${transactionDate}' (expected ISO 8601)`, 'transactionDate');
-    else if (p !== validPeriod) checkPeriod(p, 'transactionDate');
+    else if (p.id !== validPeriod) {
+      checkPeriod(p.id, 'transactionDate');
+      // Exact's date check (Verplicht): the date must lie in the chosen period.
+      if (validPeriod) add('INVALID', `Invalid: Date ${transactionDate.slice(0, 10)} is not in period ${validPeriod.replace('-', ' / ')} (it falls in ${p.id.replace('-', ' / ')})`, 'transactionDate');
+    }
   }
 
   let journal: Journal | undefined;
@@ -88,7 +93,7 @@ export function createJournalEntry(div: DivisionState, input: CreateInput, nowIs
   if (!Array.isArray(rawLines) || rawLines.length === 0) {
     add('MANDATORY', 'Mandatory: Lines (journalLineItems)', 'journalLineItems');
   } else {
-    const lc: LineContext = { div, now, journal, headerDci, currency, add };
+    const lc: LineContext = { div, now, journal, headerDci, currency, date: transactionDate && /^\d{4}-\d{2}-\d{2}/.test(transactionDate) ? transactionDate.slice(0, 10) : null, add };
     rawLines.forEach((rl: unknown, i: number) => {
       const r = checkLine(rl, i, lc, amountsOk);
       checked.push(r.checked);
@@ -179,6 +184,12 @@ export function createJournalEntry(div: DivisionState, input: CreateInput, nowIs
       post(c.account.id, sign * c.net);
       post(c.vat.transactionType === 'S' || jr.type === 20 ? c.vat.glToPay : c.vat.glToClaim, sign * c.tax);
     } else post(c.account.id, sign * c.gross);
+    if (c.vat?.charged && c.tax === 0 && c.vat.transactionType !== 'S') {
+      // Reverse charge: Exact creates the VAT to pay and the VAT to claim (they cancel out).
+      const vatCents = Math.round((c.net * c.vat.percentageBp) / 10000);
+      post(c.vat.glToClaim, sign * vatCents);
+      post(c.vat.glToPay, -sign * vatCents);
+    }
   }
   div.persistLedger();
 

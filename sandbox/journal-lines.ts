@@ -5,7 +5,7 @@
  * currency. Issues are reported through `add`; see journal-entries.ts for the whole entry.
  */
 import { fmtAmount, isObj, parseAmount, str } from './entry-input';
-import { isDimensionActive, JOURNAL_TYPE_NAMES, percentFromBp } from './mapping';
+import { bpOn, isDimensionActive, JOURNAL_TYPE_NAMES, percentFromBp } from './mapping';
 import type { DivisionState } from './state';
 import type { DimensionValue, GlAccount, Journal, VatCode } from './types';
 
@@ -34,6 +34,8 @@ export interface LineContext {
   journal: Journal | undefined;
   headerDci: string | undefined;
   currency: string;
+  /** The entry's date (YYYY-MM-DD): VAT percentages are those valid then. */
+  date: string | null;
   add: AddIssue;
 }
 
@@ -42,7 +44,7 @@ export interface LineContext {
  * (a missing VAT code is then not reported); the result says whether that still holds after this line.
  */
 export function checkLine(rl: unknown, i: number, lc: LineContext, amountsOkSoFar: boolean): { checked: CheckedLine | null; amountsOk: boolean } {
-  const { div, now, journal, headerDci, currency, add } = lc;
+  const { div, now, journal, headerDci, currency, date, add } = lc;
   let amountsOk = amountsOkSoFar;
   const line = i + 1;
   const f = (name: string): string => `journalLineItems[${i}].${name}`;
@@ -147,8 +149,13 @@ export function checkLine(rl: unknown, i: number, lc: LineContext, amountsOkSoFa
     } else {
       vat = v;
       const pct = isObj(tr) ? str(tr.taxRatePercentage) : undefined;
-      if (pct !== undefined && Number(pct) !== percentFromBp(v.percentageBp)) {
-        add('INVALID', `Invalid: VAT percentage ${pct} does not match VAT code ${v.code} (${percentFromBp(v.percentageBp)}%) (line ${line})`, f('taxRate.taxRatePercentage'), line);
+      const bp = bpOn(v, date);
+      if (pct !== undefined && Number(pct) !== percentFromBp(bp)) {
+        add('INVALID', `Invalid: VAT percentage ${pct} does not match VAT code ${v.code} (${percentFromBp(bp)}%${date ? ` on ${date}` : ''}) (line ${line})`, f('taxRate.taxRatePercentage'), line);
+        ok = false;
+      }
+      if (amountsOk && tax !== 0 && (v.type === 'N' || v.type === 'B')) {
+        add('NOT_ALLOWED', `A VAT amount is not allowed if you use a VAT code of type 'No VAT' or 'VAT 0%' (VAT code ${v.code}, line ${line})`, f('totalTaxAmount'), line);
         ok = false;
       }
     }

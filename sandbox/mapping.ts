@@ -93,6 +93,13 @@ export function percentFromBp(bp: number): number {
   return bp / 100;
 }
 
+/** The code's percentage (basis points) on a date `YYYY-MM-DD`; its current one without a date. */
+export function bpOn(v: VatCode, date: string | null): number {
+  if (!date || !v.percentages) return v.percentageBp;
+  const row = v.percentages.find((r) => (r.startDate === null || r.startDate <= date) && (r.endDate === null || date <= r.endDate));
+  return row ? row.bp : v.percentageBp;
+}
+
 export function taxRateDto(v: VatCode) {
   return {
     id: v.id,
@@ -111,6 +118,11 @@ export function taxRateRaw(v: VatCode) {
   return {
     ID: v.id, Code: v.code, Description: v.description, Percentage: v.percentageBp / 10000, Type: v.type,
     VATTransactionType: v.transactionType, Charged: v.charged, GLToClaim: v.glToClaim, GLToPay: v.glToPay, IsBlocked: v.isBlocked,
+    VATPercentages: (v.percentages ?? [{ startDate: null, endDate: null, bp: v.percentageBp }]).map((r) => ({
+      StartDate: r.startDate ? `/Date(${Date.parse(`${r.startDate}T00:00:00Z`)})/` : null,
+      EndDate: r.endDate ? `/Date(${Date.parse(`${r.endDate}T00:00:00Z`)})/` : null,
+      Percentage: r.bp / 10000,
+    })),
     Created: v.createdDate, Modified: v.updatedDate,
   };
 }

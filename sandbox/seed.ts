@@ -21,9 +21,11 @@ import type {
 /** Timestamp stamped on every seeded record (fixed, so the seed is deterministic). */
 export const SEED_TIMESTAMP = '2024-01-01T08:00:00.000Z';
 
-export const DEMO_DIVISIONS = [
-  { code: '123456', name: 'Demo Advies B.V.', variant: 'main' as const },
-  { code: '234567', name: 'Demo Holding B.V.', variant: 'second' as const },
+export const DEMO_DIVISIONS: { code: string; name: string; variant: 'main' | 'second'; fiscalYearStartMonth?: number }[] = [
+  { code: '123456', name: 'Demo Advies B.V.', variant: 'main' },
+  { code: '234567', name: 'Demo Holding B.V.', variant: 'second' },
+  // A financial year from 1 July to 30 June: periods are not calendar months.
+  { code: '345678', name: 'Demo Onderwijs B.V.', variant: 'main', fiscalYearStartMonth: 7 },
 ];
 
 type AccountRow = [code: string, description: string, type: ExactGlType, opts?: { blocked?: boolean; cc?: DimensionPolicy; cu?: DimensionPolicy; vat?: string; side?: 'D' | 'C' }];
@@ -275,6 +277,10 @@ function baseMasterData(division: string): AdministrationData {
     glToClaim: tx === 'S' ? null : byCode.get(opts?.charged ? '1410' : '1400') ?? null,
     glToPay: tx === 'P' && !opts?.charged ? null : byCode.get(opts?.charged ? '1520' : bp === 900 ? '1510' : '1500') ?? null,
     isBlocked: opts?.blocked ?? false,
+    // The low rate was 6 % until 2018 (as Exact keeps it: one code, dated percentages).
+    ...(code === '6' || code === '2' || code === '11'
+      ? { percentages: [{ startDate: null, endDate: '2018-12-31', bp: 600 }, { startDate: '2019-01-01', endDate: null, bp: 900 }] }
+      : {}),
     createdDate: SEED_TIMESTAMP,
     updatedDate: SEED_TIMESTAMP,
   }));

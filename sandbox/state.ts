@@ -240,7 +240,7 @@ export class SandboxState {
     } else {
       if (opts.seed) {
         for (const dd of DEMO_DIVISIONS) {
-          this.createDivision({ code: dd.code, name: dd.name, seed: { kind: 'demo', variant: dd.variant }, createdDate: SEED_TIMESTAMP });
+          this.createDivision({ code: dd.code, name: dd.name, seed: { kind: 'demo', variant: dd.variant }, createdDate: SEED_TIMESTAMP, ...(dd.fiscalYearStartMonth ? { fiscalYearStartMonth: dd.fiscalYearStartMonth } : {}) });
         }
       }
       this.persistMeta();

@@ -55,8 +55,10 @@ export interface Journal extends Stamped {
 export interface VatCode extends Stamped {
   code: string;
   description: string;
-  /** Percentage in basis points (2100 = 21 %). */
+  /** Percentage in basis points (2100 = 21 %): the one valid now. */
   percentageBp: number;
+  /** Exact's VATPercentages: the percentage by date (absent = always `percentageBp`). */
+  percentages?: { startDate: string | null; endDate: string | null; bp: number }[];
   /** Exact VATCodes.Type: B 0 % (base only), E excluding, I including, N no VAT. */
   type: 'B' | 'E' | 'I' | 'N';
   /** Exact VATTransactionType: S sales, P purchase, B both. */
@@ -150,7 +152,7 @@ export interface StoredJournalEntry extends Stamped {
   listedAfter?: string;
 }
 
-/** Explicit period status overrides; absent periods follow the default rule (see periods.ts). */
+/** Explicit period status overrides (all journals); absent periods follow the default rule (see periods.ts). */
 export type PeriodStatus = 'open' | 'closed';
 
 /** Everything that belongs to one Exact division (administration). */
@@ -166,6 +168,8 @@ export interface AdministrationData {
 export interface DivisionInfo {
   code: string;
   name: string;
+  /** First month of the financial year (1 = calendar year; absent = 1). */
+  fiscalYearStartMonth?: number;
   /** Seed used for reset: 'demo' or a generator spec. */
   seed: DivisionSeed;
   createdDate: string;

@@ -76,7 +76,7 @@ interface ExportStatus {
   status: string;
   division: string | null;
   missing: { expenseId: string | null; field: string; value: string; reason: string; message?: string }[];
-  lines: { position: number; side: string; accountCode: string; description: string; netAmount: string; taxAmount: string; grossAmount: string; vatCode: string | null }[];
+  lines: { position: number; side: string; accountCode: string; description: string; netAmount: string; taxAmount: string; grossAmount: string; vatCode: string | null; vatTreatment?: string | null }[];
   exactEntryId: string | null;
   exactEntryNumber: string | null;
   error: { message: string; line?: number | null; code?: string | null } | null;
@@ -338,7 +338,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     say(`  ${pad('', 6)} ${pad('account', 8)} ${'net'.padStart(9)} ${'tax'.padStart(8)} ${'gross'.padStart(9)}  VAT  description`);
     for (const l of s.lines) {
       say(
-        `  ${pad(l.side, 6)} ${pad(l.accountCode, 8)} ${l.netAmount.padStart(9)} ${l.taxAmount.padStart(8)} ${l.grossAmount.padStart(9)}  ${pad(l.vatCode ?? '-', 4)} ${l.description}`,
+        `  ${pad(l.side, 6)} ${pad(l.accountCode, 8)} ${l.netAmount.padStart(9)} ${l.taxAmount.padStart(8)} ${l.grossAmount.padStart(9)}  ${pad(l.vatCode ?? '-', 4)} ${l.description}${TREATMENT_NOTE[l.vatTreatment ?? ''] ?? ''}`,
       );
     }
     say(`  Run in Temporal: ${url}`);
@@ -354,6 +354,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 }
 
 // --- helpers -------------------------------------------------------------------------------
+
+/** What the demo says next to a line whose VAT is not claimed as usual. */
+const TREATMENT_NOTE: Record<string, string> = {
+  non_deductible: '  (VAT not deductible: gross, no-VAT code)',
+  reverse_charge: '  (reverse charge: VAT shifted to us)',
+};
 
 type Caller = 'platform' | 'admin';
 

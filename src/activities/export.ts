@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  DEFAULT_TENANT_SETTINGS,
   DomainError,
   MoneyError,
   buildJournalEntry,
@@ -82,6 +83,8 @@ export function createExportActivities(deps: ActivityDeps) {
       if (doc.exactEntryId) return { missing: 0, alreadyPosted: { exactEntryId: doc.exactEntryId, exactEntryNumber: doc.exactEntryNumber ?? '' } };
       const outcomeOpen = isOutcomeOpen(doc);
       if (outcomeOpen) return { missing: 0, outcomeOpen };
+      // A reversal posts the mirror built when it was asked for: never rebuilt from the report.
+      if (doc.reverses !== undefined) return doc.entry ? { missing: 0 } : { missing: 0, unfixable: 'the reversal has no entry to post' };
       const frozen = !!doc.posting?.frozenAt;
       if (doc.entry && !mayRebuildEntry({ frozen, status: doc.status, outcomeOpen })) return { missing: 0 };
 
@@ -94,7 +97,8 @@ export function createExportActivities(deps: ActivityDeps) {
       // The stored report carries receipt references; validation and building need only the core.
       const report = doc.report as unknown as ReportCore;
       const lookup = await loadLookup(stores, ref.tenantId, m.mappings, report);
-      const v = validateReport(report, m.mappings, lookup);
+      const settings = (await stores.tenants.getSettings(ref.tenantId)) ?? DEFAULT_TENANT_SETTINGS;
+      const v = validateReport(report, m.mappings, lookup, settings);
       const unfixable = v.missing.filter((i) => !isMappingFixable(i));
       if (unfixable.length > 0) {
         const reason = `the report cannot be booked: ${unfixable.map((i) => `${i.expenseId ?? 'report'} ${i.field} ${i.value}: ${i.message}`).join('; ')}`;
@@ -106,7 +110,7 @@ export function createExportActivities(deps: ActivityDeps) {
         return { missing: v.missing.length };
       }
       try {
-        const entry = buildJournalEntry(report, m.mappings, lookup, doc.reference ?? undefined);
+        const entry = buildJournalEntry(report, m.mappings, lookup, doc.reference ?? undefined, settings);
         const broken = checkEntryInvariants(entry);
         if (broken.length) throw new DomainError(`the entry breaks its invariants: ${broken.join('; ')}`);
         // A rebuild after a definite rejection: the new entry is frozen again at its first POST.

@@ -5,9 +5,21 @@
  */
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { callsOfRun, kindDefinition, kindsOfResource, planSyncMode, syncResources, type CallPriority, type MasterDataKind, type MasterDataRecord, type RawRecord } from '../domain';
-import type { ListResource, PageLimit } from '../maesn';
-import { assessMappings, pauseResync } from '../services';
+import {
+  callsOfRun,
+  kindDefinition,
+  kindsOfResource,
+  planSyncMode,
+  syncResources,
+  type CallPriority,
+  type FinancialPeriodSource,
+  type MasterDataKind,
+  type MasterDataRecord,
+  type RawRecord,
+} from '../domain';
+import { exactFinancialPeriodSchema, exactJournalStatusSchema, type ListResource, type MaesnConnection, type PageLimit } from '../maesn';
+import { assessMappings, pauseResync, wakeExports } from '../services';
+import { mappingFixedSignal } from '../workflows/definitions';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
 import { assertSameAccountKey, connectionFor, maesnCall, type ActivityDeps } from './common';
 
@@ -21,6 +33,27 @@ function toRecord(resource: string, item: unknown, raw: RawRecord): { kind: Mast
     if (record) return { kind, record };
   }
   return null;
+}
+
+/** True when the resource's kinds are read through passThrough rather than a Maesn list resource. */
+const isPassThroughResource = (resource: string) => kindsOfResource(resource).some((k) => kindDefinition(k).passThrough);
+
+/**
+ * Exact's FinancialPeriods, each with the journals JournalStatusList says it is closed for (only
+ * closed rows are asked for). The registry names the two endpoints; this is how they combine.
+ */
+async function readPassThroughKind(conn: MaesnConnection, kind: MasterDataKind, signal: AbortSignal): Promise<FinancialPeriodSource[]> {
+  const [periodsPath, statusPath] = kindDefinition(kind).passThrough ?? [];
+  if (kind !== 'financial-periods' || !periodsPath || !statusPath) throw new Error(`no passThrough reader for ${kind}`);
+  const periods = await conn.passThroughList(periodsPath, exactFinancialPeriodSchema, { signal });
+  const closed = await conn.passThroughList(statusPath, exactJournalStatusSchema, { signal, query: { $filter: 'Status eq 1' } });
+  const closedBy = new Map<string, string[]>();
+  for (const c of closed) {
+    if (c.Status !== 1) continue;
+    const key = `${c.Year}/${c.Period}`;
+    closedBy.set(key, [...(closedBy.get(key) ?? []), c.Journal.trim()]);
+  }
+  return periods.map((p) => ({ FinYear: p.FinYear, FinPeriod: p.FinPeriod, StartDate: p.StartDate, EndDate: p.EndDate, Modified: p.Modified ?? null, closedJournals: closedBy.get(`${p.FinYear}/${p.FinPeriod}`) ?? [] }));
 }
 
 export type SyncTrigger = 'onboarding' | 'schedule' | 'manual';
@@ -47,6 +80,32 @@ export function createSyncActivities(deps: ActivityDeps) {
     // No point in hourly failures until the admin reconnects; onboarding unpauses it.
     if (!(await pauseResync(deps.temporal, tenantId, 'Maesn connection needs reauthorization'))) logger.debug({ tenantId }, 'no resync schedule to pause');
     logger.warn({ tenantId }, 'connection needs reauthorization');
+  }
+
+  /**
+   * A kind read through Maesn's passThrough (financial periods with their closed status per
+   * journal): small tables, read whole on every run, so every run is a full one for them. Paced by
+   * the division's governor at the run's priority like every other sync call; the POST that carries
+   * the passThrough is a read (retried as one, never an unknown write outcome).
+   */
+  async function syncPassThrough(input: { tenantId: string; runId: string; resource: string; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
+    const ctx = Context.current();
+    const kind = kindsOfResource(input.resource)[0];
+    const counts: KindCounts = emptyCounts();
+    const { conn, keyId } = await connectionFor(deps, input.tenantId, { priority: syncPriority(input.trigger), heartbeat: () => ctx.heartbeat() });
+    const items = await maesnCall(() => readPassThroughKind(conn, kind, ctx.cancellationSignal));
+    // Access (issue 10): a disconnect while it read stops it before anything is written.
+    await assertSameAccountKey(deps, input.tenantId, keyId);
+    const records = items.flatMap((item) => kindDefinition(kind).toRecord(item, undefined) ?? []);
+    const writer = stores.masterData.syncWriter(kind, input.tenantId, input.runId, { full: true });
+    const t0 = Date.now();
+    await writer.open();
+    const w = await writer.writePage(1, records);
+    counts.deactivated = await writer.close({ deactivateUnseen: true });
+    // pages = the passThrough reads (one per endpoint at these sizes): what the run cost in calls (callsOfRun).
+    const pages = kindDefinition(kind).passThrough?.length ?? 1;
+    Object.assign(counts, { fetched: records.length, upserted: w.written, unchanged: w.unchanged, pages, dbMs: Date.now() - t0 });
+    return { [kind]: counts };
   }
 
   return {
@@ -80,6 +139,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     },
 
     async syncResource(input: { tenantId: string; runId: string; resource: string; mode: SyncMode; since: string | null; pageSize: PageLimit; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
+      if (isPassThroughResource(input.resource)) return syncPassThrough(input);
       const ctx = Context.current();
       // Resume from whichever is further: the last heartbeat or the checkpoint written after each page.
       const fromHeartbeat = ctx.info.heartbeatDetails as SyncHeartbeat | undefined;
@@ -160,6 +220,11 @@ export function createSyncActivities(deps: ActivityDeps) {
         // During onboarding the workflow itself says `connected`, once the schedule exists too.
         if (conn?.state === 'syncing' && !conn.pendingAuthorization && input.trigger !== 'onboarding') Object.assign(set, { state: 'connected', error: null });
         if (Object.keys(set).length) await stores.tenants.setConnection(input.tenantId, set);
+        // Exports that waited for the administration's financial periods validate again now that a sync brought them.
+        if ((input.counts['financial-periods']?.fetched ?? 0) > 0) {
+          const woken = await wakeExports(deps, input.tenantId, ['waiting_for_mappings'], mappingFixedSignal, { missingReason: 'periods_not_synced' });
+          if (woken) logger.info({ tenantId: input.tenantId, exports: woken }, 'financial periods synced: waiting exports validate again');
+        }
       } else if (input.status === 'failed') {
         await stores.tenants.setConnection(input.tenantId, {
           state: 'error',

@@ -12,7 +12,9 @@
  *   vatAmount is used when it lies within one cent of gross × rate / (100 + rate)
  *   (exact, unrounded value); else VAT = round(gross × rate / (100 + rate));
  * - mileage: gross = round(distanceKm × ratePerKm), VAT key "0", VAT 0;
- * - net = gross − VAT (so net + VAT = gross always holds).
+ * - net = gross − VAT (so net + VAT = gross always holds);
+ * - a refund (negative amount) follows the same rules with every amount negative: the amounts of
+ *   −x are exactly the negated amounts of x (rounding is symmetric).
  */
 import {
   canonicalDecimalString,
@@ -87,12 +89,15 @@ export function computeExpenseAmounts(expense: ExpenseCore, reportCurrency: stri
   const gross = foreign ? mulRound(originalGross, rate) : originalGross;
   const receiptVat = originalVat === undefined ? undefined : foreign ? mulRound(originalVat, rate) : originalVat;
 
+  if (expense.vatRate === undefined) throw new DomainError(`expense ${expense.id}: no VAT rate (split receipts are computed per part)`);
   const key = vatKey(expense.vatRate);
   let tax = 0;
   let source: VatSource = 'none';
   let ignored = receiptVat !== undefined;
   if (key !== 'exempt' && compareDecimal(key, '0') !== 0) {
-    if (receiptVat !== undefined && receiptVat >= 0 && receiptVat <= gross && isVatWithinOneCent(gross, key, receiptVat)) {
+    // A refund has a negative gross and VAT: the same rules hold for the magnitudes.
+    const sameSign = receiptVat !== undefined && (receiptVat === 0 || receiptVat < 0 === gross < 0);
+    if (receiptVat !== undefined && sameSign && Math.abs(receiptVat) <= Math.abs(gross) && isVatWithinOneCent(gross, key, receiptVat)) {
       tax = receiptVat;
       source = 'receipt';
       ignored = false;

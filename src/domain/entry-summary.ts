@@ -95,7 +95,8 @@ export function summarizeEntry(entry: JournalEntry): EntrySummary {
  * Returns every violated invariant (empty array = fine): at least one debit line,
  * debits = credits, net + tax = gross per line, all amounts are non-negative
  * safe integers of cents (so never more than 2 decimals), positions are 1..n,
- * and every expense position points at its debit line.
+ * every expense position points at its cost line, and no non-deductible or
+ * reverse-charge line carries VAT.
  */
 export function checkEntryInvariants(entry: JournalEntry): string[] {
   const v: string[] = [];
@@ -126,8 +127,12 @@ export function checkEntryInvariants(entry: JournalEntry): string[] {
   if (debitTotal !== creditTotal) v.push(`unbalanced: debits ${debitTotal} ≠ credits ${creditTotal}`);
   for (const [expenseId, pos] of Object.entries(entry.expenseLinePositions)) {
     const l = entry.lines[pos - 1];
-    if (!l || l.side !== 'DEBIT' || l.expenseId !== expenseId) v.push(`expense ${expenseId}: position ${pos} is not its debit line`);
+    if (!l || l.expenseId !== expenseId) v.push(`expense ${expenseId}: position ${pos} is not its cost line`);
   }
+  entry.lines.forEach((l, i) => {
+    // A line on a no-VAT or reverse-charge code never carries a VAT amount.
+    if (l.vatTreatment && l.vatTreatment !== 'deductible' && l.taxCents !== 0) v.push(`line ${i + 1}: VAT ${l.taxCents} on a ${l.vatTreatment} line`);
+  });
   return v;
 }
 

@@ -6,13 +6,24 @@
  * - `rejected`: Exact refused the entry, or its content cannot be booked: fix, then `retry` (or `cancel`);
  * - `needs_review`: whether the entry exists in Exact is not known, and the export will not post
  *   on its own again: a person looks, then `retry`, `mark-posted` or `cancel`;
- * - `posted`, `cancelled`: final.
+ * - `posted`, `cancelled`: final;
+ * - `reversed`: a posted export whose mirror entry was posted (POST …/export/reverse); the reversal
+ *   revision shows `reversed` too. Final.
  */
-export const exportStatuses = ['validating', 'waiting_for_mappings', 'waiting_for_reauthorization', 'posting', 'rejected', 'needs_review', 'posted', 'cancelled'] as const;
+export const exportStatuses = ['validating', 'waiting_for_mappings', 'waiting_for_reauthorization', 'posting', 'rejected', 'needs_review', 'posted', 'cancelled', 'reversed'] as const;
 export type ExportStatus = (typeof exportStatuses)[number];
 
 /** States an export never leaves. */
-export const finalExportStatuses: readonly ExportStatus[] = ['posted', 'cancelled'];
+export const finalExportStatuses: readonly ExportStatus[] = ['posted', 'cancelled', 'reversed'];
+
+/**
+ * Whether the report's current revision lets the report be exported again with new content (as
+ * the next revision): after `reversed`, or `cancelled` — but not a cancelled reversal, whose
+ * original entry is still in the books (reverse it again instead).
+ */
+export function mayExportAgain(current: { status: ExportStatus; reverses?: number }): boolean {
+  return current.status === 'reversed' || (current.status === 'cancelled' && current.reverses === undefined);
+}
 
 /** States in which an export waits for a person: the admin page lists them first. */
 export const actionExportStatuses: readonly ExportStatus[] = ['needs_review', 'waiting_for_mappings', 'rejected', 'waiting_for_reauthorization'];

@@ -18,3 +18,8 @@ export * from './mapping-fields';
 export * from './call-budget';
 export * from './sync-plan';
 export * from './export-posting';
+export * from './settings';
+export * from './booking-date';
+export * from './periods';
+export * from './vat-treatment';
+export * from './reversal';

@@ -1,14 +1,20 @@
 /**
  * Builds the journal entry for one approved expense report.
  *
- * Shape: one DEBIT line per expense (in report order, positions 1..n), then one
- * CREDIT line (position n + 1) for the report total on the mapping's credit
- * account, carrying the employee's supplier. The credit is the sum of the
- * debits' gross amounts by construction — there is never a rounding/plug line.
+ * Shape: one cost line per expense part (an expense, or each of its `vatLines`), in report order
+ * (positions 1..n), then one employee line (position n + 1) for the report total on the mapping's
+ * credit account, carrying the employee's supplier. Amounts on lines are positive (as Maesn takes
+ * them); the side carries the sign: a refund is a CREDIT on the same cost account and VAT code, and
+ * a negative report total makes the employee line a DEBIT. The entry balances by construction —
+ * there is never a rounding/plug line.
  *
- * Dates: transactionDate is the date part of `approvedAt` exactly as written
- * (the first 10 characters, no time-zone conversion), so "2025-06-30T23:30:00-02:00"
- * books on 2025-06-30. accountingPeriodId is its "YYYY-MM" prefix.
+ * VAT: see vat-treatment.ts (deductible, non-deductible, reverse charge; every cost line carries an
+ * explicit code).
+ *
+ * Dates: transactionDate is the booking date (booking-date.ts: the approval date in the tenant's
+ * time zone, or the last expense date); the period is Exact's financial period containing it
+ * (periods.ts). A closed period either rejects the report or moves the entry to the start of the
+ * next open period, the original date kept in each cost line's text.
  *
  * The entry is deliberately close to Maesn's CreateJournalEntryRequestDto: the
  * activities layer only has to turn cents into decimals (`centsToDecimalString`),
@@ -16,6 +22,10 @@
  * `{ categoryName, code }` items.
  */
 import { computeExpenseAmounts, DomainError, type ExpenseAmounts, type VatSource } from './amounts';
+import { bookingDate } from './booking-date';
+import { resolvePeriod } from './periods';
+import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from './settings';
+import { type ExpensePart, expenseParts, partVatKey, planLineVat } from './vat-treatment';
 import type { MasterDataLookup } from './master-data-kinds';
 import { normalizeCode } from './master-data';
 import { type ReportIssue, validateReport } from './mapping-check';
@@ -24,13 +34,12 @@ import {
   employeeSupplier,
   exactCostCenter,
   exactCostUnit,
-  findVatCodeMapping,
   matchMerchantSupplier,
   type MerchantMatchVia,
 } from './mapping-lookup';
 import { describeLine, isExportReference, plainExportReference } from './export-reference';
 import { type Cents, sumCents } from './money';
-import type { ExpenseCore, Mappings, ReportCore } from './schemas';
+import type { Mappings, ReportCore, VatTreatment } from './schemas';
 
 /** Maesn dimension category names used for Exact cost centers / cost units. */
 export const COST_CENTER_CATEGORY = 'CostCenter';
@@ -70,15 +79,23 @@ export interface EntrySupplierRef {
 export interface JournalEntryLine {
   /** 1-based position in `lines` (the value Exact's `filesPos` refers to). */
   position: number;
+  /** DEBIT for a cost, CREDIT for a refund; the employee line takes the other side of the total. */
   side: DebitCredit;
-  /** Expense this line books; null for the credit line. */
+  /** Expense this line books; null for the employee line. */
   expenseId: string | null;
+  /** Which of the expense's `vatLines` (0-based); null when the expense is not split or for the employee line. */
+  partIndex?: number | null;
+  /** How the line's VAT is booked; null on the employee line. */
+  vatTreatment?: VatTreatment | null;
+  /** Why VAT is not deductible when VAT was charged abroad. */
+  vatCause?: 'category' | 'foreign_vat' | null;
   account: EntryAccountRef;
   description: string;
+  /** amounts are never negative: `side` carries the direction */
   netCents: Cents;
   taxCents: Cents;
   grossCents: Cents;
-  /** null on the credit line */
+  /** null on the employee line */
   vatCode: EntryVatCodeRef | null;
   /** cost center / cost unit, in that order; may be empty */
   dimensions: EntryDimensionRef[];
@@ -96,16 +113,18 @@ export interface JournalEntry {
   /** The export reference (see export-reference.ts) — the start of every description */
   reference: string;
   journalCode: string;
-  /** YYYY-MM-DD, date part of the approval timestamp */
+  /** YYYY-MM-DD, the booking date (in the tenant's time zone), or the start of the next open period */
   transactionDate: string;
-  /** YYYY-MM */
+  /** Exact's financial year and period, see `accountingPeriodId()` in periods.ts */
   accountingPeriodId: string;
+  /** The booking date the period policy moved away from (closed period, `next_open`); absent otherwise. */
+  originalDate?: string;
   /** report currency (ISO 4217) */
   currency: string;
   description: string;
-  /** debit lines in expense order, then the credit line */
+  /** cost lines in expense order, then the employee line */
   lines: JournalEntryLine[];
-  /** expense id → 1-based line position */
+  /** expense id → 1-based position of its (first) cost line */
   expenseLinePositions: Record<string, number>;
 }
 
@@ -134,18 +153,25 @@ function need<T>(v: T | undefined | null, what: string): T {
   return v;
 }
 
-function debitLine(
-  e: ExpenseCore,
+function costLine(
+  part: ExpensePart,
   position: number,
   report: ReportCore,
   reference: string,
   mappings: Mappings,
   lookup: MasterDataLookup,
+  movedFrom: string | null,
 ): JournalEntryLine {
-  const amounts = computeExpenseAmounts(e, report.currency);
-  const glCode = need(categoryGlAccount(mappings, e.category), `GL mapping for ${e.category}`);
+  const e = part;
+  const key = need(partVatKey(part), `VAT rate of ${e.id}`);
+  const plan = planLineVat(part, key, mappings);
+  const computed = computeExpenseAmounts(part, report.currency);
+  // Not deductible, or reverse charge: the whole amount paid is the cost; no VAT amount is sent.
+  const amounts: ExpenseAmounts =
+    plan.treatment === 'deductible' ? computed : { ...computed, taxCents: 0, netCents: computed.grossCents, vatSource: 'none' };
+  const glCode = need(categoryGlAccount(mappings, part.category), `GL mapping for ${part.category}`);
   const gl = need(lookup.glAccounts.get(normalizeCode(glCode)), `GL account ${glCode}`);
-  const vatCodeStr = need(findVatCodeMapping(mappings, amounts.vatKey), `VAT mapping for ${amounts.vatKey}`);
+  const vatCodeStr = need(plan.code, `${plan.mappingPath} mapping`);
   const vat = need(lookup.vatCodes.get(normalizeCode(vatCodeStr)), `VAT code ${vatCodeStr}`);
 
   const dimensions: EntryDimensionRef[] = [];
@@ -163,17 +189,24 @@ function debitLine(
   const match = e.type === 'receipt' ? matchMerchantSupplier(e.merchant, mappings, lookup) : null;
   const supplier = match?.supplier && match.supplier.active ? match.supplier : null;
 
-  const label = e.description.trim() === '' ? e.category : e.description;
+  const label = e.description.trim() === '' ? part.category : e.description;
+  const id = part.partIndex === null ? e.id : `${e.id}/${part.partIndex + 1}`;
+  // The original date goes first so cutting the free text never loses it.
+  const text = `${movedFrom ? `${movedFrom} ` : ''}${id} ${label}`;
+  const negative = amounts.grossCents < 0;
   const line: JournalEntryLine = {
     position,
-    side: 'DEBIT',
+    side: negative ? 'CREDIT' : 'DEBIT',
     expenseId: e.id,
+    partIndex: part.partIndex,
+    vatTreatment: plan.treatment,
+    vatCause: plan.treatment === 'non_deductible' ? plan.cause : null,
     account: { id: gl.id, code: gl.code },
-    description: describeLine(reference, `${e.id} ${label}`),
-    netCents: amounts.netCents,
-    taxCents: amounts.taxCents,
-    grossCents: amounts.grossCents,
-    vatCode: { id: vat.id, code: vat.code, rate: amounts.vatKey },
+    description: describeLine(reference, text),
+    netCents: Math.abs(amounts.netCents),
+    taxCents: Math.abs(amounts.taxCents),
+    grossCents: Math.abs(amounts.grossCents),
+    vatCode: { id: vat.id, code: vat.code, rate: plan.rateKey },
     dimensions,
     supplier: supplier ? { id: supplier.id, code: supplier.code } : null,
     supplierVia: supplier && match ? match.via : null,
@@ -189,29 +222,44 @@ function debitLine(
  * deep-equal entries. `reference` is the export's reference (export-reference.ts); without one,
  * the plain `EXP-<reportId>` is used, which only short report IDs have.
  */
-export function buildJournalEntry(report: ReportCore, mappings: Mappings, lookup: MasterDataLookup, reference?: string): JournalEntry {
-  const validation = validateReport(report, mappings, lookup);
+export function buildJournalEntry(
+  report: ReportCore,
+  mappings: Mappings,
+  lookup: MasterDataLookup,
+  reference?: string,
+  settings: TenantSettings = DEFAULT_TENANT_SETTINGS,
+): JournalEntry {
+  const validation = validateReport(report, mappings, lookup, settings);
   if (!validation.ok) throw new JournalEntryBuildError(validation.missing);
 
   reference ??= plainExportReference({ reportId: report.reportId, revision: 1 }) ?? undefined;
   if (reference === undefined) throw new DomainError(`report ID ${report.reportId} is too long for a plain reference: pass the export's reference`);
   if (!isExportReference(reference)) throw new DomainError(`not an export reference: ${reference}`);
-  const debits = report.expenses.map((e, i) => debitLine(e, i + 1, report, reference, mappings, lookup));
-  const total = sumCents(debits.map((l) => l.grossCents));
+
+  const booked = resolvePeriod(bookingDate(report, settings), mappings.journalCode, [...lookup.financialPeriods.values()], settings.closedPeriod);
+  if (!booked.ok) throw new DomainError(`internal: ${booked.message} after validation`);
+
+  const parts = report.expenses.flatMap((e) => expenseParts(e));
+  const costs = parts.map((p, i) => costLine(p, i + 1, report, reference, mappings, lookup, booked.movedFrom));
+  // Signed total: costs count positive, refunds negative.
+  const total = sumCents(costs.map((l) => (l.side === 'DEBIT' ? l.grossCents : -l.grossCents)));
 
   const creditGl = need(lookup.glAccounts.get(normalizeCode(mappings.creditAccount)), 'credit account');
   const supplierCode = need(employeeSupplier(mappings, report.employee.id), 'employee supplier mapping');
   const employeeSupplierRec = need(lookup.suppliers.get(normalizeCode(supplierCode)), `supplier ${supplierCode}`);
 
-  const credit: JournalEntryLine = {
-    position: debits.length + 1,
-    side: 'CREDIT',
+  const employee: JournalEntryLine = {
+    position: costs.length + 1,
+    side: total < 0 ? 'DEBIT' : 'CREDIT',
     expenseId: null,
+    partIndex: null,
+    vatTreatment: null,
+    vatCause: null,
     account: { id: creditGl.id, code: creditGl.code },
     description: describeLine(reference, report.employee.name),
-    netCents: total,
+    netCents: Math.abs(total),
     taxCents: 0,
-    grossCents: total,
+    grossCents: Math.abs(total),
     vatCode: null,
     dimensions: [],
     supplier: { id: employeeSupplierRec.id, code: employeeSupplierRec.code },
@@ -219,19 +267,20 @@ export function buildJournalEntry(report: ReportCore, mappings: Mappings, lookup
     vatSource: 'none',
   };
 
-  const transactionDate = report.approvedAt.slice(0, 10);
   const expenseLinePositions: Record<string, number> = {};
-  for (const l of debits) expenseLinePositions[l.expenseId as string] = l.position;
+  for (const l of costs) expenseLinePositions[l.expenseId as string] ??= l.position;
 
-  return {
+  const entry: JournalEntry = {
     reportId: report.reportId,
     reference,
     journalCode: normalizeCode(mappings.journalCode),
-    transactionDate,
-    accountingPeriodId: transactionDate.slice(0, 7),
+    transactionDate: booked.date,
+    accountingPeriodId: booked.period.id,
     currency: report.currency,
     description: describeLine(reference, `${report.description} - ${report.employee.name}`),
-    lines: [...debits, credit],
+    lines: [...costs, employee],
     expenseLinePositions,
   };
+  if (booked.movedFrom) entry.originalDate = booked.movedFrom;
+  return entry;
 }

@@ -10,7 +10,11 @@
  *
  * Every check collects ALL problems; nothing stops at the first one.
  */
-import { computeExpenseAmounts, DomainError, MILEAGE_VAT_KEY, vatKey } from './amounts';
+import { computeExpenseAmounts, DomainError, vatKey } from './amounts';
+import { bookingDate } from './booking-date';
+import { resolvePeriod } from './periods';
+import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from './settings';
+import { expenseParts, isZeroRate, partVatKey, percentageMatches, percentageOn, planLineVat } from './vat-treatment';
 import {
   type GlAccountKind,
   isVatCodeUsableForPurchases,
@@ -18,9 +22,9 @@ import {
   type VatCode,
 } from './master-data';
 import type { MasterDataLookup } from './master-data-kinds';
-import { compareDecimal, isDecimalString, MoneyError, parseDecimal } from './money';
-import { categoryGlAccount, employeeSupplier, exactCostCenter, exactCostUnit, findVatCodeMapping, matchMerchantSupplier } from './mapping-lookup';
-import type { ExpenseCore, Mappings, ReportCore } from './schemas';
+import { compareDecimal, isDecimalString, MoneyError, sumCents } from './money';
+import { categoryGlAccount, employeeSupplier, exactCostCenter, exactCostUnit, matchMerchantSupplier } from './mapping-lookup';
+import type { ExpenseCore, Mappings, ReportCore, VatTreatment } from './schemas';
 
 /** Why a reference is unusable. */
 export type IssueReason =
@@ -34,8 +38,18 @@ export type IssueReason =
   | 'blocked'
   /** VAT code cannot be used on purchase journal lines (sales-only, cash, inactive) */
   | 'vat_code_not_usable'
-  /** VAT code's percentage differs from the mapped rate */
+  /** VAT code's percentage (on the booking date) differs from the mapped rate */
   | 'vat_percentage_mismatch'
+  /** VAT code of the wrong type for its role: not exclusive for a deductible rate, not no-VAT for nonDeductibleVatCode */
+  | 'vat_code_wrong_type'
+  /** a reverse-charge code that Exact does not mark as charged */
+  | 'vat_code_not_charged'
+  /** no financial periods synced yet (a sync fixes it) */
+  | 'periods_not_synced'
+  /** the booking date's financial period is closed for the journal (policy reject) */
+  | 'period_closed'
+  /** no financial period contains the booking date (policy reject) */
+  | 'period_missing'
   /** GL account of a kind not allowed in this role */
   | 'wrong_account_kind'
   /** foreign-currency expense without exchange rate */
@@ -63,7 +77,10 @@ export const MAPPING_FIXABLE_REASONS: readonly IssueReason[] = [
   'blocked',
   'vat_code_not_usable',
   'vat_percentage_mismatch',
+  'vat_code_wrong_type',
+  'vat_code_not_charged',
   'wrong_account_kind',
+  'periods_not_synced',
 ];
 
 export function isMappingFixable(issue: { reason: string }): boolean {
@@ -122,28 +139,51 @@ function glAccountProblems(lookup: MasterDataLookup, code: string, allowed: read
 /**
  * True when the VAT code's percentage equals the mapped rate. The code's
  * percentage may be a percentage ("21") or a fraction ("0.21"); both are accepted.
- * "exempt" matches any 0 % code.
+ * "exempt" matches any 0 % code. `date` picks the percentage valid then (dated rows).
  */
-export function vatPercentageMatches(v: VatCode, rateKey: string): boolean {
-  if (!isDecimalString(v.percentage)) return false;
-  const expected = rateKey === 'exempt' ? '0' : rateKey;
-  if (compareDecimal(v.percentage, expected) === 0) return true;
-  const p = parseDecimal(v.percentage);
-  return compareDecimal({ units: p.units * 100n, scale: p.scale }, expected) === 0;
+export function vatPercentageMatches(v: VatCode, rateKey: string, date: string | null = null): boolean {
+  return percentageMatches(percentageOn(v, date), rateKey);
 }
 
-function vatCodeProblems(lookup: MasterDataLookup, code: string, rateKey: string): Problem[] {
+/** What a VAT code is used for: its checks depend on it. */
+export type VatCodeRole = VatTreatment;
+
+const NO_VAT_TYPES: ReadonlySet<string> = new Set(['NO_TAX', 'ZERO_TAX']);
+
+/**
+ * A VAT code's problems in `role` for rate `rateKey` on `date` (null: its current percentage):
+ * known, not blocked, purchase or both (never sales-only); a deductible rate above 0 needs an
+ * exclusive code (a 0 % rate any but an inclusive one); the no-VAT code must be of type N or B; a
+ * reverse-charge code must be charged; the percentage must equal the rate.
+ */
+export function vatCodeProblems(lookup: MasterDataLookup, code: string, rateKey: string, role: VatCodeRole = 'deductible', date: string | null = null): Problem[] {
   const v = lookup.vatCodes.get(normalizeCode(code));
-  if (!v) return [{ reason: 'unknown', message: `VAT code ${code} (rate ${rateKey}) does not exist in Exact` }];
+  const what = role === 'non_deductible' ? 'no-VAT code' : role === 'reverse_charge' ? `reverse-charge code (rate ${rateKey})` : `VAT code`;
+  if (!v) return [{ reason: 'unknown', message: `${what} ${code}${role === 'deductible' ? ` (rate ${rateKey})` : ''} does not exist in Exact` }];
   const out: Problem[] = [];
-  if (!v.active) out.push({ reason: 'inactive', message: `VAT code ${code} is inactive` });
+  if (v.blocked) out.push({ reason: 'blocked', message: `VAT code ${code} is blocked in Exact` });
+  else if (!v.active) out.push({ reason: 'inactive', message: `VAT code ${code} is inactive` });
   else if (!isVatCodeUsableForPurchases(v)) {
     out.push({ reason: 'vat_code_not_usable', message: `VAT code ${code} (usage ${v.usage}) cannot be used for purchases` });
   }
-  if (!vatPercentageMatches(v, rateKey)) {
+  if (role === 'non_deductible' && !NO_VAT_TYPES.has(v.type)) {
+    out.push({ reason: 'vat_code_wrong_type', message: `${what} ${code} is of type ${v.type || 'unknown'}; it must be a no-VAT code (Exact type N or B)` });
+  }
+  if (role === 'deductible') {
+    if (!isZeroRate(rateKey) && v.type !== 'EXCLUSIVE') {
+      out.push({ reason: 'vat_code_wrong_type', message: `VAT code ${code} is of type ${v.type || 'unknown'}; a deductible rate needs an exclusive code` });
+    } else if (isZeroRate(rateKey) && v.type === 'INCLUSIVE') {
+      out.push({ reason: 'vat_code_wrong_type', message: `VAT code ${code} is an inclusive code; lines are booked exclusive of VAT` });
+    }
+  }
+  if (role === 'reverse_charge' && v.charged !== true) {
+    out.push({ reason: 'vat_code_not_charged', message: `${what} ${code} is not marked as charged (verlegd) in Exact` });
+  }
+  const expected = role === 'non_deductible' ? '0' : rateKey;
+  if (!vatPercentageMatches(v, expected, date)) {
     out.push({
       reason: 'vat_percentage_mismatch',
-      message: `VAT code ${code} has percentage ${v.percentage}, mapped for rate ${rateKey}`,
+      message: `VAT code ${code} has percentage ${percentageOn(v, date)}${date ? ` on ${date}` : ''}, mapped for rate ${expected}`,
     });
   }
   return out;
@@ -180,8 +220,11 @@ function journalProblems(lookup: MasterDataLookup, code: string): Problem[] {
 // validateMappings
 // ---------------------------------------------------------------------------
 
-/** Checks every reference in the mappings (used or not) against the master data. */
-export function validateMappings(mappings: Mappings, lookup: MasterDataLookup): MappingIssue[] {
+/**
+ * Checks every reference in the mappings (used or not) against the master data. `asOf` (YYYY-MM-DD)
+ * is the date whose VAT percentages count (default: each code's current percentage).
+ */
+export function validateMappings(mappings: Mappings, lookup: MasterDataLookup, asOf: string | null = null): MappingIssue[] {
   const issues: MappingIssue[] = [];
   const add = (path: string, value: string, problems: Problem[]) => {
     for (const p of problems) issues.push({ path, value, ...p });
@@ -198,7 +241,18 @@ export function validateMappings(mappings: Mappings, lookup: MasterDataLookup): 
       issues.push({ path: `vatRates.${rate}`, value: rate, reason: 'invalid_value', message: `VAT rate key ${rate} is not a percentage` });
       continue;
     }
-    add(`vatRates.${rate}`, code, vatCodeProblems(lookup, code, vatKey(rate)));
+    add(`vatRates.${rate}`, code, vatCodeProblems(lookup, code, vatKey(rate), 'deductible', asOf));
+  }
+  if (mappings.nonDeductibleVatCode !== undefined) {
+    add('nonDeductibleVatCode', mappings.nonDeductibleVatCode, vatCodeProblems(lookup, mappings.nonDeductibleVatCode, '0', 'non_deductible', asOf));
+  }
+  for (const rate of Object.keys(mappings.reverseChargeVatCodes ?? {}).sort()) {
+    const code = mappings.reverseChargeVatCodes[rate];
+    if (!isDecimalString(rate)) {
+      issues.push({ path: `reverseChargeVatCodes.${rate}`, value: rate, reason: 'invalid_value', message: `VAT rate key ${rate} is not a percentage` });
+      continue;
+    }
+    add(`reverseChargeVatCodes.${rate}`, code, vatCodeProblems(lookup, code, vatKey(rate), 'reverse_charge', asOf));
   }
   for (const cc of Object.keys(mappings.costCenters).sort()) {
     const code = mappings.costCenters[cc];
@@ -228,29 +282,45 @@ function expenseProblems(
   report: ReportCore,
   mappings: Mappings,
   lookup: MasterDataLookup,
+  date: string | null,
   push: (field: string, value: string, problems: Problem[]) => void,
 ): void {
-  // Category → GL account
-  const gl = categoryGlAccount(mappings, e.category);
-  if (gl === undefined) {
-    push('category', e.category, [{ reason: 'not_mapped', message: `category ${e.category} has no GL account mapping` }]);
-  } else {
-    push('glAccount', gl, glAccountProblems(lookup, gl, EXPENSE_ACCOUNT_KINDS, `category ${e.category}`));
-  }
-
-  // VAT rate → VAT code
-  let key: string | null = MILEAGE_VAT_KEY;
-  if (e.type === 'receipt') {
-    key = e.vatRate === 'exempt' || isDecimalString(e.vatRate) ? vatKey(e.vatRate) : null;
-    if (key === null) push('vatRate', e.vatRate, [{ reason: 'invalid_value', message: `VAT rate ${e.vatRate} is not a percentage` }]);
-  }
-  if (key !== null) {
-    const vc = findVatCodeMapping(mappings, key);
-    if (vc === undefined) {
-      const what = e.type === 'mileage' ? 'VAT rate 0 (used for mileage)' : `VAT rate ${key}`;
-      push('vatRate', key, [{ reason: 'not_mapped', message: `${what} has no VAT code mapping` }]);
+  // Every part (the receipt, or each of its vatLines): category → GL account, VAT → code
+  for (const part of expenseParts(e)) {
+    const at = (field: string) => (part.partIndex === null ? field : `vatLines[${part.partIndex}].${field}`);
+    const gl = categoryGlAccount(mappings, part.category);
+    if (gl === undefined) {
+      push(at('category'), part.category, [{ reason: 'not_mapped', message: `category ${part.category} has no GL account mapping` }]);
     } else {
-      push('vatCode', vc, vatCodeProblems(lookup, vc, key));
+      push(at('glAccount'), gl, glAccountProblems(lookup, gl, EXPENSE_ACCOUNT_KINDS, `category ${part.category}`));
+    }
+    const key = partVatKey(part);
+    if (key === null) {
+      const rate = part.type === 'receipt' ? part.vatRate ?? '' : '';
+      push(at('vatRate'), rate, [{ reason: 'invalid_value', message: rate === '' ? 'no VAT rate' : `VAT rate ${rate} is not a percentage` }]);
+      continue;
+    }
+    const plan = planLineVat(part, key, mappings);
+    if (plan.code === undefined) {
+      const what =
+        plan.treatment === 'non_deductible'
+          ? `VAT here is not deductible (${plan.cause === 'foreign_vat' ? 'charged abroad' : `category ${part.category}`}) but nonDeductibleVatCode is not mapped`
+          : plan.treatment === 'reverse_charge'
+            ? `category ${part.category} is reverse charge but reverseChargeVatCodes has no code for rate ${plan.rateKey}`
+            : e.type === 'mileage'
+              ? 'VAT rate 0 (used for mileage) has no VAT code mapping'
+              : `VAT rate ${key} has no VAT code mapping`;
+      push(at(plan.treatment === 'deductible' ? 'vatRate' : plan.mappingPath), plan.treatment === 'deductible' ? key : plan.rateKey, [{ reason: 'not_mapped', message: what }]);
+    } else {
+      push(at('vatCode'), plan.code, vatCodeProblems(lookup, plan.code, plan.rateKey, plan.treatment, date));
+    }
+    try {
+      if (computeExpenseAmounts(part, report.currency).grossCents === 0) {
+        push(at('amount'), '0', [{ reason: 'zero_amount', message: 'amount rounds to 0.00 in the report currency' }]);
+      }
+    } catch (err) {
+      if (!(err instanceof MoneyError || err instanceof DomainError)) throw err;
+      // reported once for the whole expense below
     }
   }
 
@@ -290,11 +360,11 @@ function expenseProblems(
     }
   }
 
-  // Amounts must be computable and non-zero
+  // Amounts must be computable and non-zero (each part's amount was checked above)
   try {
-    const a = computeExpenseAmounts(e, report.currency);
-    if (a.grossCents <= 0) {
-      push('amount', String(a.grossCents), [{ reason: 'zero_amount', message: 'amount rounds to 0.00 in the report currency' }]);
+    const total = sumCents(expenseParts(e).map((p) => computeExpenseAmounts(p, report.currency).grossCents));
+    if (total === 0 && expenseParts(e).length > 1) {
+      push('amount', '0', [{ reason: 'zero_amount', message: 'amount rounds to 0.00 in the report currency' }]);
     }
   } catch (err) {
     if (!(err instanceof MoneyError || err instanceof DomainError)) throw err;
@@ -309,12 +379,26 @@ function expenseProblems(
  * Collects every reason the report cannot be booked with these mappings and
  * this master data. `ok` is true when `missing` is empty.
  */
-export function validateReport(report: ReportCore, mappings: Mappings, lookup: MasterDataLookup): ReportValidation {
+export function validateReport(report: ReportCore, mappings: Mappings, lookup: MasterDataLookup, settings: TenantSettings = DEFAULT_TENANT_SETTINGS): ReportValidation {
   const missing: ReportIssue[] = [];
   const pushFor = (expenseId: string | null) => (field: string, value: string, problems: Problem[]) => {
     for (const p of problems) missing.push({ expenseId, field, value, ...p });
   };
   const header = pushFor(null);
+
+  // Booking date (tenant's zone) and its financial period; VAT percentages count on the date booked.
+  let date: string | null = null;
+  try {
+    date = bookingDate(report, settings);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    header('approvedAt', report.approvedAt, [{ reason: 'invalid_value', message: err.message }]);
+  }
+  if (date !== null) {
+    const r = resolvePeriod(date, mappings.journalCode, [...lookup.financialPeriods.values()], settings.closedPeriod);
+    if (r.ok) date = r.date;
+    else header('bookingDate', date, [{ reason: r.reason, message: r.message }]);
+  }
 
   header('journalCode', mappings.journalCode, journalProblems(lookup, mappings.journalCode));
   header('creditAccount', mappings.creditAccount, glAccountProblems(lookup, mappings.creditAccount, CREDIT_ACCOUNT_KINDS, 'credit account'));
@@ -334,7 +418,7 @@ export function validateReport(report: ReportCore, mappings: Mappings, lookup: M
       continue;
     }
     seen.add(e.id);
-    expenseProblems(e, report, mappings, lookup, pushFor(e.id));
+    expenseProblems(e, report, mappings, lookup, date, pushFor(e.id));
   }
   return { ok: missing.length === 0, missing };
 }

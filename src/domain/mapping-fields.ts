@@ -36,7 +36,10 @@ export function mappingFieldOfIssue(issue: Pick<ReportIssue, 'expenseId' | 'fiel
       return isDecimalString(issue.value) || issue.value === 'exempt' ? `vatRates.${issue.value}` : null;
     case 'vatCode': {
       if (!expense) return null;
-      const key = expense.type === 'mileage' ? MILEAGE_VAT_KEY : vatKey(expense.vatRate);
+      // A receipt split into VAT lines has no single rate: its parts name theirs in the issue.
+      const rate = expense.type === 'mileage' ? MILEAGE_VAT_KEY : (expense.vatRate ?? (isDecimalString(issue.value) || issue.value === 'exempt' ? issue.value : null));
+      if (rate === null) return null;
+      const key = rate === MILEAGE_VAT_KEY ? rate : vatKey(rate);
       // The key as written in the mappings ("21.0" maps rate 21 too).
       const written = mappings ? Object.keys(mappings.vatRates).find((k) => k === key || (k !== 'exempt' && isDecimalString(k) && vatKey(k) === key)) : undefined;
       return `vatRates.${written ?? key}`;

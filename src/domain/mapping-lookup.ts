@@ -2,11 +2,11 @@
  * Reading the mappings: which Exact code a category, VAT rate, cost centre or unit, employee or
  * merchant maps to, and which codes a report refers to. Shared by the checks and the builder.
  */
-import { MILEAGE_VAT_KEY } from './amounts';
 import { normalizeCode, normalizeName, normalizeVatNumber, type Supplier } from './master-data';
 import type { CodesByKind, MasterDataLookup } from './master-data-kinds';
 import { canonicalDecimalString, isDecimalString } from './money';
 import type { Mappings, Merchant, ReportCore } from './schemas';
+import { expenseParts, partVatKey, planLineVat } from './vat-treatment';
 
 
 /** Exact VAT code mapped for a VAT key, matching keys numerically ("21.0" finds "21"). */
@@ -45,8 +45,15 @@ export function employeeSupplier(mappings: Mappings, employeeId: string): string
 export function reportCodes(report: ReportCore, mappings: Mappings): CodesByKind {
   const defined = (xs: (string | undefined)[]) => xs.filter((x): x is string => !!x);
   return {
-    'gl-accounts': defined(report.expenses.map((e) => categoryGlAccount(mappings, e.category))),
-    'vat-codes': defined(report.expenses.map((e) => findVatCodeMapping(mappings, e.type === 'mileage' ? MILEAGE_VAT_KEY : e.vatRate))),
+    'gl-accounts': defined(report.expenses.flatMap((e) => expenseParts(e).map((p) => categoryGlAccount(mappings, p.category)))),
+    'vat-codes': defined(
+      report.expenses.flatMap((e) =>
+        expenseParts(e).map((p) => {
+          const key = partVatKey(p);
+          return key === null ? undefined : planLineVat(p, key, mappings).code;
+        }),
+      ),
+    ),
     'cost-centers': report.expenses.flatMap((e) => (e.costCenter ? [exactCostCenter(mappings, e.costCenter)] : [])),
     'cost-units': report.expenses.flatMap((e) => (e.costUnit ? [exactCostUnit(mappings, e.costUnit)] : [])),
     suppliers: defined([employeeSupplier(mappings, report.employee.id)]),

@@ -26,7 +26,9 @@ import {
   type Supplier,
   type VatCode,
 } from './master-data';
+import { accountingPeriodId, type FinancialPeriod } from './periods';
 import type { Mappings } from './schemas';
+import type { DatedPercentage } from './vat-treatment';
 
 /** A record as stored: fields every kind has; kind-specific fields ride along. */
 export interface MasterDataRecord {
@@ -89,6 +91,33 @@ export function journalRecord(j: JournalSource, raw: RawRecord): MasterDataRecor
   return { id: j.id, code: j.code, name: j.description ?? j.code, type: j.type ?? '', currency: j.currency ?? null, active: !blocked, blocked, updatedDate: j.updatedDate ?? null };
 }
 
+/** Exact's VATCodes.Type and VATTransactionType as Maesn's type and usage (when the DTO lacks them). */
+const EXACT_VAT_TYPE: Record<string, string> = { E: 'EXCLUSIVE', I: 'INCLUSIVE', N: 'NO_TAX', B: 'ZERO_TAX' };
+const EXACT_VAT_USAGE: Record<string, string> = { P: 'BILL', S: 'INVOICE', B: 'ALL' };
+
+/** A date Exact sends (`/Date(1719792000000)/` or ISO 8601) as `YYYY-MM-DD`; undefined otherwise. */
+export function exactDate(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = /^\/Date\((-?\d+)(?:[+-]\d+)?\)\/$/.exec(v.trim());
+  if (ms) return new Date(Number(ms[1])).toISOString().slice(0, 10);
+  return /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : undefined;
+}
+
+/** Exact's dated percentages (VATPercentages rows, fractions or percentages) as the domain reads them. */
+function datedPercentages(v: unknown): DatedPercentage[] | null {
+  const rows = Array.isArray(v) ? v : v && typeof v === 'object' && Array.isArray((v as { results?: unknown }).results) ? (v as { results: unknown[] }).results : null;
+  if (!rows) return null;
+  const out: DatedPercentage[] = [];
+  for (const r of rows) {
+    if (!r || typeof r !== 'object') continue;
+    const row = r as Record<string, unknown>;
+    const percentage = str(row.Percentage);
+    if (percentage === undefined) continue;
+    out.push({ startDate: exactDate(row.StartDate) ?? null, endDate: exactDate(row.EndDate) ?? null, percentage });
+  }
+  return out;
+}
+
 export function vatCodeRecord(t: TaxRateSource, raw: RawRecord): MasterDataRecord | null {
   const code = t.code ?? str(raw?.Code);
   if (!t.id || !code) return null;
@@ -99,11 +128,45 @@ export function vatCodeRecord(t: TaxRateSource, raw: RawRecord): MasterDataRecor
     name: t.description ?? t.name ?? code,
     description: t.description ?? t.name ?? '',
     percentage: t.percentage ?? '0',
-    type: t.type ?? '',
-    usage: t.usage ?? '',
+    type: t.type ?? EXACT_VAT_TYPE[str(raw?.Type) ?? ''] ?? '',
+    usage: t.usage ?? EXACT_VAT_USAGE[str(raw?.VATTransactionType) ?? ''] ?? '',
     active: !blocked,
     blocked,
+    charged: bool(raw?.Charged) ?? false,
+    percentages: datedPercentages(raw?.VATPercentages),
     updatedDate: t.updatedDate ?? null,
+  };
+}
+
+/** A financial period as the sync combines it from Exact's FinancialPeriods and JournalStatusList rows. */
+export interface FinancialPeriodSource {
+  FinYear?: Opt<number | string>;
+  FinPeriod?: Opt<number | string>;
+  StartDate?: Opt<string>;
+  EndDate?: Opt<string>;
+  /** journal codes with JournalStatusList.Status = 1 (closed) for this year and period */
+  closedJournals?: Opt<readonly string[]>;
+  Modified?: Opt<string>;
+}
+
+export function financialPeriodRecord(p: FinancialPeriodSource): MasterDataRecord | null {
+  const year = Number(p.FinYear);
+  const period = Number(p.FinPeriod);
+  const startDate = exactDate(p.StartDate);
+  const endDate = exactDate(p.EndDate);
+  if (!Number.isInteger(year) || !Number.isInteger(period) || period < 1 || !startDate || !endDate) return null;
+  const id = accountingPeriodId(year, period);
+  return {
+    id,
+    code: id,
+    name: `${year} / ${period} (${startDate} – ${endDate})`,
+    year,
+    period,
+    startDate,
+    endDate,
+    closedJournals: [...new Set((p.closedJournals ?? []).map((j) => j.trim()))].sort(),
+    active: true,
+    updatedDate: exactDate(p.Modified) ?? null,
   };
 }
 
@@ -159,6 +222,13 @@ export interface MasterDataKindDefinition<S = never, F extends string = string, 
   mappedCodes(m: Mappings): string[];
   /** Mapping paths (exact, or a prefix ending in `.`) whose values are codes of this kind. */
   mappingPaths: readonly string[];
+  /**
+   * Read through Maesn's passThrough to these Exact endpoints instead of a Maesn list resource
+   * (what Maesn's unified API does not serve for Exact). `resource` is then the kind's own name.
+   */
+  passThrough?: readonly string[];
+  /** The export reads every record of the kind (not only mapped codes): small tables such as periods. */
+  loadAll?: boolean;
 }
 
 const define = <S, F extends string, D extends { code: string }>(d: MasterDataKindDefinition<S, F, D>) => d;
@@ -193,8 +263,8 @@ export const MASTER_DATA_KINDS = {
     field: 'vatCodes',
     toRecord: vatCodeRecord,
     toDomain: plain<VatCode>,
-    mappedCodes: (m) => uniq(Object.values(m.vatRates ?? {})),
-    mappingPaths: ['vatRates.'],
+    mappedCodes: (m) => uniq([...Object.values(m.vatRates ?? {}), m.nonDeductibleVatCode, ...Object.values(m.reverseChargeVatCodes ?? {})]),
+    mappingPaths: ['vatRates.', 'nonDeductibleVatCode', 'reverseChargeVatCodes.'],
   }),
   suppliers: define<SupplierSource, 'suppliers', Supplier>({
     label: 'Suppliers',
@@ -226,6 +296,20 @@ export const MASTER_DATA_KINDS = {
     toDomain: plain<CostUnit>,
     mappedCodes: (m) => uniq(Object.values(m.costUnits ?? {})),
     mappingPaths: ['costUnits.'],
+  }),
+  'financial-periods': define<FinancialPeriodSource, 'financialPeriods', FinancialPeriod>({
+    label: 'Financial periods',
+    // Maesn's fiscalYears resource carries no periods and no status per journal (its DTO is DATEV's):
+    // Exact's own endpoints through passThrough.
+    resource: 'financialPeriods',
+    passThrough: ['financial/FinancialPeriods', 'read/financial/JournalStatusList'],
+    collection: 'md_financial_periods',
+    field: 'financialPeriods',
+    toRecord: financialPeriodRecord,
+    toDomain: (r) => ({ ...plain<FinancialPeriod>(r), closedJournals: (r.closedJournals as string[] | undefined) ?? [] }),
+    mappedCodes: () => [],
+    mappingPaths: [],
+    loadAll: true,
   }),
 } as const;
 

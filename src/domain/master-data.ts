@@ -7,6 +7,8 @@
  * codes, e.g. supplier codes are left-padded with spaces to 18 characters).
  */
 
+import type { DatedPercentage } from './vat-treatment';
+
 /**
  * How a GL account is used:
  * - `profit_and_loss`: expense/revenue accounts (Maesn class EXPENSE/REVENUE);
@@ -61,6 +63,12 @@ export interface VatCode {
   /** Which documents the code may be used on; unknown values are kept as strings. */
   usage: VatCodeUsage | (string & {});
   active: boolean;
+  /** Exact's IsBlocked (from rawData); a blocked code is also inactive. */
+  blocked?: boolean;
+  /** Exact's Charged (from rawData): reverse charge, Exact creates the VAT to pay and to claim. */
+  charged?: boolean;
+  /** Exact's dated percentages (VATPercentages, from rawData), when known. */
+  percentages?: readonly DatedPercentage[] | null;
 }
 
 /** A cost center or cost unit (both are Exact "dimensions" referenced by code). */

@@ -11,7 +11,7 @@
  * Validation failures name the field path (see `formatIssuePath`).
  */
 import { z } from 'zod';
-import { compareDecimal, isDecimalString, parseDecimal } from './money';
+import { addDecimal, compareDecimal, type Decimal, isDecimalString, parseDecimal } from './money';
 
 // ---------------------------------------------------------------------------
 // Scalar building blocks
@@ -30,6 +30,8 @@ interface DecimalRule {
   maxDecimals: number;
   /** strictly greater than zero (otherwise >= 0) */
   positive: boolean;
+  /** negative values allowed (then `positive` means "not zero") */
+  signed?: boolean;
   /** inclusive upper bound */
   max?: string;
   example: string;
@@ -38,11 +40,11 @@ interface DecimalRule {
 /** Returns why `s` breaks `rule`, or null. Exact arithmetic; never throws. */
 function decimalProblem(s: string, rule: DecimalRule): string | null {
   if (!isDecimalString(s)) return `must be a plain decimal string, e.g. "${rule.example}"`;
-  if (s.startsWith('-')) return 'must not be negative';
+  if (s.startsWith('-') && !rule.signed) return 'must not be negative';
   const d = parseDecimal(s);
   if (d.scale > rule.maxDecimals) return `must have at most ${rule.maxDecimals} decimals`;
   if (integerDigits(s) > MAX_INTEGER_DIGITS) return 'is too large';
-  if (rule.positive && d.units === 0n) return 'must be greater than 0';
+  if (rule.positive && d.units === 0n) return rule.signed ? 'must not be 0' : 'must be greater than 0';
   if (rule.max !== undefined && compareDecimal(d, rule.max) > 0) return `must be at most ${rule.max}`;
   return null;
 }
@@ -58,6 +60,14 @@ function decimalString(rule: DecimalRule) {
 /** A positive amount: decimal string, at most 2 decimals, > 0. */
 const POSITIVE_AMOUNT_RULE: DecimalRule = { maxDecimals: 2, positive: true, example: '12.34' };
 export const positiveAmountString = decimalString(POSITIVE_AMOUNT_RULE);
+
+/** An amount that may be negative (a refund): decimal string, at most 2 decimals, not 0. */
+const SIGNED_AMOUNT_RULE: DecimalRule = { maxDecimals: 2, positive: true, signed: true, example: '-12.34' };
+export const signedAmountString = decimalString(SIGNED_AMOUNT_RULE);
+
+/** A VAT amount that may be negative (on a refund): decimal string, at most 2 decimals. */
+const SIGNED_VAT_AMOUNT_RULE: DecimalRule = { maxDecimals: 2, positive: false, signed: true, example: '-2.10' };
+export const signedVatAmountString = decimalString(SIGNED_VAT_AMOUNT_RULE);
 
 /** A non-negative amount: decimal string, at most 2 decimals, >= 0. */
 const NON_NEGATIVE_AMOUNT_RULE: DecimalRule = { maxDecimals: 2, positive: false, example: '2.10' };
@@ -125,9 +135,24 @@ export const employeeSchema = z.strictObject({
   email: z.email(),
 });
 
+/** ISO 3166-1 alpha-2 country code: two upper-case letters. */
+export const countryCode = z.string().regex(/^[A-Z]{2}$/, { message: 'must be an ISO 3166-1 alpha-2 code (2 upper-case letters, e.g. "NL")' });
+
 export const merchantSchema = z.strictObject({
   name: nonEmpty,
   vatNumber: z.string().optional(),
+  /** Where the merchant is established; VAT charged by a merchant outside the Netherlands is not deductible here. */
+  country: countryCode.optional(),
+});
+
+/** One part of a receipt with its own VAT rate (and optionally its own category), e.g. the breakfast on a hotel bill. */
+export const vatLineSchema = z.strictObject({
+  vatRate: vatRateString,
+  /** gross amount of this part, in the expense's currency; the parts sum to the expense's amount */
+  amount: signedAmountString,
+  vatAmount: signedVatAmountString.optional(),
+  /** another category for this part (default: the expense's) */
+  category: nonEmpty.optional(),
 });
 
 /** A receipt file as received from the platform (content inline). */
@@ -152,14 +177,17 @@ const receiptExpenseFields = {
   date: isoDate,
   description: z.string(),
   category: nonEmpty,
-  /** gross amount (VAT included) in `currency` */
-  amount: positiveAmountString,
+  /** gross amount (VAT included) in `currency`; negative for a refund */
+  amount: signedAmountString,
   currency: currencyCode,
   /** report-currency units per 1 unit of `currency`; required when currency differs from the report's */
   exchangeRate: positiveDecimalString.optional(),
-  vatRate: vatRateString,
-  /** VAT on the receipt in `currency` */
-  vatAmount: nonNegativeAmountString.optional(),
+  /** the receipt's VAT rate; required unless `vatLines` split the receipt */
+  vatRate: vatRateString.optional(),
+  /** VAT on the receipt in `currency` (same sign as `amount`) */
+  vatAmount: signedVatAmountString.optional(),
+  /** the receipt split by VAT rate; each part becomes a line of its own */
+  vatLines: z.array(vatLineSchema).min(1).optional(),
   costCenter: nonEmpty.optional(),
   costUnit: nonEmpty.optional(),
   merchant: merchantSchema.optional(),
@@ -193,8 +221,31 @@ interface CrossCheckable {
   currency: string;
   expenses: ReadonlyArray<
     | { type: 'mileage'; id: string }
-    | { type: 'receipt'; id: string; currency: string; exchangeRate?: string; amount: string; vatAmount?: string }
+    | {
+        type: 'receipt';
+        id: string;
+        currency: string;
+        exchangeRate?: string;
+        amount: string;
+        vatRate?: string;
+        vatAmount?: string;
+        vatLines?: ReadonlyArray<{ amount: string; vatAmount?: string }>;
+      }
   >;
+}
+
+/** Adds an issue when a (well-formed) VAT amount has another sign than its amount or exceeds it. */
+function checkVatAgainstAmount(amount: string, vatAmount: string | undefined, path: PropertyKey[], ctx: z.RefinementCtx): void {
+  if (vatAmount === undefined) return;
+  if (decimalProblem(vatAmount, SIGNED_VAT_AMOUNT_RULE) !== null || decimalProblem(amount, SIGNED_AMOUNT_RULE) !== null) return;
+  const negative = amount.startsWith('-');
+  const vat = parseDecimal(vatAmount);
+  if (vat.units !== 0n && vat.units < 0n !== negative) {
+    ctx.addIssue({ code: 'custom', path, message: `must have the same sign as the amount ${amount}` });
+    return;
+  }
+  const abs = (s: string) => s.replace(/^-/, '');
+  if (compareDecimal(abs(vatAmount), abs(amount)) > 0) ctx.addIssue({ code: 'custom', path, message: 'must not exceed amount' });
 }
 
 /** Cross-field rules: unique ids, exchange rate presence, VAT not above the gross amount. */
@@ -230,13 +281,23 @@ function crossCheck(report: CrossCheckable, ctx: z.RefinementCtx): void {
         message: 'must be 1 (or absent) when the expense is in the report currency',
       });
     }
-    if (
-      e.vatAmount !== undefined &&
-      decimalProblem(e.vatAmount, NON_NEGATIVE_AMOUNT_RULE) === null &&
-      decimalProblem(e.amount, POSITIVE_AMOUNT_RULE) === null &&
-      compareDecimal(e.vatAmount, e.amount) > 0
-    ) {
-      ctx.addIssue({ code: 'custom', path: ['expenses', i, 'vatAmount'], message: 'must not exceed amount' });
+    checkVatAgainstAmount(e.amount, e.vatAmount, ['expenses', i, 'vatAmount'], ctx);
+    if (e.vatLines === undefined) {
+      if (e.vatRate === undefined) ctx.addIssue({ code: 'custom', path: ['expenses', i, 'vatRate'], message: 'required unless vatLines split the receipt' });
+      return;
+    }
+    if (e.vatAmount !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['expenses', i, 'vatAmount'], message: 'must be absent when vatLines are given (each part has its own vatAmount)' });
+    }
+    let sum: Decimal = { units: 0n, scale: 0 };
+    let sumOk = decimalProblem(e.amount, SIGNED_AMOUNT_RULE) === null;
+    e.vatLines.forEach((part, k) => {
+      checkVatAgainstAmount(part.amount, part.vatAmount, ['expenses', i, 'vatLines', k, 'vatAmount'], ctx);
+      if (decimalProblem(part.amount, SIGNED_AMOUNT_RULE) !== null) sumOk = false;
+      else sum = addDecimal(sum, part.amount);
+    });
+    if (sumOk && compareDecimal(sum, e.amount) !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['expenses', i, 'vatLines'], message: `the parts' amounts must sum to the expense's amount ${e.amount}` });
     }
   });
 }
@@ -256,6 +317,7 @@ export const expenseReportRefSchema = z
 
 export type Employee = z.infer<typeof employeeSchema>;
 export type Merchant = z.infer<typeof merchantSchema>;
+export type VatLine = z.infer<typeof vatLineSchema>;
 export type ReceiptFile = z.infer<typeof receiptFileSchema>;
 export type ReceiptRef = z.infer<typeof receiptRefSchema>;
 export type ReceiptExpense = z.infer<typeof receiptExpenseSchema>;
@@ -327,6 +389,10 @@ export function toReportRef(
 
 const code = z.string().trim().min(1).max(100);
 
+/** How the VAT of a category's expenses is booked. */
+export const VAT_TREATMENTS = ['deductible', 'non_deductible', 'reverse_charge'] as const;
+export type VatTreatment = (typeof VAT_TREATMENTS)[number];
+
 /**
  * Keys of the mapping records become MongoDB field names: one starting with `$` or holding a `.`
  * would read as an operator or a path there, so they are refused. (VAT-rate keys are percentages
@@ -342,21 +408,36 @@ function mappingRecord<V extends z.ZodType>(value: V, opts: { allowDecimalPoint?
   });
 }
 
-export const mappingsSchema = z.strictObject({
+/** A record whose keys are VAT percentages ("21", "9", "0", …) or "exempt". */
+const byVatRate = (opts: { exempt: boolean }) =>
+  mappingRecord(code, { allowDecimalPoint: true }).superRefine((rec, ctx) => {
+    for (const key of Object.keys(rec)) {
+      if (!vatRateString.safeParse(key).success || (!opts.exempt && key === 'exempt')) {
+        ctx.addIssue({ code: 'custom', path: [key], message: opts.exempt ? 'key must be a percentage like "21" or "exempt"' : 'key must be a percentage like "21"' });
+      }
+    }
+  });
+
+export const categoryMappingSchema = z.strictObject({
+  glAccount: code,
+  /** `deductible` (default), `non_deductible` (booked gross with `nonDeductibleVatCode`), `reverse_charge` (a charged code from `reverseChargeVatCodes`). */
+  vatTreatment: z.enum(VAT_TREATMENTS).default('deductible'),
+});
+
+export const mappingsSchema = z
+  .strictObject({
   /** Exact journal code the entries are posted in, e.g. "90". */
   journalCode: code,
   /** GL account code credited for the employee (payables / employee current account). */
   creditAccount: code,
-  /** platform category → GL account code (mileage is a category too). */
-  categories: mappingRecord(z.strictObject({ glAccount: code })),
+  /** platform category → GL account code (mileage is a category too) and how its VAT is booked. */
+  categories: mappingRecord(categoryMappingSchema),
   /** VAT percentage ("21", "9", "0", …) or "exempt" → Exact VAT code. Keys match numerically ("21.0" = "21"). */
-  vatRates: mappingRecord(code, { allowDecimalPoint: true }).superRefine((rec, ctx) => {
-    for (const key of Object.keys(rec)) {
-      if (!vatRateString.safeParse(key).success) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'key must be a percentage like "21" or "exempt"' });
-      }
-    }
-  }),
+  vatRates: byVatRate({ exempt: true }),
+  /** The tenant's no-VAT code (Exact type N or B): non-deductible categories and VAT charged abroad. */
+  nonDeductibleVatCode: code.optional(),
+  /** VAT percentage → a charged (verlegd) Exact code, for reverse-charge categories. */
+  reverseChargeVatCodes: byVatRate({ exempt: false }).default({}),
   /** platform cost center → Exact cost center code; an absent key means the same code. */
   costCenters: mappingRecord(code).default({}),
   /** platform cost unit → Exact cost unit code; an absent key means the same code. */
@@ -365,7 +446,18 @@ export const mappingsSchema = z.strictObject({
   employees: mappingRecord(z.strictObject({ supplier: code })),
   /** optional overrides: merchant VAT number or name → Exact supplier number. */
   merchants: mappingRecord(code, { hint: 'merchants match ignoring punctuation: write "B.V." as "BV"' }).default({}),
-});
+  })
+  .superRefine((m, ctx) => {
+    // What a category's treatment needs must be mapped: said when the mappings are saved, naming the field.
+    for (const [cat, c] of Object.entries(m.categories)) {
+      if (c.vatTreatment === 'non_deductible' && m.nonDeductibleVatCode === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['nonDeductibleVatCode'], message: `required because category ${cat} is non_deductible` });
+      }
+      if (c.vatTreatment === 'reverse_charge' && Object.keys(m.reverseChargeVatCodes).length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['reverseChargeVatCodes'], message: `needs at least one code because category ${cat} is reverse_charge` });
+      }
+    }
+  });
 
 export type Mappings = z.infer<typeof mappingsSchema>;
 /** Mappings as written by a tenant (optional maps may be omitted). */

@@ -8,6 +8,7 @@ import { MaesnInvalidRequestError, MaesnResponseFormatError } from './errors';
 import {
   companySchema,
   envelopeSchema,
+  exactODataListSchema,
   hostedLinkSchema,
   journalEntryCreateInputSchema,
   journalEntrySchema,
@@ -423,6 +424,40 @@ export class MaesnConnection {
   }
   listJournalEntries(params?: ListParams) {
     return this.listPage('journalEntries', params);
+  }
+
+  /**
+   * Reads an Exact list endpoint Maesn has no unified resource for, through
+   * `POST /accounting/passThrough` (GET upstream), following Exact's `__next` links up to
+   * `maxPages`. Rows are checked against `schema`; a read, so nothing is created whatever fails.
+   */
+  async passThroughList<S extends z.ZodType>(path: string, schema: S, opts: CallOptions & { query?: Record<string, string>; maxPages?: number } = {}): Promise<z.output<S>[]> {
+    const operation = `passThrough.${path}`;
+    const rows: z.output<S>[] = [];
+    let query: Record<string, string> = { ...(opts.query ?? {}) };
+    for (let page = 0; page < (opts.maxPages ?? 50); page++) {
+      const res = await this.call({
+        operation,
+        method: 'POST',
+        path: '/accounting/passThrough',
+        pathTemplate: '/accounting/passThrough',
+        query: { companyId: this.companyId },
+        json: { path, method: 'GET', query },
+        readOnly: true,
+        signal: opts.signal,
+      });
+      const env = parseEnvelope(operation, res.status, res.text, false);
+      this.client.warn(operation, env.meta?.warnings ?? []);
+      const list = exactODataListSchema.safeParse(env.data);
+      if (!list.success) throw new MaesnResponseFormatError({ operation, status: res.status, issues: list.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`), writeAccepted: false });
+      const d = list.data.d;
+      rows.push(...parseArray(operation, res.status, Array.isArray(d) ? d : d.results, schema));
+      const next = Array.isArray(d) ? null : d.__next;
+      const skip = next ? new URL(next, 'http://exact.invalid').searchParams.get('$skiptoken') : null;
+      if (!skip) return rows;
+      query = { ...query, $skiptoken: skip };
+    }
+    return rows;
   }
 
   /** `GET /accounting/journalEntries/{id}`. */

@@ -423,3 +423,27 @@ export interface ListItemTypes {
   dimensions: Dimension;
   journalEntries: JournalEntry;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Exact endpoints read through `POST /accounting/passThrough` (`data` is Exact's raw answer)
+// ---------------------------------------------------------------------------------------------
+
+/** Exact's OData v2 list answer: `{ d: { results, __next? } }` (older endpoints: `{ d: [...] }`). */
+export const exactODataListSchema = z.object({
+  d: z.union([
+    z.object({ results: z.array(z.record(z.string(), z.unknown())), __next: z.string().nullish() }).loose(),
+    z.array(z.record(z.string(), z.unknown())),
+  ]),
+});
+
+const exactInt = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/** A row of Exact's `financial/FinancialPeriods`. */
+export const exactFinancialPeriodSchema = z
+  .object({ FinYear: exactInt, FinPeriod: exactInt, StartDate: z.string(), EndDate: z.string(), Modified: z.string().nullish() })
+  .loose();
+export type ExactFinancialPeriod = z.output<typeof exactFinancialPeriodSchema>;
+
+/** A row of Exact's `read/financial/JournalStatusList` (Status 0 open, 1 closed). */
+export const exactJournalStatusSchema = z.object({ Journal: z.string(), Year: exactInt, Period: exactInt, Status: exactInt }).loose();
+export type ExactJournalStatus = z.output<typeof exactJournalStatusSchema>;

@@ -128,6 +128,8 @@ export interface CallSpec {
   secrets?: readonly string[];
   /** Paces the call within its division's budget (calls of a connection). */
   governor?: { division: string; governor: CallGovernor };
+  /** A POST that only reads (Maesn's passThrough with an upstream GET): retried like a GET, never an unknown write. */
+  readOnly?: boolean;
 }
 
 export interface RawResponse {
@@ -230,7 +232,7 @@ export class Transport {
 
   /** Sends a call; reads are retried on transient failures and 429, writes are not. */
   async call(spec: CallSpec): Promise<RawResponse> {
-    const isWrite = spec.method !== 'GET';
+    const isWrite = spec.method !== 'GET' && !spec.readOnly;
     const maxAttempts = isWrite ? 1 : this.retry.attempts;
     const governed = spec.governor ? { division: spec.governor.division, operation: spec.operation, write: isWrite, signal: spec.signal } : null;
     for (let attempt = 1; ; attempt++) {

@@ -3,8 +3,9 @@
  * signalling it, and waking the exports of a tenant that wait for something that was fixed.
  *
  * Revisions: the same report submitted again is the same export. Different content is a conflict
- * while the current revision is active or posted; after `cancel` it becomes the next revision (a
- * correction), with a run of its own. Older revisions stay as they were.
+ * while the current revision is active or posted; after `cancel` (or a posted export's reversal,
+ * `reverseExport`) it becomes the next revision (a correction), with a run of its own. Older
+ * revisions stay as they were.
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -17,7 +18,11 @@ import {
   markPostedExportStatuses,
   toReportRef,
   type ExpenseReport,
+  type ExpenseReportRef,
   type ExportStatus,
+  type IssueReason,
+  mayExportAgain,
+  reverseJournalEntry,
 } from '../domain';
 import { exportDocId, revisionOf, type ExportDoc } from '../store';
 import { markPostedSignal, searchAttributes, workflowIds, type ExportSignal } from '../workflows/definitions';
@@ -68,23 +73,24 @@ const conflict = (doc: ExportDoc) =>
     'conflict',
     doc.status === 'posted'
       ? `report ${doc.reportId} was already exported with different content (posted as ${doc.exactEntryNumber ?? doc.exactEntryId})`
-      : `report ${doc.reportId} was already submitted with different content and its export is ${doc.status}; cancel it first to export a correction`,
+      : `report ${doc.reportId} was already submitted with different content and its export is ${doc.status}; cancel it (or reverse it once posted) first to export a correction`,
     undefined,
     { exportId: doc._id, status: doc.status, revision: revisionOf(doc) },
   );
 
-function newExportDoc(tenantId: string, report: ExpenseReport, revision: number, contentHash: string, division: string | null): ExportDoc {
+function newExportDoc(tenantId: string, report: ExpenseReportRef, revision: number, contentHash: string, division: string | null): ExportDoc {
   const now = new Date();
+  const reportId = report.reportId;
   return {
-    _id: exportDocId(tenantId, report.reportId, revision),
+    _id: exportDocId(tenantId, reportId, revision),
     tenantId,
-    reportId: report.reportId,
+    reportId,
     revision,
-    reference: exportReference({ tenantId, reportId: report.reportId, revision }, sha256Hex),
+    reference: exportReference({ tenantId, reportId, revision }, sha256Hex),
     contentHash,
-    report: toReportRef(report),
+    report,
     status: 'validating',
-    workflowId: workflowIds.export(tenantId, report.reportId, revision),
+    workflowId: workflowIds.export(tenantId, reportId, revision),
     division,
     missing: [],
     entry: null,
@@ -114,11 +120,11 @@ export async function acceptExport(deps: ServiceDeps, tenantId: string, report: 
   if (current && current.contentHash === contentHash) {
     result = { doc: current, created: false };
   } else {
-    if (current && current.status !== 'cancelled') throw conflict(current);
+    if (current && !mayExportAgain(current)) throw conflict(current);
     const revision = current ? revisionOf(current) + 1 : 1;
     await stores.exports.putReceipts(tenantId, report.reportId, contentHash, files);
     const division = (await stores.tenants.getConnection(tenantId))?.division ?? null;
-    result = await stores.exports.insertOrGet(newExportDoc(tenantId, report, revision, contentHash, division));
+    result = await stores.exports.insertOrGet(newExportDoc(tenantId, toReportRef(report), revision, contentHash, division));
     if (!result.created && result.doc.contentHash !== contentHash) {
       // Lost a race against a different submission of the same revision: drop our receipts.
       await stores.exports.deleteReceipts(tenantId, report.reportId, contentHash);
@@ -165,6 +171,41 @@ export async function startExportWorkflow(deps: ServiceDeps, doc: Pick<ExportDoc
   }
 }
 
+/**
+ * Reverses a posted export: the mirror of its entry (sides swapped, text naming the original entry
+ * number) becomes the next revision and is posted by that revision's run through the same
+ * exactly-once path as any export. Asking again while the reversal runs returns it.
+ */
+export async function reverseExport(deps: ServiceDeps, tenantId: string, reportId: string): Promise<ExportDoc> {
+  const { stores } = deps;
+  if (!(await stores.tenants.get(tenantId))) throw notFound(`tenant ${tenantId}`);
+  const current = await stores.exports.get(tenantId, reportId);
+  if (!current) throw notFound(`export of report ${reportId}`);
+  // A reversal that runs is returned; after a cancelled one the original is reversed anew.
+  let target: ExportDoc | null = current;
+  if (current.reverses !== undefined && current.status === 'cancelled') target = await stores.exports.get(tenantId, reportId, current.reverses);
+  else if (current.reverses !== undefined && current.status !== 'reversed') {
+    await startExportWorkflow(deps, current);
+    return current;
+  }
+  if (!target || target.status !== 'posted' || !target.entry || !target.exactEntryNumber) {
+    throw new ServiceError('conflict', 'not_posted', `the export is ${current.status}; only a posted export can be reversed`, undefined, { exportId: current._id, status: current.status, revision: revisionOf(current) });
+  }
+  const original = revisionOf(target);
+  const revision = revisionOf(current) + 1;
+  const reference = exportReference({ tenantId, reportId, revision }, sha256Hex);
+  const doc: ExportDoc = {
+    // The same report without its receipts: they are attached to the original entry only.
+    ...newExportDoc(tenantId, { ...target.report, expenses: target.report.expenses.map((e) => (e.type === 'receipt' ? { ...e, receipts: [] } : e)) }, revision, target.contentHash, target.division),
+    entry: reverseJournalEntry(target.entry, { reference, originalEntryNumber: target.exactEntryNumber }),
+    reverses: original,
+  };
+  const result = await stores.exports.insertOrGet(doc);
+  if (!result.created && result.doc.reverses !== original) throw conflict(result.doc);
+  await startExportWorkflow(deps, result.doc);
+  return result.doc;
+}
+
 /** Statuses in which a person may name the Exact entry of an export (mark-posted). */
 export const MARK_POSTED_STATUSES: readonly ExportStatus[] = markPostedExportStatuses;
 
@@ -192,8 +233,14 @@ async function sendSignal(deps: ServiceDeps, doc: ExportDoc, send: (h: ReturnTyp
 }
 
 /** Signals every export of the tenant in one of `statuses`; returns how many got it (failures are logged). */
-export async function wakeExports(deps: Pick<ServiceDeps, 'stores' | 'temporal' | 'logger'>, tenantId: string, statuses: ExportStatus[], signal: ExportSignal): Promise<number> {
-  const ids = await deps.stores.exports.workflowIdsWithStatus(tenantId, statuses);
+export async function wakeExports(
+  deps: Pick<ServiceDeps, 'stores' | 'temporal' | 'logger'>,
+  tenantId: string,
+  statuses: ExportStatus[],
+  signal: ExportSignal,
+  opts: { missingReason?: IssueReason } = {},
+): Promise<number> {
+  const ids = await deps.stores.exports.workflowIdsWithStatus(tenantId, statuses, opts);
   const results = await Promise.allSettled(ids.map((id) => deps.temporal.workflow.getHandle(id).signal(signal)));
   results.forEach((r, i) => {
     if (r.status === 'rejected') deps.logger.warn({ err: r.reason, workflowId: ids[i], signal: signal.name }, 'could not signal export');

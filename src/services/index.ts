@@ -5,6 +5,6 @@
 export type { ServiceDeps } from './deps';
 export { ServiceError, notFound, type ServiceErrorKind, type ServiceFieldError } from './errors';
 export { assessMappings, loadMasterDataFor, reviewMappings, saveMappings, toHealthIssues, type MappingReview } from './mappings';
-export { MARK_POSTED_STATUSES, acceptExport, decodeReceipts, markExportPosted, reportContentHash, signalExport, startExportWorkflow, wakeExports } from './exports';
+export { MARK_POSTED_STATUSES, acceptExport, decodeReceipts, markExportPosted, reportContentHash, reverseExport, signalExport, startExportWorkflow, wakeExports } from './exports';
 export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
 export { ensureRetentionSchedule } from './retention';

@@ -5,6 +5,9 @@
  */
 import {
   createMasterDataLookup,
+  DEFAULT_TENANT_SETTINGS,
+  localDate,
+  kindDefinition,
   kindOfMappingPath,
   mappedCodesByKind,
   mappingEntries,
@@ -27,7 +30,12 @@ import { wakeExports } from './exports';
 /** The master data a mappings document (plus `extra` codes) refers to, loaded by code. */
 export async function loadMasterDataFor(stores: Pick<Stores, 'masterData'>, tenantId: string, mappings: Mappings, extra: CodesByKind = {}): Promise<MasterData> {
   const codes = mappedCodesByKind(mappings, extra);
-  const loaded = await Promise.all(masterDataKinds.map((k) => stores.masterData.findByCodes(k, tenantId, codes[k])));
+  // Small tables the export reads whole (financial periods) are loaded whole.
+  const loaded = await Promise.all(
+    masterDataKinds.map((k) =>
+      kindDefinition(k).loadAll ? stores.masterData.all(k, tenantId).then((rs) => rs.filter((r) => r.active)) : stores.masterData.findByCodes(k, tenantId, codes[k]),
+    ),
+  );
   return toMasterData(Object.fromEntries(masterDataKinds.map((k, i) => [k, loaded[i]])));
 }
 
@@ -41,7 +49,10 @@ export function toHealthIssues(issues: { path: string; value: string; message: s
  * tenant's mapping health (when it has a connection), and returns the problems.
  */
 export async function assessMappings(stores: Pick<Stores, 'masterData' | 'tenants'>, tenantId: string, mappings: Mappings): Promise<MappingIssue[]> {
-  const issues = validateMappings(mappings, createMasterDataLookup(await loadMasterDataFor(stores, tenantId, mappings)));
+  // VAT percentages as they are today in the tenant's time zone (each report is checked again on its own booking date).
+  const settings = (await stores.tenants.getSettings(tenantId)) ?? DEFAULT_TENANT_SETTINGS;
+  const today = localDate(new Date().toISOString(), settings.timeZone);
+  const issues = validateMappings(mappings, createMasterDataLookup(await loadMasterDataFor(stores, tenantId, mappings)), today);
   if (await stores.tenants.getConnection(tenantId)) {
     await stores.tenants.setConnection(tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: toHealthIssues(issues) } });
   }

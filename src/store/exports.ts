@@ -70,6 +70,10 @@ export interface ExportDoc {
   /** The Exact division: the tenant's at acceptance, pinned at the first POST when unknown then. */
   division: string | null;
   missing: MissingMapping[];
+  /** A reversal: the revision whose entry this one mirrors (its entry is built when the reversal is asked for). */
+  reverses?: number;
+  /** The reversal revision that reversed this one. */
+  reversedBy?: number;
   /** The booking as built (domain entry), once validation passed; frozen at the first POST. */
   entry: JournalEntry | null;
   exactEntryId: string | null;
@@ -238,7 +242,7 @@ export class ExportStore {
         tenantId,
         division: from,
         exactEntryId: null,
-        status: { $nin: ['posted', 'cancelled'] },
+        status: { $nin: ['posted', 'cancelled', 'reversed'] },
         'posting.outcomeOpen': { $ne: true },
         'posting.outcomeUnknown': { $ne: true },
         $or: [{ 'posting.frozenAt': null }, { status: 'rejected' }],
@@ -309,6 +313,15 @@ export class ExportStore {
    */
   async recordPosted(ref: ExportRef, entry: { id: string; number: string; via: 'created' | 'adopted' | 'marked' }, detail?: string): Promise<void> {
     const now = new Date();
+    // A reversal: the original is marked first, so an original shown `reversed` always has its mirror in Exact
+    // (this runs only once the mirror exists); a crash in between is repaired by the repeat (both idempotent).
+    const reverses = (await this.col.findOne({ _id: docId(ref) }, { projection: { reverses: 1 } }))?.reverses;
+    if (reverses !== undefined) {
+      await this.col.updateOne(
+        { _id: exportDocId(ref.tenantId, ref.reportId, reverses) },
+        { $set: { status: 'reversed', reversedBy: ref.revision, updatedAt: now } },
+      );
+    }
     await this.col.updateOne(
       { _id: docId(ref) },
       {
@@ -317,7 +330,7 @@ export class ExportStore {
           exactEntryNumber: entry.number,
           postedAt: now,
           postedVia: entry.via,
-          status: 'posted',
+          status: reverses !== undefined ? 'reversed' : 'posted',
           error: null,
           review: null,
           'posting.outcomeOpen': false,
@@ -430,9 +443,11 @@ export class ExportStore {
     return this.col.countDocuments({ tenantId, ...(status ? { status } : {}) });
   }
 
-  async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[]): Promise<string[]> {
-    const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1 } }).toArray();
-    return docs.map((d) => d.workflowId);
+  /** Workflow IDs of the tenant's exports in one of `statuses`; with `missingReason`, only those missing something for that reason. */
+  async workflowIdsWithStatus(tenantId: string, statuses: ExportStatus[], opts: { missingReason?: string } = {}): Promise<string[]> {
+    const docs = await this.col.find({ tenantId, status: { $in: statuses } }, { projection: { workflowId: 1, missing: 1 } }).toArray();
+    // Filtered here rather than by a query into the array of documents: the same on FerretDB and MongoDB.
+    return docs.filter((d) => !opts.missingReason || (d.missing ?? []).some((m) => m.reason === opts.missingReason)).map((d) => d.workflowId);
   }
 
   /**
@@ -447,6 +462,7 @@ export class ExportStore {
       $or: [
         { status: 'posted' as const, postedAt: { $lt: cutoff } },
         { status: 'cancelled' as const, updatedAt: { $lt: cutoff } },
+        { status: 'reversed' as const, postedAt: { $lt: cutoff } },
       ],
     };
     for (;;) {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { KeyRing } from '../crypto';
+import { tenantSettingsSchema, type TenantSettings } from '../domain';
 import { claimOnce } from './claims';
 import { isCurrent, openAccountKey, sealAccountKey, type Sealed } from './crypto';
 import { upsertRetrying } from './mongo';
@@ -14,6 +15,8 @@ import { upsertRetrying } from './mongo';
 export interface Tenant {
   _id: string;
   name: string;
+  /** Booking settings (time zone, booking date, closed-period policy); absent = the defaults. */
+  settings?: TenantSettings;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -147,6 +150,18 @@ export class TenantStore {
 
   get(tenantId: string): Promise<Tenant | null> {
     return this.tenants.findOne({ _id: tenantId });
+  }
+
+  /** The tenant's booking settings (defaults where none were saved); null when the tenant does not exist. */
+  async getSettings(tenantId: string): Promise<TenantSettings | null> {
+    const t = await this.tenants.findOne({ _id: tenantId }, { projection: { settings: 1 } });
+    return t ? tenantSettingsSchema.parse(t.settings ?? {}) : null;
+  }
+
+  /** Replaces the tenant's settings; false when the tenant does not exist. */
+  async putSettings(tenantId: string, settings: TenantSettings): Promise<boolean> {
+    const r = await this.tenants.updateOne({ _id: tenantId }, { $set: { settings, updatedAt: new Date() } });
+    return r.matchedCount === 1;
   }
 
   getConnection(tenantId: string): Promise<ConnectionDoc | null> {

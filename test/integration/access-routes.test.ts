@@ -117,6 +117,9 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
   'get /api/tenants/{tenantId}/master-data/{kind}': () => ({ path: `/api/tenants/${T}/master-data/journals?limit=5` }),
   'get /api/tenants/{tenantId}/mappings': () => ({ path: `/api/tenants/${T}/mappings` }),
   'put /api/tenants/{tenantId}/mappings': () => ({ path: `/api/tenants/${T}/mappings`, body: demoMappings() }),
+  'get /api/tenants/{tenantId}/settings': () => ({ path: `/api/tenants/${T}/settings` }),
+  // The defaults, written out: the other tests of this file book as they always do.
+  'put /api/tenants/{tenantId}/settings': () => ({ path: `/api/tenants/${T}/settings`, body: defaultSettingsBody() }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export': () => {
     const r = uniqueId('R');
     return { path: `/api/tenants/${T}/expense-reports/${r}/export`, body: simpleReport(r, { category: 'never-mapped' }), ok: 202 };
@@ -131,6 +134,8 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
     path: `/api/tenants/${T}/expense-reports/${allowed ? await waitingExport(T) : waitingReport}/export/cancel`,
     ok: 202,
   }),
+  // Past the access check a waiting export cannot be reversed (only a posted one): 409 says access let it through.
+  'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/reverse': () => ({ path: `/api/tenants/${T}/expense-reports/${waitingReport}/export/reverse`, ok: 409 }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/mark-posted': async (allowed) => ({
     path: `/api/tenants/${T}/expense-reports/${allowed ? await waitingExport(T, { reached: true }) : waitingReport}/export/mark-posted`,
     body: { exactEntryId: 'no-such-entry' },
@@ -201,11 +206,14 @@ function servedRoutes(): string[] {
 
 // --- generated invalid inputs -------------------------------------------------------------------
 
+const defaultSettingsBody = (): Record<string, unknown> => ({ timeZone: 'Europe/Amsterdam', bookingDate: 'approval', closedPeriod: 'reject' });
+
 /** A valid body of each route that takes one (mutated into invalid ones below); `{}` for the others. */
 const validBodies: Record<string, () => Record<string, unknown>> = {
   'post /api/tenants': () => ({ tenantId: 'fuzz-valid', name: 'Fuzz BV' }),
   'post /api/admin-session': () => ({ token: 'x.y.z' }),
   'put /api/tenants/{tenantId}/mappings': () => demoMappings() as Record<string, unknown>,
+  'put /api/tenants/{tenantId}/settings': () => defaultSettingsBody(),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export': () => simpleReport('R-fuzz') as unknown as Record<string, unknown>,
   'post /api/tenants/{tenantId}/exact/sync': () => ({ mode: 'full' }),
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export/mark-posted': () => ({ exactEntryId: 'entry-1' }),

@@ -61,6 +61,8 @@ test('the demo connects a tenant, exports three reports (one after a mapping fix
   assert.match(output, /Every reference exists .*: valid/);
   assert.match(output, new RegExp(`${result.reports[2].reportId}: waiting_for_mappings`));
   assert.match(output, /expense x1: category "coworking" → not_mapped/);
+  // The business lunch at a restaurant: booked gross with the no-VAT code, no deductible VAT.
+  assert.match(output, /DEBIT\s+4430\s+54\.50\s+0\.00\s+54\.50\s+0\s+EXP-\S+ e2 Lunch met klant\s+\(VAT not deductible/);
   for (const r of result.reports) {
     const wf = `export:${result.tenantId}:${r.reportId}`;
     assert.equal(r.runUrl, temporalRunUrl('http://localhost:8233', 'default', wf));

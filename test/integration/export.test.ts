@@ -78,10 +78,12 @@ describe('happy path', () => {
     }));
     assert.deepEqual(lines, [
       { side: 'DEBIT', account: '4500', net: '100.00', tax: '21.00', gross: '121.00', vat: '5', dims: ['CostCenter:400', 'CostUnit:KD02'] },
-      { side: 'DEBIT', account: '4430', net: '50.00', tax: '4.50', gross: '54.50', vat: '6', dims: ['CostCenter:200'] },
+      // the restaurant lunch: VAT not deductible, gross with the no-VAT code
+      { side: 'DEBIT', account: '4430', net: '54.50', tax: '0.00', gross: '54.50', vat: '0', dims: ['CostCenter:200'] },
       { side: 'DEBIT', account: '4300', net: '19.99', tax: '0.00', gross: '19.99', vat: '7', dims: [] },
       { side: 'DEBIT', account: '4520', net: '28.38', tax: '0.00', gross: '28.38', vat: '7', dims: ['CostCenter:400'] },
-      { side: 'DEBIT', account: '4330', net: '92.00', tax: '0.00', gross: '92.00', vat: '8', dims: [] },
+      // the US software subscription: reverse charge with the charged code
+      { side: 'DEBIT', account: '4330', net: '92.00', tax: '0.00', gross: '92.00', vat: '9', dims: [] },
       { side: 'CREDIT', account: '1610', net: '315.87', tax: '0.00', gross: '315.87', vat: null, dims: [] },
     ]);
     // Merchants matched to suppliers (VAT number, then name); the employee on the credit line.

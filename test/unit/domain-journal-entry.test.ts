@@ -26,11 +26,14 @@ import {
   type ExpenseReportRef,
   type GlAccount,
   type Mappings,
+  type MappingsInput,
   type MasterData,
   type MasterDataLookup,
   type ReceiptExpenseRef,
   type ReportIssue,
 } from '../../src/domain';
+
+import { monthlyPeriods } from '../fixtures/periods';
 
 const sha256Hex = (t: string) => createHash('sha256').update(t, 'utf8').digest('hex');
 
@@ -72,6 +75,7 @@ function masterData(): MasterData {
       { id: 'cc-900', code: '900', name: 'Closed', active: false },
     ],
     costUnits: [{ id: 'cu-P1', code: 'P1', name: 'Project 1', active: true }],
+    financialPeriods: monthlyPeriods(2024, 2027),
     suppliers: [
       { id: 'sup-1001', code: '              1001', name: 'Jan Jansen', active: true },
       { id: 'sup-1002', code: '1002', name: 'Piet Old', active: false },
@@ -85,7 +89,7 @@ function masterData(): MasterData {
   };
 }
 
-function mappings(overrides: Partial<Mappings> = {}): Mappings {
+function mappings(overrides: Partial<MappingsInput> = {}): Mappings {
   return mappingsSchema.parse({
     journalCode: '90',
     creditAccount: '1600',
@@ -462,10 +466,10 @@ describe('buildJournalEntry', () => {
   const ref = toReportRef(full);
   const entry = buildJournalEntry(ref, mappings(), lookup);
 
-  test('header: journal, dates without time-zone conversion, currency, reference', () => {
+  test('header: journal, the approval date in Amsterdam (23:30 at -02:00 is 01:30 on 1 July there), its period, currency, reference', () => {
     assert.equal(entry.journalCode, '90');
-    assert.equal(entry.transactionDate, '2025-06-30');
-    assert.equal(entry.accountingPeriodId, '2025-06');
+    assert.equal(entry.transactionDate, '2025-07-01');
+    assert.equal(entry.accountingPeriodId, '2025-07');
     assert.equal(entry.currency, 'EUR');
     assert.equal(entry.reference, 'EXP-R-100');
     assert.equal(entry.description, 'EXP-R-100 Trip to Utrecht - Jan Jansen');

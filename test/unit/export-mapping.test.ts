@@ -10,6 +10,7 @@ import { toMaesnJournalEntry } from '../../src/activities/export';
 import { toActivityFailure } from '../../src/activities/common';
 import { MaesnInvalidRequestError, MaesnRateLimitedError, MaesnTransientError, MaesnUnauthorizedError, journalEntryCreateInputSchema, toJournalEntryWire } from '../../src/maesn';
 import { demoMappings, mixedReport } from '../fixtures/demo-data';
+import { monthlyPeriods } from '../fixtures/periods';
 import { loadMaesnSpec, specAbsentReason, validateRequest } from '../helpers/openapi';
 
 function lookup() {
@@ -22,7 +23,10 @@ function lookup() {
       { id: 'v6', code: '6', percentage: '9', description: 'laag', type: 'EXCLUSIVE', usage: 'BILL', active: true },
       { id: 'v7', code: '7', percentage: '0', description: '0%', type: 'ZERO_TAX', usage: 'BILL', active: true },
       { id: 'v8', code: '8', percentage: '0', description: 'vrijgesteld', type: 'NO_TAX', usage: 'BILL', active: true },
+      { id: 'v0', code: '0', percentage: '0', description: 'geen BTW', type: 'NO_TAX', usage: 'ALL', active: true },
+      { id: 'v9', code: '9', percentage: '21', description: 'verlegd 21%', type: 'EXCLUSIVE', usage: 'BILL', active: true, charged: true },
     ],
+    financialPeriods: monthlyPeriods(2025, 2027),
     costCenters: [{ id: 'cc200', code: '200', name: 'Verkoop', active: true }, { id: 'cc400', code: '400', name: 'Advies', active: true }],
     costUnits: [{ id: 'cu2', code: 'KD02', name: 'Implementatie', active: true }],
     suppliers: [
@@ -47,16 +51,20 @@ test('the built entry converts to a create DTO the client accepts, with exact de
     wire.journalLineItems.map((l: any) => [l.debitCreditIndicator, l.accountId, l.totalNetAmount, l.totalTaxAmount, l.totalGrossAmount, l.taxRate?.code ?? null]),
     [
       ['DEBIT', 'gl-4500', 100, 21, 121, '5'],
-      ['DEBIT', 'gl-4430', 50, 4.5, 54.5, '6'],
+      // restaurant lunch: not deductible, gross with the no-VAT code and no VAT amount
+      ['DEBIT', 'gl-4430', 54.5, 0, 54.5, '0'],
       ['DEBIT', 'gl-4300', 19.99, 0, 19.99, '7'],
       ['DEBIT', 'gl-4520', 28.38, 0, 28.38, '7'],
-      ['DEBIT', 'gl-4330', 92, 0, 92, '8'],
+      // US software: reverse charge, the amount paid as net with the charged code, no VAT amount
+      ['DEBIT', 'gl-4330', 92, 0, 92, '9'],
       ['CREDIT', 'gl-1610', 315.87, 0, 315.87, null],
     ],
   );
   assert.deepEqual(wire.journalLineItems[0].dimensions, [{ categoryName: 'CostCenter', code: '400' }, { categoryName: 'CostUnit', code: 'KD02' }]);
   assert.equal(wire.journalLineItems[0].supplierId, 's2002');
   assert.equal(wire.journalLineItems[5].supplierId, 's9002');
+  // every cost line carries an explicit VAT code and its percentage
+  assert.deepEqual(wire.journalLineItems.slice(0, 5).map((l: any) => l.taxRate?.taxRatePercentage), ['21', '0', '0', '0', '21']);
 });
 
 test('the create request validates against the Maesn spec', (t) => {

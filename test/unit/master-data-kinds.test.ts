@@ -22,16 +22,21 @@ import { listResources } from '../../src/maesn';
 const mappings: Mappings = {
   journalCode: '90',
   creditAccount: '1600',
-  categories: { travel: { glAccount: '4500' }, meals: { glAccount: '4510' } },
+  categories: { travel: { glAccount: '4500', vatTreatment: 'deductible' }, meals: { glAccount: '4510', vatTreatment: 'deductible' } },
   vatRates: { '21': '2', '9': '1', exempt: '0' },
   costCenters: { SALES: '100' },
   costUnits: { P1: 'U1' },
   employees: { e1: { supplier: '  900001' } },
   merchants: { 'NL853642B01': '900002' },
+  reverseChargeVatCodes: {},
 };
 
-test('every kind is read from a Maesn list resource, each resource once', () => {
-  for (const r of syncResources) assert.ok(r in listResources, `${r} is not a Maesn list resource`);
+test('every kind is read from a Maesn list resource or through passThrough, each resource once', () => {
+  for (const r of syncResources) {
+    const passThrough = kindsOfResource(r).some((k) => kindDefinition(k).passThrough);
+    if (passThrough) assert.ok(kindsOfResource(r).every((k) => (kindDefinition(k).passThrough ?? []).length > 0), `${r} mixes passThrough and list kinds`);
+    else assert.ok(r in listResources, `${r} is not a Maesn list resource`);
+  }
   assert.equal(new Set(syncResources).size, syncResources.length);
   assert.deepEqual(syncResources.flatMap((r) => kindsOfResource(r)).sort(), [...masterDataKinds].sort());
 });

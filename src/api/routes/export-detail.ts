@@ -104,12 +104,13 @@ export function exportDetailRoutes(deps: RouteDeps, api: Api): void {
       ]);
       if (!doc) throw notFound(query.revision === undefined ? `export of report ${params.reportId}` : `revision ${query.revision} of the export of report ${params.reportId}`);
       const latest = current ?? doc;
-      const [mappings, accountNames, supplierNames] = await Promise.all([
+      const [mappings, accountNames, supplierNames, revisions] = await Promise.all([
         stores.mappings.get(params.tenantId),
         names('gl-accounts', params.tenantId, doc.entry?.lines.map((l) => l.account.code) ?? []),
         names('suppliers', params.tenantId, doc.entry?.lines.map((l) => l.supplier?.code ?? null) ?? []),
+        stores.exports.listRevisions(params.tenantId, params.reportId),
       ]);
-      const base = present(doc);
+      const base = present(doc, revisions);
       const report = doc.report;
       const receiptsOf = (expenseId: string | null) => {
         const e = report.expenses.find((x) => x.id === expenseId);
@@ -140,7 +141,7 @@ export function exportDetailRoutes(deps: RouteDeps, api: Api): void {
             amount: maybeCents(() => computeExpenseAmounts(e, report.currency).grossCents),
             originalAmount: e.type === 'receipt' ? e.amount : null,
             originalCurrency: e.type === 'receipt' ? e.currency : null,
-            vatRate: e.type === 'receipt' ? e.vatRate : null,
+            vatRate: e.type === 'receipt' ? (e.vatRate ?? null) : null,
             costCenter: e.costCenter ?? null,
             costUnit: e.costUnit ?? null,
             merchant: e.type === 'receipt' ? (e.merchant?.name ?? null) : null,

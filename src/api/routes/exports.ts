@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  VAT_TREATMENTS,
   actionExportStatuses,
   centsToDecimalString,
   expenseReportSchema,
@@ -14,7 +15,7 @@ import {
   reportTotalCents,
   type ExpenseReport,
 } from '../../domain';
-import { acceptExport, markExportPosted, saveMappings, signalExport } from '../../services';
+import { acceptExport, markExportPosted, reverseExport, saveMappings, signalExport } from '../../services';
 import { isOutcomeOpen, revisionOf, type ExportDoc } from '../../store';
 import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
@@ -34,6 +35,7 @@ const lineSchema = z.object({
   taxAmount: z.string(),
   grossAmount: z.string(),
   vatCode: z.string().nullable(),
+  vatTreatment: z.enum(VAT_TREATMENTS).nullable().describe('deductible, non_deductible (gross with the no-VAT code) or reverse_charge; null on the employee line'),
   costCenter: z.string().nullable(),
   costUnit: z.string().nullable(),
   supplier: z.string().nullable(),
@@ -57,6 +59,9 @@ export const exportStatusSchema = z
     reportId: z.string(),
     revision: z.number().describe('1 for the first export of the report; a correction after cancel is the next'),
     reference: z.string().describe('the reference every line of the Exact entry starts with'),
+    transactionDate: z.string().nullable().describe('the booking date (YYYY-MM-DD, tenant time zone), once the entry is built'),
+    accountingPeriodId: z.string().nullable().describe("Exact's financial year and period, YYYY-PP"),
+    originalDate: z.string().nullable().describe('the booking date a closed period moved the entry away from (policy next_open)'),
     status: z.enum(exportStatuses),
     division: z.string().nullable(),
     missing: z.array(missingSchema),
@@ -68,13 +73,21 @@ export const exportStatusSchema = z
     error: z.object({ message: z.string(), line: z.number().nullable().optional(), code: z.string().nullable().optional() }).nullable(),
     review: z.object({ reason: z.string(), at: z.string() }).nullable().describe('why the export needs a person (status needs_review)'),
     posting: postingSchema,
+    reverses: z.number().nullable().describe('a reversal: the revision whose entry this one mirrors'),
+    reversedBy: z.number().nullable().describe('the reversal revision that reversed this one'),
+    revisions: z
+      .array(z.object({ revision: z.number(), status: z.enum(exportStatuses), reverses: z.number().nullable(), exactEntryNumber: z.string().nullable(), reference: z.string() }))
+      .describe('every revision of the report, oldest first, with its Exact entry number'),
     workflowId: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .meta({ id: 'ExportStatus' });
 
-export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
+const referenceOf = (doc: ExportDoc) => doc.reference ?? doc.entry?.reference ?? `EXP-${doc.reportId}`;
+
+/** The export as the API shows it; `revisions`: every revision of the report (for the list of them). */
+export function present(doc: ExportDoc, revisions: ExportDoc[]): z.infer<typeof exportStatusSchema> {
   const lines =
     doc.entry?.lines.map((l) => ({
       position: l.position,
@@ -86,6 +99,7 @@ export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
       taxAmount: centsToDecimalString(l.taxCents),
       grossAmount: centsToDecimalString(l.grossCents),
       vatCode: l.vatCode?.code ?? null,
+      vatTreatment: l.vatTreatment ?? (l.vatCode ? 'deductible' : null),
       costCenter: l.dimensions.find((d) => d.categoryName === 'CostCenter')?.code ?? null,
       costUnit: l.dimensions.find((d) => d.categoryName === 'CostUnit')?.code ?? null,
       supplier: l.supplier?.code ?? null,
@@ -97,7 +111,10 @@ export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
     tenantId: doc.tenantId,
     reportId: doc.reportId,
     revision: revisionOf(doc),
-    reference: doc.reference ?? doc.entry?.reference ?? `EXP-${doc.reportId}`,
+    reference: referenceOf(doc),
+    transactionDate: doc.entry?.transactionDate ?? null,
+    accountingPeriodId: doc.entry?.accountingPeriodId ?? null,
+    originalDate: doc.entry?.originalDate ?? null,
     status: doc.status,
     division: doc.division,
     missing: doc.missing,
@@ -117,6 +134,9 @@ export function present(doc: ExportDoc): z.infer<typeof exportStatusSchema> {
       frozenAt: iso(p.frozenAt),
       log: (p.log ?? []).map((l) => ({ at: l.at.toISOString(), kind: l.kind, result: l.result, detail: l.detail ?? null })),
     },
+    reverses: doc.reverses ?? null,
+    reversedBy: doc.reversedBy ?? null,
+    revisions: revisions.map((r) => ({ revision: revisionOf(r), status: r.status, reverses: r.reverses ?? null, exactEntryNumber: r.exactEntryNumber, reference: referenceOf(r) })),
     workflowId: doc.workflowId,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -223,7 +243,26 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
     params: reportParams,
     query: z.object({ revision: z.coerce.number().int().min(1).optional() }),
     responses: { 200: { description: 'the export', schema: exportStatusSchema }, ...errors(400, 404) },
-    handler: async ({ params, query }) => present(await requireExport(params.tenantId, params.reportId, query.revision)),
+    handler: async ({ params, query }) => {
+      const doc = await requireExport(params.tenantId, params.reportId, query.revision);
+      return present(doc, await stores.exports.listRevisions(params.tenantId, params.reportId));
+    },
+  });
+
+  addRoute(api, {
+    method: 'post',
+    path: '/api/tenants/:tenantId/expense-reports/:reportId/export/reverse',
+    access: 'tenant',
+    summary:
+      'Reverse a posted export: the mirror entry (same lines, sides swapped, text naming the original entry number) is posted as the next revision, ' +
+      'exactly once like any export; both revisions end `reversed`, and the report can then be exported again with new content',
+    tags: ['exports'],
+    params: reportParams,
+    responses: { 202: { description: 'the reversal revision', schema: z.object({ exportId: z.string(), revision: z.number(), reverses: z.number(), status: z.enum(exportStatuses) }) }, ...errors(404, 409) },
+    handler: async ({ params }, _req, res) => {
+      const doc = await reverseExport(deps, params.tenantId, params.reportId);
+      res.status(202).json({ exportId: doc._id, revision: revisionOf(doc), reverses: doc.reverses ?? 0, status: doc.status });
+    },
   });
 
   const signalResponse = { 202: { description: 'signal sent', schema: z.object({ exportId: z.string(), status: z.string(), signal: z.string() }) }, ...errors(404, 409) };

@@ -6,13 +6,13 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { mappingFieldFit, masterDataKinds } from '../../domain';
+import { mappingFieldFit, masterDataKinds, tenantSettingsSchema } from '../../domain';
 import { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, startManualSync } from '../../services';
 import { connectionStateOf, connectionStates } from '../../store';
 import { authorizedSignal, workflowIds } from '../../workflows/definitions';
 import { CONNECT_COOKIE, cookieOf } from '../access';
 import { verifyQuerySignature } from '../callback-signature';
-import { HttpError } from '../errors';
+import { HttpError, notFound } from '../errors';
 import { addRoute, errors, type Api } from '../route';
 import { isVerified } from '../tokens';
 import { pageSchema, requireTenant as requireTenantIn, tenantIdSchema, tenantParams, type RouteDeps } from './shared';
@@ -99,6 +99,38 @@ export function tenantRoutes(deps: RouteDeps, api: Api): void {
     handler: async ({ params }) => {
       const t = await requireTenant(params.tenantId);
       return { tenantId: t._id, name: t.name, createdAt: t.createdAt.toISOString() };
+    },
+  });
+
+  const settingsResponse = tenantSettingsSchema.meta({ id: 'TenantSettings' });
+
+  addRoute(api, {
+    method: 'get',
+    path: '/api/tenants/:tenantId/settings',
+    access: 'tenant',
+    summary: "The tenant's booking settings: time zone, which date an entry is booked on, what a closed period does",
+    tags: ['tenants'],
+    params: tenantParams,
+    responses: { 200: { description: 'the settings (defaults where none were saved)', schema: settingsResponse }, ...errors(404) },
+    handler: async ({ params }) => {
+      const settings = await stores.tenants.getSettings(params.tenantId);
+      if (!settings) throw notFound(`tenant ${params.tenantId}`);
+      return settings;
+    },
+  });
+
+  addRoute(api, {
+    method: 'put',
+    path: '/api/tenants/:tenantId/settings',
+    access: 'tenant',
+    summary: 'Replace the booking settings (omitted fields take their defaults); used for exports validated from now on',
+    tags: ['tenants'],
+    params: tenantParams,
+    body: tenantSettingsSchema,
+    responses: { 200: { description: 'saved', schema: settingsResponse }, ...errors(400, 404) },
+    handler: async ({ params, body }) => {
+      if (!(await stores.tenants.putSettings(params.tenantId, body))) throw notFound(`tenant ${params.tenantId}`);
+      return body;
     },
   });
 
