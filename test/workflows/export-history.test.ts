@@ -2,7 +2,7 @@
  * exportExpenseReport waiting for 30 simulated days in each waiting state (waiting_for_mappings,
  * waiting_for_reauthorization, rejected, needs_review): the history of the current run stays under
  * a fixed bound because the run continues as new, carrying what it needs (the reminder count, the
- * reason shown). On a time-skipping server of its own. The last test shows that the harness's
+ * reason and the answer shown). On a time-skipping server of its own. The last test shows that the harness's
  * queries and signals are safe while runs continue as new (isSettled in ../helpers/time-skipping).
  */
 import { after, before, describe, test } from 'node:test';
@@ -105,7 +105,7 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
     });
   });
 
-  test('needs_review for 30 days, then 15 wrong markPosted ids: bounded, still needs_review, then the right one posts it', async () => {
+  test('needs_review for 30 days, then 15 wrong markPosted ids, each answer shown also after continue-as-new: bounded, then the right one posts it', async () => {
     const d = exportDoc();
     const stubs = stubActivities({
       setExportStatus: async () => undefined,
@@ -118,14 +118,27 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
     await withWorker(stubs, async (w) => {
       const { handle } = await startExport(w, { historyLimit: LIMIT });
       await skipUntil(handle, 'needs_review');
+      const { reviewReason } = await stateOf(handle);
+      assert.match(reviewReason ?? '', /3 POST\(s\) got no answer/);
       await ts.env.sleep('30 days');
+      const runs: number[] = [];
       for (let i = 1; i <= 15; i++) {
         await signal(handle, markPostedSignal, { exactEntryId: `wrong-${i}` });
-        await eventually(`markPosted ${i}`, () => (stubs.inputsOf('markPostedEntry').length === i ? true : undefined));
+        // The answer stays what the export shows (query and stored status), also once the run that
+        // gave it has continued as new: continue-as-new is no reason to show something else.
+        const answer = `entry wrong-${i} was not found in Exact (${reviewReason})`;
+        const state = await eventually(`answer ${i} shown`, async () => {
+          const s = await stateOf(handle);
+          return s.error === answer ? s : undefined;
+        });
+        assert.equal(state.status, 'needs_review');
+        assert.equal(state.reviewReason, reviewReason, 'the review reason stays');
+        assert.equal(stubs.inputsOf('setExportStatus').at(-1)!.error?.message, answer, `answer ${i} is the stored status`);
+        assert.equal(stubs.inputsOf('markPostedEntry').length, i);
+        runs.push(state.run);
       }
-      await eventually('the 15th answer recorded', async () => (/wrong-15/.test((await stateOf(handle)).error ?? '') ? true : undefined));
+      assert.ok(runs.at(-1)! > runs[0], `answers shown across continue-as-new (runs ${runs.join(', ')})`);
       await bounded(handle);
-      assert.equal(await statusOf(handle), 'needs_review');
       assert.equal(d.doc.posts.length, 3);
       await signal(handle, markPostedSignal, { exactEntryId: 'right' });
       assert.equal((await handle.result()).postedVia, 'marked');
