@@ -16,7 +16,8 @@
  * - cancel: interrupts a POST being retried; while an outcome is open the entry is looked up
  *   first, and an entry that exists wins (posted).
  *
- * Every wait that can last continues as new when the history grows, carrying only the phase.
+ * Every wait that can last continues as new when the history grows, carrying the phase and what
+ * the status shows (a markPosted answer stays shown).
  * Nothing here fails the run except a missing export document; ops can send every signal from the
  * Temporal UI (`markPosted` takes `{"exactEntryId": "…"}`).
  */
@@ -50,8 +51,10 @@ export interface ExportResume {
   reminders: number;
   run: number;
   cancelRequested: boolean;
-  /** What the waiting status shows (the rejection, the review reason, the connection error). */
+  /** Why the export waits (the rejection, the review reason, the connection error). */
   reason?: string;
+  /** What the status showed when the run continued as new (the reason, or the answer to a markPosted). */
+  shown?: string;
 }
 
 export interface ExportExpenseReportInput {
@@ -111,6 +114,13 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
   });
 
   let reason = resume?.reason ?? '';
+  // The resumed waiting phase shows what the previous run showed, not the bare reason again.
+  let carried = resume?.shown;
+  const shownOr = (why?: string) => {
+    const m = carried ?? why;
+    carried = undefined;
+    return m;
+  };
   const setStatus = async (status: ExportStatus, why?: string, record = true) => {
     state.status = status;
     state.error = why;
@@ -137,7 +147,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
     const info = workflowInfo();
     if (!pending() && (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? 2_000))) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof exportExpenseReport>({ ...input, resume: { phase, reminders: state.reminders, run: state.run, cancelRequested: cancelled, reason } });
+      await continueAsNew<typeof exportExpenseReport>({ ...input, resume: { phase, reminders: state.reminders, run: state.run, cancelRequested: cancelled, reason, shown: state.error } });
     }
     return condition(pending, timeout as never);
   };
@@ -255,7 +265,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
     },
 
     async waiting_for_mappings() {
-      await setStatus('waiting_for_mappings');
+      await setStatus('waiting_for_mappings', shownOr());
       const pending = () => wake !== seen || cancelled || marked !== null;
       for (;;) {
         const woke = await waitIn('waiting_for_mappings', pending, input.reminderInterval ?? '24 hours');
@@ -274,7 +284,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
     },
 
     async waiting_for_reauthorization() {
-      await setStatus('waiting_for_reauthorization', reason);
+      await setStatus('waiting_for_reauthorization', shownOr(reason));
       // A cancel while an outcome is open needs the connection back to look first.
       state.outcomeOpen = (await store.postingState(ref)).outcomeOpen;
       const pending = () => wake !== seen || marked !== null || (cancelled && !state.outcomeOpen);
@@ -293,7 +303,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
 
     async rejected() {
       state.status = 'rejected';
-      state.error = reason;
+      state.error = shownOr(reason);
       const pending = () => wake !== seen || cancelled || marked !== null;
       for (;;) {
         await waitIn('rejected', pending);
@@ -309,7 +319,7 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
 
     async needs_review() {
       state.reviewReason = reason;
-      await setStatus('needs_review', reason);
+      await setStatus('needs_review', shownOr(reason));
       seen = wake; // a retry sent before the export stopped here does not count as a person's decision
       const pending = () => wake !== seen || cancelled || marked !== null;
       for (;;) {

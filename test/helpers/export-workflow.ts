@@ -4,9 +4,9 @@
  * bookkeeping, and reading the workflow's state on the time-skipping test server.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type SignalDefinition } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { eventually, type ActivityStubs, type TimeSkipping, type WorkerScope } from './time-skipping';
+import { eventually, isSettled, settled, type ActivityStubs, type TimeSkipping, type WorkerScope } from './time-skipping';
 import { uniqueId } from './ids';
 import { exportExpenseReport, type ExportExpenseReportInput } from '../../src/workflows/export';
 import { exportStateQuery, workflowIds } from '../../src/workflows/definitions';
@@ -116,10 +116,11 @@ export function exportRuns(ts: () => TimeSkipping) {
   }
 
   /**
-   * The workflow's state. A query can go unanswered on the test server (seen right after a run
-   * continued as new), so each one has a deadline and the callers poll.
+   * The workflow's state, queried once the run is idle: a query that meets a continue-as-new breaks
+   * the test server (see `isSettled` in ./time-skipping). Each query still has a deadline.
    */
-  const stateOf = (h: ExportHandle) => eventually('the state', () => ts().env.client.connection.withDeadline(Date.now() + 3_000, () => h.query(exportStateQuery)));
+  const stateOf = (h: ExportHandle) =>
+    eventually('the state', async () => ((await isSettled(h)) ? ts().env.client.connection.withDeadline(Date.now() + 3_000, () => h.query(exportStateQuery)) : undefined));
   const statusOf = async (h: ExportHandle) => (await stateOf(h)).status;
   /** Waits (real time) until the export shows `status`. */
   const reach = (h: ExportHandle, status: string) => eventually(`status ${status}`, async () => ((await statusOf(h)) === status ? true : undefined));
@@ -133,5 +134,14 @@ export function exportRuns(ts: () => TimeSkipping) {
     throw new Error(`the export did not reach ${status} (it is ${await statusOf(h)})`);
   }
 
-  return { withWorker, startExport, stateOf, statusOf, reach, skipUntil };
+  /**
+   * Sends a signal once the run is idle: on the test server a signal that meets a continue-as-new
+   * is lost (see `isSettled` in ./time-skipping). Tests whose runs continue as new signal this way.
+   */
+  async function signal<Args extends unknown[]>(h: ExportHandle, def: SignalDefinition<Args>, ...args: Args): Promise<void> {
+    await settled(h);
+    await h.signal(def, ...args);
+  }
+
+  return { withWorker, startExport, stateOf, statusOf, reach, skipUntil, signal };
 }

@@ -18,8 +18,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowStartOptions } from '@temporalio/client';
 import { ApplicationFailure, type Workflow } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -65,7 +66,7 @@ export interface TimeSkipping {
 export interface WorkerScope {
   taskQueue: string;
   /** `client.workflow.start` on the worker's task queue. */
-  start<W extends Workflow>(workflow: W, options: Omit<WorkflowStartOptions<W>, 'taskQueue'>): Promise<WorkflowHandle<W>>;
+  start<W extends Workflow>(workflow: W, options: Omit<WorkflowStartOptions<W>, 'taskQueue'>): Promise<WorkflowHandleWithFirstExecutionRunId<W>>;
 }
 
 let started: Promise<TimeSkipping> | undefined;
@@ -311,6 +312,73 @@ export function stubActivities(impl: Partial<Activities>): ActivityStubs {
     names: () => calls.map((c) => c.name),
   };
 }
+
+/**
+ * Whether the workflow's current run is idle: no workflow task scheduled or running and no activity
+ * pending (or the run has ended, other than by continuing as new). Read from the history, which
+ * leaves the run alone.
+ *
+ * Queries and signals of tests whose runs continue as new must wait for this (see `settled`): the
+ * Java test server (1.31) mishandles both when they meet a workflow task that continues as new.
+ * - A query that arrives while that task runs is parked with it; completing the task then starts
+ *   the next run but fails before the old run is closed. The old run stays open for ever without
+ *   its continued-as-new event, so `handle.result()` (which walks the chain from the first run)
+ *   never returns, the parked query is never answered, and the task's time-skipping lock is never
+ *   released, so no later `env.sleep` or timer of the file skips again.
+ * - A signal that arrives while that task runs makes the server fail the task (unhandled command),
+ *   as a real server does, but it answers the worker with success instead of an error. The SDK then
+ *   takes the run as finished and answers the next task with the same continue-as-new: the signal,
+ *   recorded in the old run, never reaches the workflow. A real server rejects the completion, the
+ *   SDK replays the run with the signal, and the workflow takes it.
+ * Once the run is idle, only the test's own query or signal can start the next workflow task, so
+ * neither meets a continue-as-new. (A time-skipping sleep or `result()` lets timers fire: wait for
+ * them to return first.)
+ */
+export async function isSettled(handle: WorkflowHandle<Workflow>): Promise<boolean> {
+  // One snapshot of the current run: two reads (describe, then the history) could each see an idle
+  // moment of a run that is busy in between.
+  const { events } = await handle.fetchHistory();
+  let taskOpen = true;
+  const activities = new Set<string>();
+  for (const e of events ?? []) {
+    if (e.workflowExecutionContinuedAsNewEventAttributes) return false; // the next run is the current one now
+    if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes || e.workflowExecutionTerminatedEventAttributes || e.workflowExecutionTimedOutEventAttributes) return true;
+    if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes || e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes) taskOpen = true;
+    if (e.workflowTaskCompletedEventAttributes) taskOpen = false;
+    if (e.activityTaskScheduledEventAttributes) activities.add(String(e.eventId));
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (closed) activities.delete(String(closed.scheduledEventId));
+  }
+  return !taskOpen && activities.size === 0;
+}
+
+export interface RunOfChain {
+  runId: string;
+  /** How the run ended: continued as new, closed otherwise, or still open. */
+  end: 'continued' | 'closed' | 'open';
+  /** The signals recorded in the run, by name. */
+  signals: string[];
+}
+
+/** The runs of a workflow started by `handle`, from the first one along its continue-as-new chain. */
+export async function runChain(handle: WorkflowHandleWithFirstExecutionRunId<Workflow>): Promise<RunOfChain[]> {
+  const runs: RunOfChain[] = [];
+  let runId: string | undefined = handle.firstExecutionRunId;
+  while (runId) {
+    const events: NonNullable<History['events']> = (await handle.client.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+    const last = events.at(-1);
+    const next: string | undefined = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    const closed = last?.workflowExecutionCompletedEventAttributes || last?.workflowExecutionFailedEventAttributes || last?.workflowExecutionCanceledEventAttributes || last?.workflowExecutionTerminatedEventAttributes || last?.workflowExecutionTimedOutEventAttributes;
+    const signals = events.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName ?? ''] : []));
+    runs.push({ runId, end: next ? 'continued' : closed ? 'closed' : 'open', signals });
+    runId = next;
+  }
+  return runs;
+}
+
+/** Waits (real time) until the workflow's current run is idle; see `isSettled`. */
+export const settled = (handle: WorkflowHandle<Workflow>, timeoutMs?: number): Promise<true> =>
+  eventually('the run to settle', async () => ((await isSettled(handle)) ? true : undefined), timeoutMs);
 
 /** Polls `check` (real time) until it returns a value that is not undefined. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {

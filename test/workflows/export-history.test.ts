@@ -2,12 +2,13 @@
  * exportExpenseReport waiting for 30 simulated days in each waiting state (waiting_for_mappings,
  * waiting_for_reauthorization, rejected, needs_review): the history of the current run stays under
  * a fixed bound because the run continues as new, carrying what it needs (the reminder count, the
- * reason shown). On a time-skipping server of its own.
+ * reason and the answer shown). On a time-skipping server of its own. The last test shows that the harness's
+ * queries and signals are safe while runs continue as new (isSettled in ../helpers/time-skipping).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { eventually, startTimeSkipping, stubActivities, type TimeSkipping } from '../helpers/time-skipping';
+import { eventually, runChain, startTimeSkipping, stubActivities, type TimeSkipping } from '../helpers/time-skipping';
 import { POSTED, exportDoc, exportRuns, type ExportHandle } from '../helpers/export-workflow';
 import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal } from '../../src/workflows/definitions';
 import { FailureType } from '../../src/workflows/failures';
@@ -20,7 +21,9 @@ after(async () => {
   await ts?.stop();
 });
 
-const { withWorker, startExport, stateOf, statusOf, skipUntil } = exportRuns(() => ts);
+// Every query and signal waits until the run is idle: on the test server either one can break a
+// run that is continuing as new at that moment (see isSettled in ../helpers/time-skipping).
+const { withWorker, startExport, stateOf, statusOf, skipUntil, signal } = exportRuns(() => ts);
 
 describe('30 days in each waiting state: history stays bounded (continue-as-new)', () => {
   const LIMIT = 100;
@@ -44,7 +47,7 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
       await bounded(handle);
       assert.equal((await stateOf(handle)).reminders, stubs.inputsOf('remindMissingMappings').length, 'the count survives continue-as-new');
       missing = 0;
-      await handle.signal(mappingFixedSignal);
+      await signal(handle, mappingFixedSignal);
       assert.equal((await handle.result()).status, 'posted');
     });
   });
@@ -70,7 +73,7 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
       await eventually('30 checks', () => (stubs.inputsOf('connectionState').length >= 30 ? true : undefined), 60_000);
       await bounded(handle);
       connected = true;
-      await handle.signal(retrySignal);
+      await signal(handle, retrySignal);
       assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
     });
   });
@@ -92,17 +95,17 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
       await ts.env.sleep('30 days');
       assert.equal(stubs.inputsOf('postJournalEntry').length, 1, 'never retried by itself');
       for (let i = 2; i <= 16; i++) {
-        await handle.signal(retrySignal);
+        await signal(handle, retrySignal);
         await rejected(i);
       }
       await bounded(handle);
       assert.equal((await stateOf(handle)).error, 'Period is closed', 'the reason survives continue-as-new');
-      await handle.signal(cancelSignal);
+      await signal(handle, cancelSignal);
       assert.deepEqual(await handle.result(), { status: 'cancelled' });
     });
   });
 
-  test('needs_review for 30 days, then 15 wrong markPosted ids: bounded, still needs_review, then the right one posts it', async () => {
+  test('needs_review for 30 days, then 15 wrong markPosted ids, each answer shown also after continue-as-new: bounded, then the right one posts it', async () => {
     const d = exportDoc();
     const stubs = stubActivities({
       setExportStatus: async () => undefined,
@@ -115,17 +118,69 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
     await withWorker(stubs, async (w) => {
       const { handle } = await startExport(w, { historyLimit: LIMIT });
       await skipUntil(handle, 'needs_review');
+      const { reviewReason } = await stateOf(handle);
+      assert.match(reviewReason ?? '', /3 POST\(s\) got no answer/);
       await ts.env.sleep('30 days');
+      const runs: number[] = [];
       for (let i = 1; i <= 15; i++) {
-        await handle.signal(markPostedSignal, { exactEntryId: `wrong-${i}` });
-        await eventually(`markPosted ${i}`, () => (stubs.inputsOf('markPostedEntry').length === i ? true : undefined));
+        await signal(handle, markPostedSignal, { exactEntryId: `wrong-${i}` });
+        // The answer stays what the export shows (query and stored status), also once the run that
+        // gave it has continued as new: continue-as-new is no reason to show something else.
+        const answer = `entry wrong-${i} was not found in Exact (${reviewReason})`;
+        const state = await eventually(`answer ${i} shown`, async () => {
+          const s = await stateOf(handle);
+          return s.error === answer ? s : undefined;
+        });
+        assert.equal(state.status, 'needs_review');
+        assert.equal(state.reviewReason, reviewReason, 'the review reason stays');
+        assert.equal(stubs.inputsOf('setExportStatus').at(-1)!.error?.message, answer, `answer ${i} is the stored status`);
+        assert.equal(stubs.inputsOf('markPostedEntry').length, i);
+        runs.push(state.run);
       }
-      await eventually('the 15th answer recorded', async () => (/wrong-15/.test((await stateOf(handle)).error ?? '') ? true : undefined));
+      assert.ok(runs.at(-1)! > runs[0], `answers shown across continue-as-new (runs ${runs.join(', ')})`);
       await bounded(handle);
-      assert.equal(await statusOf(handle), 'needs_review');
       assert.equal(d.doc.posts.length, 3);
-      await handle.signal(markPostedSignal, { exactEntryId: 'right' });
+      await signal(handle, markPostedSignal, { exactEntryId: 'right' });
       assert.equal((await handle.result()).postedVia, 'marked');
+    });
+  });
+});
+
+describe('queries and signals while the run continues as new (the harness: isSettled)', () => {
+  test('rejected, continuing as new at every wait: 10 retries while the state is polled all along; every retry taken, no run left open', async () => {
+    const stubs = stubActivities({
+      setExportStatus: async () => undefined,
+      prepareExport: async () => ({ missing: 0 }),
+      postingState: exportDoc().postingState,
+      postJournalEntry: async () => {
+        throw ApplicationFailure.create({ message: 'Period is closed', type: FailureType.businessRejection, nonRetryable: true });
+      },
+    });
+    await withWorker(stubs, async (w) => {
+      // A run of one cycle (about 25 events) is over the limit: it continues as new whenever it waits.
+      const { handle } = await startExport(w, { historyLimit: 15 });
+      let polling = true;
+      let polls = 0;
+      const poller = (async () => {
+        for (; polling; polls++) assert.equal((await stateOf(handle)).revision, 1);
+      })();
+      try {
+        for (let i = 1; i <= 10; i++) {
+          await eventually(`attempt ${i}`, () => (stubs.inputsOf('postJournalEntry').length === i ? true : undefined));
+          await signal(handle, retrySignal);
+        }
+        await eventually('attempt 11', () => (stubs.inputsOf('postJournalEntry').length === 11 ? true : undefined));
+      } finally {
+        polling = false;
+        await poller;
+      }
+      assert.ok(polls > 0, `${polls} queries`);
+      const runs = await runChain(handle);
+      assert.ok(runs.length > 10, `${runs.length} runs`);
+      assert.deepEqual(runs.slice(0, -1).filter((r) => r.end !== 'continued'), [], 'every run but the current one continued as new');
+      assert.equal(runs.flatMap((r) => r.signals).length, 10, 'the 10 retries, each once');
+      await signal(handle, cancelSignal);
+      assert.deepEqual(await handle.result(), { status: 'cancelled' });
     });
   });
 });
