@@ -40,7 +40,7 @@ export async function entriesWith(p: Product, division: string, reference: strin
 }
 
 /** Waits until the sandbox has received `n` createJournalEntry calls since its log was cleared. */
-export async function waitForPosts(p: Product, n: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForPosts(p: Product, n: number, timeoutMs = 60_000): Promise<void> {
   await eventually(async () => (await p.sandbox.listRequests({ operation: 'createJournalEntry' })).length >= n, `${n} POST(s) to reach the sandbox`, timeoutMs);
 }
 

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO_DIVISION, demoMappings, simpleReport } from '../fixtures/demo-data';
 import { carries, entriesWith, exportPath, postCount, submit, waitForExport, waitForPosts } from '../helpers/exports';
-import { authorizeInSandbox, connectTenant, waitForState } from '../helpers/onboarding';
+import { authorizeInSandbox, connectTenant, openCallback, startConnect, switchDivision, waitForState } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -144,9 +144,9 @@ describe('4. content and division are frozen once posting started', () => {
     assert.equal((await p.call('PUT', `/api/tenants/${tenantId}/mappings`, moved)).body.valid, true);
     await waitForExport(p, tenantId, reportId, 'waiting_for_reauthorization');
 
-    const connect = await p.call('POST', `/api/tenants/${tenantId}/exact/connect`);
-    const callbackUrl = await authorizeInSandbox(connect.body.authorizationUrl, DEMO_DIVISION);
-    assert.equal((await fetch(callbackUrl, { headers: { accept: 'application/json' } })).status, 200);
+    const { authorizationUrl, connectCookie } = await startConnect(p, tenantId);
+    const callbackUrl = await authorizeInSandbox(authorizationUrl, DEMO_DIVISION);
+    assert.equal((await openCallback(callbackUrl, connectCookie)).status, 200);
     await waitForState(p, tenantId, 'connected');
     const done = await settled(tenantId, reportId);
     await p.call('PUT', `/api/tenants/${tenantId}/mappings`, demoMappings());
@@ -174,7 +174,8 @@ describe('4. content and division are frozen once posting started', () => {
     await waitForPosts(p, 1);
     await p.sandbox.revokeAccountKey((await p.stores.tenants.revealAccountKey(t))!.accountKey);
     await waitForExport(p, t, reportId, 'waiting_for_reauthorization');
-    await connectTenant(p, t, SECOND_DIVISION);
+    // The admin reconnects to another administration and confirms the switch.
+    await switchDivision(p, t, SECOND_DIVISION);
     const done = await settled(t, reportId);
 
     const inFirst = await entriesWith(p, DEMO_DIVISION, ref(reportId));
