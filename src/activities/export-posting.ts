@@ -2,8 +2,9 @@
  * Posting an export's entry at most once, whatever fails (the I/O half; the rules are in
  * src/domain/export-posting.ts, the waiting in the workflow):
  *
- * - `postJournalEntry` sends exactly one POST per attempt, under a lease, and only while no earlier
- *   POST's outcome is open. Right before sending, the export is marked: outcome open, counted as
+ * - `postJournalEntry` sends exactly one POST per attempt, under the export's posting lease (one
+ *   holder per attempt; still held right before sending), and only while no earlier POST's outcome
+ *   is open. Right before sending, the export is marked: outcome open, counted as
  *   unknown, entry and division frozen. A definite answer takes that back (201 → posted; 400 →
  *   rejected; 401, 429, refused before sending → nothing created, the retry policy may try again).
  *   Anything else (timeout, reset, 5xx, a 2xx we cannot read, a crash) leaves the outcome open and
@@ -25,7 +26,7 @@ import {
   type JournalEntry as MaesnJournalEntry,
   type MaesnConnection,
 } from '../maesn';
-import { isOutcomeOpen, type ExportDoc } from '../store';
+import { isOutcomeOpen, type ExportDoc, type Lease } from '../store';
 import { FailureType } from '../workflows/failures';
 import { connectionFor, toActivityFailure, type ActivityDeps } from './common';
 import { receiptFiles, toMaesnJournalEntry } from './export-entry';
@@ -82,6 +83,12 @@ function toFound(e: MaesnJournalEntry): FoundEntry {
   };
 }
 
+/** The posting lease's holder: this attempt of this activity (each attempt its own, so a retry never inherits a lease). */
+function postingHolder(): string {
+  const info = Context.current().info;
+  return `${info.activityId}:${info.attempt}:${info.workflowExecution?.runId ?? 'standalone'}`;
+}
+
 export function createPostingActivities(deps: ActivityDeps) {
   const { stores, logger, config } = deps;
 
@@ -94,7 +101,7 @@ export function createPostingActivities(deps: ActivityDeps) {
   const posted = (doc: ExportDoc): Posted => ({ exactEntryId: doc.exactEntryId ?? '', exactEntryNumber: doc.exactEntryNumber ?? '', postedVia: doc.postedVia ?? 'created' });
 
   /** Sends the one POST of this attempt; the export document says what happened before this returns or throws. */
-  async function sendPost(ref: ExportRef, doc: ExportDoc, conn: MaesnConnection, division: string, attemptStarted: number): Promise<Posted> {
+  async function sendPost(ref: ExportRef, doc: ExportDoc, lease: Lease, conn: MaesnConnection, division: string, attemptStarted: number): Promise<Posted> {
     const entry = doc.entry!;
     const files = await receiptFiles(stores, doc, entry);
     const ctx = Context.current();
@@ -103,6 +110,8 @@ export function createPostingActivities(deps: ActivityDeps) {
     if (Date.now() - attemptStarted + config.maesn.timeoutMs + 5_000 > ctx.info.startToCloseTimeoutMs) {
       throw ApplicationFailure.retryable('not enough time left in this attempt to post safely', FailureType.postDeferred);
     }
+    // Fencing: an attempt that stalled past its lease (which another attempt may have taken over since) sends nothing.
+    if (!(await stores.exports.holdsPostingLease(lease))) throw ApplicationFailure.retryable('this attempt lost the posting lease before sending', FailureType.postInProgress);
     const now = new Date();
     const began = await stores.exports.beginPost(ref, { frozenAt: doc.posting?.frozenAt ?? now, firstAttemptAt: doc.posting?.firstAttemptAt ?? now, division });
     if (!began) throw ApplicationFailure.retryable('the export changed while this attempt prepared its POST', FailureType.postInProgress);
@@ -146,18 +155,18 @@ export function createPostingActivities(deps: ActivityDeps) {
       const ref: ExportRef = { tenantId: input.tenantId, reportId: input.reportId, revision: input.revision ?? 1 };
       const attemptStarted = Date.now();
       return withHeartbeat(async () => {
-        // An open outcome ends this attempt at once (no lease needed: nothing is sent).
+        // Posted, or an open outcome, ends this attempt at once (no lease needed: nothing is sent).
         const before = await requireDoc(ref);
-        if (!before.exactEntryId && isOutcomeOpen(before)) throw outcomeUnknown(before, 'an earlier POST was not answered');
+        if (before.exactEntryId) return posted(before);
+        if (isOutcomeOpen(before)) throw outcomeUnknown(before, 'an earlier POST was not answered');
         // The lease outlives the POST: another attempt (Temporal may start one while a dead or
         // partitioned worker still runs this one) cannot POST before this POST has ended.
-        const doc = await stores.exports.acquirePostingLease(ref, config.maesn.timeoutMs + 30_000);
-        if (!doc) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
+        const taken = await stores.exports.acquirePostingLease(ref, postingHolder(), config.maesn.timeoutMs + 30_000);
+        if (!taken.acquired) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
+        const { lease, doc } = taken;
         try {
-          if (doc.exactEntryId) {
-            await stores.exports.releasePostingLease(ref);
-            return posted(doc);
-          }
+          if (!doc) throw ApplicationFailure.nonRetryable(`export ${ref.tenantId}/${ref.reportId} (revision ${ref.revision}) not found`, FailureType.exportNotFound);
+          if (doc.exactEntryId) return posted(doc);
           if (isOutcomeOpen(doc)) throw outcomeUnknown(doc, 'an earlier POST was not answered');
           if (!doc.entry) throw ApplicationFailure.nonRetryable('the export has no built entry', FailureType.notPrepared);
           // A switch of division that waits for an admin's confirmation makes the export wait.
@@ -168,11 +177,13 @@ export function createPostingActivities(deps: ActivityDeps) {
             await stores.exports.recordRejected(ref, error, { answeredPost: false });
             throw ApplicationFailure.nonRetryable(error.message, FailureType.divisionChanged);
           }
-          return await sendPost(ref, doc, conn, d.division, attemptStarted);
+          return await sendPost(ref, doc, lease, conn, d.division, attemptStarted);
         } catch (err) {
-          // Give the lease back so the next attempt (or the lookup) can go ahead.
-          await stores.exports.releasePostingLease(ref).catch(() => undefined);
           throw toActivityFailure(err);
+        } finally {
+          // Given back once the answer (or its absence) is recorded, so the next attempt or the
+          // lookup can go ahead. Not given back (a crash, the database down): it expires.
+          await stores.exports.releasePostingLease(lease).catch((err) => logger.warn({ ...ref, err: err instanceof Error ? err.message : String(err) }, 'could not give the posting lease back; it expires'));
         }
       });
     },
@@ -230,7 +241,7 @@ export function createPostingActivities(deps: ActivityDeps) {
         }
         // "Nothing was created" only once no attempt can still be sending (lease) and no POST went out since.
         if (!(await stores.exports.resolveNothingPosted(ref, new Date(last), detail))) {
-          const leaseLeft = ((await requireDoc(ref)).posting?.leaseUntil?.getTime() ?? 0) - Date.now();
+          const leaseLeft = ((await stores.exports.postingLeaseHolder(ref))?.expiresAt.getTime() ?? 0) - Date.now();
           return { result: 'too_early', waitMs: Math.max(leaseLeft, 1_000) };
         }
         return { result: 'not_found', unknownOutcomes };

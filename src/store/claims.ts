@@ -104,6 +104,13 @@ export class LeaseStore {
     return newest?.gen === lease.gen && newest.holder === lease.holder && newest.expiresAt.getTime() > this.clock();
   }
 
+  /** Who holds `key` now (the newest generation, unless given back or expired), or null when it is free. */
+  async current(key: string): Promise<Lease | null> {
+    const newest = await this.newest(key);
+    if (!newest || newest.holder === null || newest.expiresAt.getTime() <= this.clock()) return null;
+    return { key, gen: newest.gen, holder: newest.holder, expiresAt: newest.expiresAt };
+  }
+
   /**
    * Gives the lease back, so the next caller need not wait for its expiry. A no-op when it was
    * taken over meanwhile (expired): the next generation is someone else's.

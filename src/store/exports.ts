@@ -8,13 +8,16 @@
  * keys include the report's content hash, so a conflicting resubmission can never overwrite the
  * receipts of the export that already exists.
  *
- * Posting bookkeeping (`posting`) is what makes "at most once" hold whatever fails: a lease so two
- * attempts never POST together, and an open-outcome mark set *before* every POST and cleared only
- * by a definite answer to that POST or by a lookup that found nothing at least the settle period
- * after it (see src/activities/export-posting.ts).
+ * Posting bookkeeping is what makes "at most once" hold whatever fails: a lease (in the
+ * LeaseStore, key `posting:<export document id>`) so two attempts never POST together, and an
+ * open-outcome mark (`posting`) set *before* every POST and cleared only by a definite answer to
+ * that POST or by a lookup that found nothing at least the settle period after it (see
+ * src/activities/export-posting.ts). Documents written before the lease moved to the LeaseStore
+ * may still carry `posting.leaseUntil`: it means nothing any more.
  */
 import { Binary, type Collection, type Db, type Filter } from 'mongodb';
 import { exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry } from '../domain';
+import type { Lease, LeaseStore } from './claims';
 import { escapeRegex, isDuplicateKeyError } from './mongo';
 
 export interface MissingMapping {
@@ -47,7 +50,6 @@ export interface PostingState {
   unknownOutcomes?: number;
   /** Entry and division frozen since (the first POST). */
   frozenAt?: Date | null;
-  leaseUntil?: Date | null;
   log?: PostingLogEntry[];
   /** Documents written before revisions existed: the open-outcome mark. */
   outcomeUnknown?: boolean;
@@ -117,13 +119,21 @@ export const refOf = (doc: Pick<ExportDoc, 'tenantId' | 'reportId' | 'revision'>
 export const isOutcomeOpen = (doc: Pick<ExportDoc, 'posting'>): boolean => !!(doc.posting?.outcomeOpen || doc.posting?.outcomeUnknown);
 
 const docId = (ref: ExportRef) => exportDocId(ref.tenantId, ref.reportId, ref.revision);
+/** The key of an export revision's posting lease in the LeaseStore. */
+export const postingLeaseKey = (ref: ExportRef) => `posting:${docId(ref)}`;
+
+/** The posting lease taken, with the export as it is now; or who holds the lease. */
+export type PostingLeaseResult = { acquired: true; lease: Lease; doc: ExportDoc | null } | { acquired: false; holder: string | null; expiresAt: Date | null };
 const logEntry = (kind: PostingLogEntry['kind'], result: string, detail?: string): PostingLogEntry => ({ at: new Date(), kind, result, ...(detail ? { detail } : {}) });
 
 export class ExportStore {
   readonly col: Collection<ExportDoc>;
   readonly receipts: Collection<ReceiptDoc>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly leases: LeaseStore,
+  ) {
     this.col = db.collection<ExportDoc>('exports');
     this.receipts = db.collection<ReceiptDoc>('receipts');
   }
@@ -219,16 +229,24 @@ export class ExportStore {
   // --- posting ----------------------------------------------------------------------------------
 
   /**
-   * Takes the posting lease (so two attempts of one export never call Maesn at the same time).
-   * Returns the document as it was before, or null when another attempt holds the lease.
+   * Takes the posting lease (so two attempts of one export never call Maesn at the same time) for
+   * `holder`, one name per attempt. Acquired: the lease and the export as read after taking it
+   * (null when there is none). Not acquired: who holds it and until when.
    */
-  async acquirePostingLease(ref: ExportRef, leaseMs: number): Promise<ExportDoc | null> {
-    const now = new Date();
-    return this.col.findOneAndUpdate(
-      { _id: docId(ref), $or: [{ 'posting.leaseUntil': { $exists: false } }, { 'posting.leaseUntil': null }, { 'posting.leaseUntil': { $lt: now } }] },
-      { $set: { 'posting.leaseUntil': new Date(now.getTime() + leaseMs), updatedAt: now } },
-      { returnDocument: 'before' },
-    );
+  async acquirePostingLease(ref: ExportRef, holder: string, leaseMs: number): Promise<PostingLeaseResult> {
+    const r = await this.leases.acquire(postingLeaseKey(ref), holder, leaseMs);
+    if (!r.acquired) return r;
+    return { acquired: true, lease: r.lease, doc: await this.getRevision(ref) };
+  }
+
+  /** True while `lease` is still the export's posting lease (not expired, not taken over): checked right before a POST. */
+  holdsPostingLease(lease: Lease): Promise<boolean> {
+    return this.leases.holds(lease);
+  }
+
+  /** Who holds the export's posting lease now (null: nobody, or it expired). */
+  postingLeaseHolder(ref: ExportRef): Promise<Lease | null> {
+    return this.leases.current(postingLeaseKey(ref));
   }
 
   /**
@@ -252,9 +270,12 @@ export class ExportStore {
     return r.modifiedCount;
   }
 
-  /** Gives the posting lease back (so the next attempt can go ahead). */
-  async releasePostingLease(ref: ExportRef): Promise<void> {
-    await this.col.updateOne({ _id: docId(ref) }, { $set: { 'posting.leaseUntil': null, updatedAt: new Date() } });
+  /**
+   * Gives the posting lease back (so the next attempt, or the lookup, can go ahead). Does nothing
+   * when it was taken over meanwhile: a late release never frees a newer attempt's lease.
+   */
+  async releasePostingLease(lease: Lease): Promise<void> {
+    await this.leases.release(lease);
   }
 
   /**
@@ -288,7 +309,7 @@ export class ExportStore {
     await this.col.updateOne(
       { _id: docId(ref) },
       {
-        $set: { 'posting.outcomeOpen': false, 'posting.leaseUntil': null, updatedAt: new Date() },
+        $set: { 'posting.outcomeOpen': false, updatedAt: new Date() },
         $inc: { 'posting.unknownOutcomes': -1 },
         $push: { 'posting.log': logEntry('post', 'not_created', detail) },
       },
@@ -302,14 +323,14 @@ export class ExportStore {
     const now = new Date();
     await this.col.updateOne(
       { _id: docId(ref) },
-      { $set: { 'posting.leaseUntil': null, 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
+      { $set: { 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
     );
     return now;
   }
 
   /**
-   * Records the Exact entry and releases the lease. `answered`: a 201 to our POST (so that POST's
-   * outcome was not unknown after all); otherwise found by a lookup or named by a person.
+   * Records the Exact entry. `via: 'created'`: a 201 to our POST (so that POST's outcome was not
+   * unknown after all); otherwise found by a lookup or named by a person.
    */
   async recordPosted(ref: ExportRef, entry: { id: string; number: string; via: 'created' | 'adopted' | 'marked' }, detail?: string): Promise<void> {
     const now = new Date();
@@ -335,7 +356,6 @@ export class ExportStore {
           review: null,
           'posting.outcomeOpen': false,
           'posting.outcomeUnknown': false,
-          'posting.leaseUntil': null,
           updatedAt: now,
         },
         ...(entry.via === 'created' ? { $inc: { 'posting.unknownOutcomes': -1 } } : {}),
@@ -345,14 +365,14 @@ export class ExportStore {
   }
 
   /**
-   * Exact (or a guard of ours) refused the entry; the export shows why and the lease is released.
+   * Exact (or a guard of ours) refused the entry; the export shows why.
    * `answeredPost`: the refusal answered our POST, so no entry exists and its outcome is closed.
    */
   async recordRejected(ref: ExportRef, error: NonNullable<ExportDoc['error']>, opts: { answeredPost: boolean }): Promise<void> {
     await this.col.updateOne(
       { _id: docId(ref) },
       {
-        $set: { status: 'rejected', error, 'posting.leaseUntil': null, ...(opts.answeredPost ? { 'posting.outcomeOpen': false } : {}), updatedAt: new Date() },
+        $set: { status: 'rejected', error, ...(opts.answeredPost ? { 'posting.outcomeOpen': false } : {}), updatedAt: new Date() },
         ...(opts.answeredPost ? { $inc: { 'posting.unknownOutcomes': -1 } } : {}),
         $push: { 'posting.log': logEntry('post', opts.answeredPost ? 'rejected' : 'refused', error.message) },
       },
@@ -361,18 +381,15 @@ export class ExportStore {
 
   /**
    * A lookup at least the settle period after the last POST found nothing: that POST created
-   * nothing, the outcome is closed. Only when no POST went out since `lastAttemptAt` and no
-   * attempt holds the lease; returns whether it was applied.
+   * nothing, the outcome is closed. Only when no attempt holds the posting lease unexpired (one
+   * could be about to send) and no POST went out since `lastAttemptAt`; returns whether it was
+   * applied.
    */
   async resolveNothingPosted(ref: ExportRef, lastAttemptAt: Date, detail: string): Promise<boolean> {
+    if (await this.postingLeaseHolder(ref)) return false;
     const now = new Date();
     const r = await this.col.updateOne(
-      {
-        _id: docId(ref),
-        exactEntryId: null,
-        'posting.lastAttemptAt': lastAttemptAt,
-        $or: [{ 'posting.leaseUntil': { $exists: false } }, { 'posting.leaseUntil': null }, { 'posting.leaseUntil': { $lt: now } }],
-      },
+      { _id: docId(ref), exactEntryId: null, 'posting.lastAttemptAt': lastAttemptAt },
       {
         $set: { 'posting.outcomeOpen': false, 'posting.outcomeUnknown': false, updatedAt: now },
         $push: { 'posting.log': logEntry('lookup', 'not_found', detail) },

@@ -35,11 +35,13 @@ export {
   ExportStore,
   exportDocId,
   isOutcomeOpen,
+  postingLeaseKey,
   receiptKey,
   refOf,
   revisionOf,
   type ExportDoc,
   type MissingMapping,
+  type PostingLeaseResult,
   type PostingLogEntry,
   type PostingState,
   type ReceiptDoc,
@@ -70,15 +72,16 @@ export interface StoreConfig {
 }
 
 export function createStores(db: Db, config: StoreConfig): Stores {
+  const leases = new LeaseStore(db);
   return {
     callBudget: new CallBudgetStore(db, config.callLimits ?? DEFAULT_CALL_LIMITS),
     tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),
-    exports: new ExportStore(db),
+    exports: new ExportStore(db, leases),
     adminLinks: new AdminLinkStore(db),
-    leases: new LeaseStore(db),
+    leases,
   };
 }
 

@@ -5,7 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { claimOnce, LeaseStore } from '../../src/store';
+import type { ExportRef } from '../../src/domain';
+import { claimOnce, ExportStore, exportDocId, LeaseStore, type Lease, type PostingLeaseResult } from '../../src/store';
 import { authorizeInSandbox, openCallback, startConnect, waitForState } from '../helpers/onboarding';
 import { startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
@@ -133,5 +134,96 @@ describe('exclusive steps of the product', () => {
     assert.equal(winners.length, 1);
     assert.equal((await p.stores.tenants.adoptPendingCredential(tenantId, ids[0]!, `run-${winners[0]}`))?.accountKey, 'account-key-0123456789');
     assert.equal(await p.stores.tenants.adoptPendingCredential(tenantId, ids[0]!, 'run-late'), null);
+  });
+});
+
+describe('the posting lease of an export (what postJournalEntry takes before it may POST)', () => {
+  async function anExport(extra: Record<string, unknown> = {}): Promise<ExportRef> {
+    const tenantId = uniqueId('lease');
+    const reportId = uniqueId('report');
+    const now = new Date();
+    await p.stores.exports.insertOrGet({
+      _id: exportDocId(tenantId, reportId),
+      tenantId,
+      reportId,
+      contentHash: `hash-${reportId}`,
+      report: {} as never,
+      status: 'posting',
+      workflowId: `export:${tenantId}:${reportId}`,
+      division: '123456',
+      missing: [],
+      entry: null,
+      exactEntryId: null,
+      exactEntryNumber: null,
+      postedAt: null,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      ...extra,
+    });
+    return { tenantId, reportId, revision: 1 };
+  }
+  const leaseOf = (results: PostingLeaseResult[]): Lease[] => results.flatMap((r) => (r.acquired ? [r.lease] : []));
+
+  test('20 attempts taking it at once: exactly one proceeds, with the export; the others are told who holds it', async () => {
+    const ref = await anExport();
+    const results = await all(20, (i) => p.stores.exports.acquirePostingLease(ref, `postJournalEntry:${i}:run-a`, 60_000));
+    const [lease, ...more] = leaseOf(results);
+    assert.ok(lease);
+    assert.equal(more.length, 0, `${more.length + 1} attempts got the lease`);
+    const winner = results.find((r) => r.acquired) as Extract<PostingLeaseResult, { acquired: true }>;
+    assert.equal(winner.doc?._id, exportDocId(ref.tenantId, ref.reportId));
+    for (const r of results) if (!r.acquired) assert.equal(r.holder, lease.holder);
+    assert.equal(await p.stores.exports.holdsPostingLease(lease), true);
+
+    await p.stores.exports.releasePostingLease(lease);
+    assert.equal(await p.stores.exports.postingLeaseHolder(ref), null, 'given back');
+    const again = await all(20, (i) => p.stores.exports.acquirePostingLease(ref, `postJournalEntry:${i}:run-b`, 60_000));
+    assert.equal(leaseOf(again).length, 1, 'a lease given back goes to one attempt');
+  });
+
+  test('a posting.leaseUntil left on an old document means nothing', async () => {
+    const ref = await anExport({ posting: { leaseUntil: new Date(Date.now() + 3600_000) } });
+    assert.equal((await p.stores.exports.acquirePostingLease(ref, 'postJournalEntry:1:run', 60_000)).acquired, true);
+  });
+
+  test('a zombie attempt past its lease: one newer attempt takes over; the zombie can neither send nor free the newer lease; the lookup waits for the holder', async () => {
+    let now = Date.now();
+    const exports = new ExportStore(p.db, new LeaseStore(p.db, 'leases', () => now));
+    const ref = await anExport();
+    const first = await exports.acquirePostingLease(ref, 'postJournalEntry:1:run', 60_000);
+    assert.ok(first.acquired);
+    const zombie = first.lease;
+
+    now += 61_000; // the first attempt stalled past its lease; Temporal started the next ones
+    const takeover = await all(20, (i) => exports.acquirePostingLease(ref, `postJournalEntry:${i + 2}:run`, 60_000));
+    const [newer, ...more] = leaseOf(takeover);
+    assert.ok(newer);
+    assert.equal(more.length, 0);
+    assert.ok(newer.gen > zombie.gen);
+    assert.equal(await exports.holdsPostingLease(zombie), false, 'the fencing check before the POST stops the zombie');
+
+    await exports.releasePostingLease(zombie); // the zombie's late release
+    assert.equal(await exports.holdsPostingLease(newer), true, 'the late release did not free the newer lease');
+    assert.equal((await exports.postingLeaseHolder(ref))?.holder, newer.holder);
+    assert.equal(leaseOf(await all(20, (i) => exports.acquirePostingLease(ref, `postJournalEntry:${i + 30}:run`, 60_000))).length, 0, 'nobody else gets it');
+
+    // The newer attempt sends a POST that is never answered.
+    assert.equal(await exports.beginPost(ref, { frozenAt: new Date(), firstAttemptAt: new Date(), division: '123456' }), true);
+    const last = await exports.recordUnknown(ref, 'timeout');
+    assert.equal(await exports.resolveNothingPosted(ref, last, 'lookup'), false, 'not while an attempt holds the lease');
+    await exports.releasePostingLease(newer);
+    assert.equal(await exports.resolveNothingPosted(ref, new Date(last.getTime() - 1), 'lookup'), false, 'not when a POST went out since');
+    assert.equal(await exports.resolveNothingPosted(ref, last, 'lookup'), true);
+    assert.equal((await exports.getRevision(ref))?.posting?.outcomeOpen, false);
+
+    // A holder that never gives its lease back holds the lookup off only until the lease expires.
+    const stuck = await exports.acquirePostingLease(ref, 'postJournalEntry:60:run', 60_000);
+    assert.ok(stuck.acquired);
+    assert.equal(await exports.beginPost(ref, { frozenAt: new Date(), firstAttemptAt: new Date(), division: '123456' }), true);
+    const lastStuck = await exports.recordUnknown(ref, 'worker died');
+    assert.equal(await exports.resolveNothingPosted(ref, lastStuck, 'lookup'), false);
+    now += 61_000;
+    assert.equal(await exports.resolveNothingPosted(ref, lastStuck, 'lookup'), true);
   });
 });
