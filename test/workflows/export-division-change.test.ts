@@ -28,6 +28,8 @@ test('a pending division change: waits without posting, checks the connection, p
   const stubs = stubActivities({
     setExportStatus: async () => undefined,
     prepareExport: async () => ({ missing: 0 }),
+    // Nothing was sent (the POST was refused before sending): no outcome is open.
+    postingState: async () => ({ status: 'waiting_for_reauthorization', exactEntryId: null, exactEntryNumber: null, postedVia: null, outcomeOpen: false, lastAttemptAt: null, unknownOutcomes: 0 }),
     connectionState: async () => ({ state: decided ? 'connected' : 'division_change_pending' }),
     postJournalEntry: async () => {
       posts++;
