@@ -8,6 +8,7 @@ import { createExportActivities } from './export';
 import { createOnboardingActivities } from './onboarding';
 import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
+import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './common';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps),
     ...createExportActivities(deps),
     ...createRetentionActivities(deps),
+    ...createWebhookActivities(deps),
   });
 }
 

@@ -82,6 +82,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
           error: null,
         });
         await stores.tenants.deletePendingCredentials(tenantId);
+        await stores.webhooks.record({ type: 'connection.division_change_pending', tenantId, objectId: tenantId, data: { fromDivision: previous.division, toDivision: cred.division } });
         return { division: cred.division, divisionName: company.name ?? null, previousDivision: previous.division };
       }
       await stores.tenants.setConnection(tenantId, {
@@ -130,6 +131,8 @@ export function createOnboardingActivities(deps: ActivityDeps) {
     /** The connection works: exports waiting for reauthorization are woken up. */
     async markConnected({ tenantId }: { tenantId: string }): Promise<{ resumedExports: number }> {
       await stores.tenants.setConnection(tenantId, { state: 'connected', error: null });
+      const conn = await stores.tenants.getConnection(tenantId);
+      await stores.webhooks.record({ type: 'connection.connected', tenantId, objectId: tenantId, data: { division: conn?.division ?? null, divisionName: conn?.divisionName ?? null } });
       const resumed = await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
       return { resumedExports: resumed };
     },

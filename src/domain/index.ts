@@ -16,3 +16,4 @@ export * from './canonical-json';
 export * from './export-status';
 export * from './call-budget';
 export * from './sync-plan';
+export * from './events';

@@ -8,3 +8,4 @@ export { assessMappings, loadMasterDataFor, saveMappings, toHealthIssues } from 
 export { acceptExport, decodeReceipts, reportContentHash, signalExport, startExportWorkflow, wakeExports } from './exports';
 export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
 export { ensureRetentionSchedule } from './retention';
+export { eventDispatcher, redeliverEvent } from './events';

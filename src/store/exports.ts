@@ -6,8 +6,9 @@
  * receipts of the export that already exists.
  */
 import { Binary, type Collection, type Db } from 'mongodb';
-import type { ExpenseReportRef, ExportStatus, JournalEntry } from '../domain';
+import { exportEventOf, exportOrderingKey, type ExpenseReportRef, type ExportStatus, type JournalEntry, type NewEvent } from '../domain';
 import { isDuplicateKeyError } from './mongo';
+import type { WebhookStore } from './webhooks';
 
 export interface MissingMapping {
   expenseId: string | null;
@@ -65,9 +66,28 @@ export class ExportStore {
   readonly col: Collection<ExportDoc>;
   readonly receipts: Collection<ReceiptDoc>;
 
-  constructor(db: Db) {
+  /** `events`: where a change of status is announced (see `writeStatus`). */
+  constructor(
+    db: Db,
+    private readonly events?: WebhookStore,
+  ) {
     this.col = db.collection<ExportDoc>('exports');
     this.receipts = db.collection<ReceiptDoc>('receipts');
+  }
+
+  /**
+   * THE place where an export's status is recorded: every write that sets `status` goes through
+   * here, and a change of status that the platform hears about (see `exportEventOf` in the
+   * domain) is recorded as an event and handed to delivery. Writing the same status again
+   * announces nothing, but hands on events an earlier attempt could not dispatch.
+   */
+  private async writeStatus(tenantId: string, reportId: string, set: Record<string, unknown> & { status: ExportStatus }): Promise<void> {
+    const before = await this.col.findOneAndUpdate({ _id: exportId(tenantId, reportId) }, { $set: set }, { returnDocument: 'before' });
+    if (!before || !this.events) return;
+    const after = { ...before, ...set } as ExportDoc;
+    const event = before.status !== set.status ? exportEvent(after) : null;
+    if (event) await this.events.record(event);
+    else await this.events.dispatch(exportOrderingKey(tenantId, reportId));
   }
 
   async ensureIndexes(): Promise<void> {
@@ -142,6 +162,7 @@ export class ExportStore {
   }
 
   async update(tenantId: string, reportId: string, set: Partial<Omit<ExportDoc, '_id'>> & Record<string, unknown>): Promise<void> {
+    if (set.status !== undefined) return this.writeStatus(tenantId, reportId, { ...set, status: set.status, updatedAt: new Date() });
     await this.col.updateOne({ _id: exportId(tenantId, reportId) }, { $set: { ...set, updatedAt: new Date() } });
   }
 
@@ -179,22 +200,17 @@ export class ExportStore {
   /** Records the Exact entry (posted by us or adopted) and releases the lease. */
   async recordPosted(tenantId: string, reportId: string, entry: { id: string; number: string; via: 'created' | 'adopted' }): Promise<void> {
     const now = new Date();
-    await this.col.updateOne(
-      { _id: exportId(tenantId, reportId) },
-      {
-        $set: {
-          exactEntryId: entry.id,
-          exactEntryNumber: entry.number,
-          postedAt: now,
-          postedVia: entry.via,
-          status: 'posted',
-          error: null,
-          'posting.outcomeUnknown': false,
-          'posting.leaseUntil': null,
-          updatedAt: now,
-        },
-      },
-    );
+    await this.writeStatus(tenantId, reportId, {
+      exactEntryId: entry.id,
+      exactEntryNumber: entry.number,
+      postedAt: now,
+      postedVia: entry.via,
+      status: 'posted',
+      error: null,
+      'posting.outcomeUnknown': false,
+      'posting.leaseUntil': null,
+      updatedAt: now,
+    });
   }
 
   /**
@@ -202,10 +218,7 @@ export class ExportStore {
    * `nothingPosted`: the refusal answered our POST, so no entry exists (clears an unknown outcome).
    */
   async recordRejected(tenantId: string, reportId: string, error: NonNullable<ExportDoc['error']>, opts: { nothingPosted: boolean }): Promise<void> {
-    await this.col.updateOne(
-      { _id: exportId(tenantId, reportId) },
-      { $set: { status: 'rejected', error, 'posting.leaseUntil': null, ...(opts.nothingPosted ? { 'posting.outcomeUnknown': false } : {}), updatedAt: new Date() } },
-    );
+    await this.writeStatus(tenantId, reportId, { status: 'rejected', error, 'posting.leaseUntil': null, ...(opts.nothingPosted ? { 'posting.outcomeUnknown': false } : {}), updatedAt: new Date() });
   }
 
   list(tenantId: string, filter: { status?: ExportStatus; page: number; limit: number }): Promise<ExportDoc[]> {
@@ -251,6 +264,25 @@ export class ExportStore {
       }
       if (batch.length < batchSize) return total;
     }
+  }
+}
+
+/** The event an export in its current status announces (null: its status announces none). */
+function exportEvent(doc: ExportDoc): NewEvent | null {
+  const type = exportEventOf(doc.status);
+  const base = { tenantId: doc.tenantId, objectId: doc.reportId };
+  switch (type) {
+    case 'export.posted':
+      return { ...base, type, data: { exactEntryId: doc.exactEntryId ?? '', exactEntryNumber: doc.exactEntryNumber ?? '' } };
+    case 'export.rejected':
+      return { ...base, type, data: { message: doc.error?.message ?? '', line: doc.error?.line ?? null, code: doc.error?.code ?? null } };
+    case 'export.waiting_for_mappings':
+      return { ...base, type, data: { missing: doc.missing.map((m) => ({ expenseId: m.expenseId, field: m.field, value: m.value, reason: m.reason, ...(m.message !== undefined ? { message: m.message } : {}) })) } };
+    case 'export.needs_review':
+    case 'export.reversed':
+      return { ...base, type, data: { message: doc.error?.message ?? null } };
+    default:
+      return null;
   }
 }
 

@@ -8,6 +8,7 @@ import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
 import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
+import { WebhookStore } from './webhooks';
 
 export { createMongo, pingMongo, type Mongo } from './mongo';
 export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
@@ -29,6 +30,7 @@ export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type Syn
 export { MappingStore } from './mappings';
 export { AdminLinkStore } from './admin-links';
 export { CallBudgetStore, type CallReservation } from './call-budget';
+export { WebhookStore, type DeliveryDoc, type DeliveryOutcome, type EventDispatcher, type EventDoc, type WebhookEndpoint } from './webhooks';
 export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
 export interface Stores {
@@ -39,6 +41,7 @@ export interface Stores {
   exports: ExportStore;
   adminLinks: AdminLinkStore;
   callBudget: CallBudgetStore;
+  webhooks: WebhookStore;
 }
 
 /** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
@@ -54,13 +57,15 @@ export interface StoreConfig {
 }
 
 export function createStores(db: Db, config: StoreConfig): Stores {
+  const webhooks = new WebhookStore(db, config.keyRing);
   return {
+    webhooks,
     callBudget: new CallBudgetStore(db, config.callLimits ?? DEFAULT_CALL_LIMITS),
     tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),
-    exports: new ExportStore(db),
+    exports: new ExportStore(db, webhooks),
     adminLinks: new AdminLinkStore(db),
   };
 }
@@ -72,4 +77,5 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.syncRuns.ensureIndexes();
   await stores.exports.ensureIndexes();
   await stores.callBudget.ensureIndexes();
+  await stores.webhooks.ensureIndexes();
 }

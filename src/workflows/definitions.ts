@@ -25,6 +25,8 @@ export const workflowIds = {
   manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
   scheduledSync: (tenantId: string) => `sync:${tenantId}:scheduled`,
   export: (tenantId: string, reportId: string) => `export:${tenantId}:${reportId}`,
+  /** Delivers the events of one ordering key (an export, or a tenant's other events) to one endpoint, in order. */
+  webhookDelivery: (endpointId: string, orderingKey: string) => `webhook:${endpointId}:${orderingKey}`,
   /** Runs of the retention schedule (the schedule appends the time). */
   retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
@@ -124,3 +126,15 @@ export const divisionDecisionSignal = defineSignal<[DivisionDecision]>('division
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
 /** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
 export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');
+
+// --- deliverWebhooks ------------------------------------------------------------------------
+
+export interface EventsQueued {
+  /** Recorded events (IDs only: the payload stays in MongoDB), in the order they happened. */
+  eventIds: string[];
+  /** Sent again on request (delivered even if this run delivered it before, or the endpoint's filter changed). */
+  redelivery?: boolean;
+}
+
+/** Events to deliver to the run's endpoint (signal-with-start by the event dispatcher). */
+export const eventsQueuedSignal = defineSignal<[EventsQueued]>('eventsQueued');
