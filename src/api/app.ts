@@ -14,6 +14,7 @@ import type { Db } from 'mongodb';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
 import { webhookEventSchema } from '../domain';
 import { eventDispatcher } from '../services';
 import { createStores, type Stores } from '../store';
@@ -144,7 +145,7 @@ export function createApp(deps: ApiDeps): Express {
   openapi.registerComponent('securitySchemes', 'platformKey', securitySchemes.platformKey);
   openapi.registerComponent('securitySchemes', 'adminSession', securitySchemes.adminSession);
   // The body of every webhook the service sends (for generated clients).
-  openapi.register('WebhookEvent', webhookEventSchema);
+  openapi.registerComponent('schemas', 'WebhookEvent', z.toJSONSchema(webhookEventSchema, { target: 'openapi-3.0', io: 'output' }) as never);
   const router = Router();
   const api: Api = { router, registry: openapi, access, temporal: deps.temporal.client };
   const routeDeps = { config: deps.config, logger: deps.logger, stores, temporal: deps.temporal.client, access };

@@ -81,8 +81,7 @@ export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T
 export type NewEvent = { [T in EventType]: { type: T; tenantId: string; objectId: string; data: EventData<T> } }[EventType];
 
 /** The body of a webhook: `type`, `timestamp` and `data` as Standard Webhooks recommends. */
-export const webhookEventSchema = z
-  .object({
+export const webhookEventSchema = z.object({
     type: eventTypeSchema,
     /** When the change happened (ISO 8601). */
     timestamp: z.string(),
@@ -96,8 +95,7 @@ export const webhookEventSchema = z
         adminUrl: z.string(),
       })
       .catchall(z.unknown()),
-  })
-  .meta({ id: 'WebhookEvent' });
+  });
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 /** Standard Webhooks secrets: `whsec_` and 24 to 64 random bytes in base64. */
