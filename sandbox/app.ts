@@ -19,6 +19,8 @@ import { registerJournalEntryRoutes } from './routes/journal-entries';
 import { registerJournalRoutes } from './routes/journals';
 import { registerSupplierRoutes } from './routes/suppliers';
 import { registerTaxRateRoutes } from './routes/tax-rates';
+import { registerWebhookRoutes } from './routes/webhooks';
+import { WebhookRegistry } from './webhooks';
 import { SandboxState } from './state';
 
 export interface SandboxAppOptions {
@@ -55,6 +57,7 @@ export function createSandboxApp(opts: SandboxAppOptions): SandboxApp {
     clock,
     logger,
     apiKeyHash: hashKey(opts.apiKey),
+    webhooks: new WebhookRegistry(state.store, clock, logger),
     toIso: () => clock.iso(),
   };
   const pipeline = new Pipeline(ctx);
@@ -85,6 +88,7 @@ export function createSandboxApp(opts: SandboxAppOptions): SandboxApp {
   registerJournalRoutes(app, deps);
   registerDimensionRoutes(app, deps);
   registerJournalEntryRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   registerControlRoutes(app, ctx);
 
   app.use((req, res) => {

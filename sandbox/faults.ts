@@ -23,6 +23,9 @@ export const OPERATIONS = [
   'getJournalEntry',
   'createJournalEntry',
   'createJournalEntryAttachments',
+  'createWebhook',
+  'getWebhooks',
+  'deleteWebhook',
 ] as const;
 export type OperationId = (typeof OPERATIONS)[number];
 

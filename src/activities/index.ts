@@ -5,6 +5,7 @@
 import { markAttemptStart } from './call-governor';
 import type { ActivityDeps } from './common';
 import { createExportActivities } from './export';
+import { createMaesnWebhookActivities } from './maesn-webhooks';
 import { createOnboardingActivities } from './onboarding';
 import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createExportActivities(deps),
     ...createRetentionActivities(deps),
     ...createWebhookActivities(deps),
+    ...createMaesnWebhookActivities(deps),
   });
 }
 

@@ -23,7 +23,7 @@ function toRecord(resource: string, item: unknown, raw: RawRecord): { kind: Mast
   return null;
 }
 
-export type SyncTrigger = 'onboarding' | 'schedule' | 'manual';
+export type SyncTrigger = 'onboarding' | 'schedule' | 'manual' | 'webhook';
 
 /** An admin waits for onboarding and "sync now"; scheduled runs can wait for the exports. */
 export function syncPriority(trigger: SyncTrigger | undefined): CallPriority {

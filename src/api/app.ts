@@ -25,6 +25,7 @@ import { codecCors, codecRoutes } from './codec';
 import { errorHandler, notFoundHandler } from './errors';
 import type { Api } from './route';
 import { exportRoutes } from './routes/exports';
+import { maesnWebhookRoutes } from './routes/maesn-webhooks';
 import { operationsRoutes } from './routes/operations';
 import { sessionRoutes } from './routes/sessions';
 import { tenantRoutes } from './routes/tenants';
@@ -156,6 +157,7 @@ export function createApp(deps: ApiDeps): Express {
   tenantRoutes(routeDeps, api);
   exportRoutes(routeDeps, api);
   webhookRoutes(routeDeps, api);
+  maesnWebhookRoutes(routeDeps, api);
   // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
   codecRoutes(api, deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing));
   document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({

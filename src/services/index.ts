@@ -9,3 +9,4 @@ export { acceptExport, decodeReceipts, reportContentHash, signalExport, startExp
 export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
 export { ensureRetentionSchedule } from './retention';
 export { eventDispatcher, redeliverEvent } from './events';
+export { masterDataChanged } from './master-data-changes';

@@ -9,6 +9,7 @@ import { MasterDataStore } from './master-data';
 import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
 import { WebhookStore } from './webhooks';
+import { MaesnSubscriptionStore } from './maesn-subscriptions';
 
 export { createMongo, pingMongo, type Mongo } from './mongo';
 export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
@@ -30,6 +31,7 @@ export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type Syn
 export { MappingStore } from './mappings';
 export { AdminLinkStore } from './admin-links';
 export { CallBudgetStore, type CallReservation } from './call-budget';
+export { MaesnSubscriptionStore, type MaesnSubscription } from './maesn-subscriptions';
 export { WebhookStore, type DeliveryDoc, type DeliveryOutcome, type EventDispatcher, type EventDoc, type WebhookEndpoint } from './webhooks';
 export { ExportStore, exportId, receiptKey, type ExportDoc, type MissingMapping, type ReceiptDoc } from './exports';
 
@@ -42,6 +44,7 @@ export interface Stores {
   adminLinks: AdminLinkStore;
   callBudget: CallBudgetStore;
   webhooks: WebhookStore;
+  maesnSubscriptions: MaesnSubscriptionStore;
 }
 
 /** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
@@ -60,6 +63,7 @@ export function createStores(db: Db, config: StoreConfig): Stores {
   const webhooks = new WebhookStore(db, config.keyRing);
   return {
     webhooks,
+    maesnSubscriptions: new MaesnSubscriptionStore(db, config.keyRing),
     callBudget: new CallBudgetStore(db, config.callLimits ?? DEFAULT_CALL_LIMITS),
     tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
@@ -78,4 +82,5 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.exports.ensureIndexes();
   await stores.callBudget.ensureIndexes();
   await stores.webhooks.ensureIndexes();
+  await stores.maesnSubscriptions.ensureIndexes();
 }

@@ -23,6 +23,10 @@ export const workflowIds = {
   /** The initial sync, a child of one onboarding run. */
   onboardingSync: (tenantId: string, onboardingRunId: string) => `sync:${tenantId}:onboarding-${onboardingRunId}`,
   manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
+  /** Collects Maesn's change events of a tenant and runs the debounced syncs they ask for. */
+  masterDataChanges: (tenantId: string) => `sync:${tenantId}:changes`,
+  /** One sync started by Maesn's change events (a child of the collector; `n` counts them per run). */
+  changeSync: (tenantId: string, collectorRunId: string, n: number) => `sync:${tenantId}:webhook-${collectorRunId}-${n}`,
   scheduledSync: (tenantId: string) => `sync:${tenantId}:scheduled`,
   export: (tenantId: string, reportId: string) => `export:${tenantId}:${reportId}`,
   /** Delivers the events of one ordering key (an export, or a tenant's other events) to one endpoint, in order. */
@@ -138,3 +142,8 @@ export interface EventsQueued {
 
 /** Events to deliver to the run's endpoint (signal-with-start by the event dispatcher). */
 export const eventsQueuedSignal = defineSignal<[EventsQueued]>('eventsQueued');
+
+// --- syncChangedMasterData ------------------------------------------------------------------
+
+/** Maesn said records of a sync resource (e.g. `accounts`) changed. */
+export const masterDataChangedSignal = defineSignal<[{ resource: string }]>('masterDataChanged');

@@ -7,3 +7,4 @@ export { syncMasterData } from './sync';
 export { exportExpenseReport } from './export';
 export { purgeExpiredData } from './retention';
 export { deliverWebhooks } from './webhooks';
+export { syncChangedMasterData } from './master-data-changes';
