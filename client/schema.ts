@@ -356,8 +356,8 @@ export interface paths {
         /** Maesn's change events (signed with the tenant's subscription secret): a changed record starts a debounced incremental sync of its kind */
         post: {
             parameters: {
-                query: {
-                    tenantId: string;
+                query?: {
+                    tenantId?: string;
                 };
                 header?: never;
                 path?: never;

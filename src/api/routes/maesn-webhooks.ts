@@ -12,7 +12,7 @@ import { matchMaesnSignature, signatureKey } from '../maesn-signature';
 import { addRoute, errors, type Api, type RawBodyRequest } from '../route';
 import { tenantIdSchema, type RouteDeps } from './shared';
 
-const eventSchema = z.object({
+const eventSchema = z.strictObject({
   resource: z.string().min(1).max(64),
   eventType: z.string().max(64).optional(),
   id: z.string().max(200).optional(),
@@ -31,7 +31,8 @@ export function maesnWebhookRoutes(deps: RouteDeps, api: Api): void {
     access: 'public',
     summary: "Maesn's change events (signed with the tenant's subscription secret): a changed record starts a debounced incremental sync of its kind",
     tags: ['exact connection'],
-    query: z.strictObject({ tenantId: tenantIdSchema }),
+    // Optional only so that a delivery without it is refused as unsigned (401), like any other.
+    query: z.strictObject({ tenantId: tenantIdSchema.optional() }),
     body: eventSchema,
     bodyLimitBytes: 64 * 1024,
     rawBody: true,
@@ -45,8 +46,8 @@ export function maesnWebhookRoutes(deps: RouteDeps, api: Api): void {
       const tenantId = query.tenantId;
       const signature = req.get('x-maesn-signature');
       const raw = (req as RawBodyRequest).rawBody ?? Buffer.alloc(0);
-      const subscription = matchMaesnSignature(raw, signature, await stores.maesnSubscriptions.secretsOf(tenantId));
-      if (!subscription) throw new HttpError(401, 'invalid_signature', 'X-MAESN-SIGNATURE does not match a subscription of this tenant', [{ path: 'headers.x-maesn-signature', message: 'invalid' }]);
+      const subscription = tenantId ? matchMaesnSignature(raw, signature, await stores.maesnSubscriptions.secretsOf(tenantId)) : null;
+      if (!subscription || !tenantId) throw new HttpError(401, 'invalid_signature', 'X-MAESN-SIGNATURE does not match a subscription of this tenant', [{ path: 'headers.x-maesn-signature', message: 'invalid' }]);
       if (Math.abs(Date.now() - Date.parse(body.timestamp)) > config.maesnWebhooks.toleranceMs) {
         throw new HttpError(401, 'stale_event', 'the event is outside the replay window', [{ path: 'body.timestamp', message: 'too old or in the future' }]);
       }
