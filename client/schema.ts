@@ -410,8 +410,8 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description the signature does not match, or the timestamp is outside the replay window */
-                401: {
+                /** @description the signature does not match a subscription of the tenant, or the timestamp is outside the replay window */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

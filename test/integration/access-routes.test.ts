@@ -134,7 +134,7 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
     return { path: `/api/webhook-endpoints/${await webhookEndpoint()}/events/${event._id}/redeliver`, ok: 202 };
   },
   // Public, but without a subscription's signature it is refused whoever calls.
-  'post /api/maesn/webhooks': () => ({ path: `/api/maesn/webhooks?tenantId=${T}`, body: { resource: 'ACCOUNT', timestamp: new Date().toISOString() }, ok: 401 }),
+  'post /api/maesn/webhooks': () => ({ path: `/api/maesn/webhooks?tenantId=${T}`, body: { resource: 'ACCOUNT', timestamp: new Date().toISOString() }, ok: 403 }),
 };
 
 /** A switched-off webhook endpoint (nothing is delivered to it). */

@@ -81,12 +81,12 @@ test('a forged, a stale and a replayed delivery change nothing', async () => {
   const syncsBefore = await webhookSyncs();
 
   const forged = await deliver(event, 'not-the-secret');
-  assert.equal(forged.status, 401);
+  assert.equal(forged.status, 403);
   assert.equal(((await forged.json()) as any).error.code, 'invalid_signature');
-  assert.equal((await deliver(event, sub.secret, { signature: 'ab'.repeat(32) })).status, 401);
-  assert.equal((await deliver(event, sub.secret, { signature: 'not-hex' })).status, 401);
+  assert.equal((await deliver(event, sub.secret, { signature: 'ab'.repeat(32) })).status, 403);
+  assert.equal((await deliver(event, sub.secret, { signature: 'not-hex' })).status, 403);
   const stale = await deliver({ ...event, timestamp: new Date(Date.now() - 3_600_000).toISOString() }, sub.secret);
-  assert.equal(stale.status, 401);
+  assert.equal(stale.status, 403);
 
   const genuine = await deliver(event, sub.secret);
   assert.equal(genuine.status, 202);

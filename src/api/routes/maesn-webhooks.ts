@@ -31,7 +31,7 @@ export function maesnWebhookRoutes(deps: RouteDeps, api: Api): void {
     access: 'public',
     summary: "Maesn's change events (signed with the tenant's subscription secret): a changed record starts a debounced incremental sync of its kind",
     tags: ['exact connection'],
-    // Optional only so that a delivery without it is refused as unsigned (401), like any other.
+    // Optional only so that a delivery without it is refused as unsigned (403), like any other.
     query: z.strictObject({ tenantId: tenantIdSchema.optional() }),
     body: eventSchema,
     bodyLimitBytes: 64 * 1024,
@@ -39,7 +39,7 @@ export function maesnWebhookRoutes(deps: RouteDeps, api: Api): void {
     responses: {
       202: { description: 'accepted (or ignored: a resource we do not sync, another division)', schema: resultSchema },
       200: { description: 'a delivery seen before: nothing done', schema: resultSchema },
-      401: { description: 'the signature does not match, or the timestamp is outside the replay window', schema: errors(401)[401].schema },
+      403: { description: 'the signature does not match a subscription of the tenant, or the timestamp is outside the replay window', schema: errors(403)[403].schema },
       ...errors(400),
     },
     handler: async ({ query, body }, req, res) => {
@@ -47,9 +47,9 @@ export function maesnWebhookRoutes(deps: RouteDeps, api: Api): void {
       const signature = req.get('x-maesn-signature');
       const raw = (req as RawBodyRequest).rawBody ?? Buffer.alloc(0);
       const subscription = tenantId ? matchMaesnSignature(raw, signature, await stores.maesnSubscriptions.secretsOf(tenantId)) : null;
-      if (!subscription || !tenantId) throw new HttpError(401, 'invalid_signature', 'X-MAESN-SIGNATURE does not match a subscription of this tenant', [{ path: 'headers.x-maesn-signature', message: 'invalid' }]);
+      if (!subscription || !tenantId) throw new HttpError(403, 'invalid_signature', 'X-MAESN-SIGNATURE does not match a subscription of this tenant', [{ path: 'headers.x-maesn-signature', message: 'invalid' }]);
       if (Math.abs(Date.now() - Date.parse(body.timestamp)) > config.maesnWebhooks.toleranceMs) {
-        throw new HttpError(401, 'stale_event', 'the event is outside the replay window', [{ path: 'body.timestamp', message: 'too old or in the future' }]);
+        throw new HttpError(403, 'stale_event', 'the event is outside the replay window', [{ path: 'body.timestamp', message: 'too old or in the future' }]);
       }
       if (!(await stores.maesnSubscriptions.markDelivered(signatureKey(signature!)))) {
         req.log?.info({ tenantId, subscription }, 'Maesn webhook replayed: ignored');
