@@ -20,6 +20,8 @@ import { registerJournalRoutes } from './routes/journals';
 import { registerPassThroughRoutes } from './routes/pass-through';
 import { registerSupplierRoutes } from './routes/suppliers';
 import { registerTaxRateRoutes } from './routes/tax-rates';
+import { registerWebhookRoutes } from './routes/webhooks';
+import { WebhookRegistry } from './webhooks';
 import { SandboxState } from './state';
 
 export interface SandboxAppOptions {
@@ -56,6 +58,7 @@ export function createSandboxApp(opts: SandboxAppOptions): SandboxApp {
     clock,
     logger,
     apiKeyHash: hashKey(opts.apiKey),
+    webhooks: new WebhookRegistry(state.store, clock, logger),
     toIso: () => clock.iso(),
   };
   const pipeline = new Pipeline(ctx);
@@ -87,6 +90,7 @@ export function createSandboxApp(opts: SandboxAppOptions): SandboxApp {
   registerJournalRoutes(app, deps);
   registerDimensionRoutes(app, deps);
   registerJournalEntryRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   registerControlRoutes(app, ctx);
 
   app.use((req, res) => {

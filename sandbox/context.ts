@@ -8,6 +8,7 @@ import { newAccountKey, type MonotonicClock } from './ids';
 import type { RateLimiter } from './rate-limit';
 import type { SandboxState } from './state';
 import type { SandboxTargetSystem } from './types';
+import type { WebhookRegistry } from './webhooks';
 
 export function hashKey(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -59,6 +60,8 @@ export interface SandboxContext {
   clock: MonotonicClock;
   logger: Logger;
   apiKeyHash: Buffer;
+  /** Webhook subscriptions and their deliveries. */
+  webhooks: WebhookRegistry;
   toIso(): string;
 }
 

@@ -31,6 +31,9 @@ export const OPERATIONS = [
   'createJournalEntry',
   'createJournalEntryAttachments',
   'createPassThroughRequest',
+  'createWebhook',
+  'getWebhooks',
+  'deleteWebhook',
 ] as const;
 export type OperationId = (typeof OPERATIONS)[number];
 

@@ -45,6 +45,7 @@ export { loadSandboxConfig, sandboxEnvVars, SandboxConfigError, SANDBOX_DEV_DEFA
 export type { LoggedRequest } from './context';
 export { SandboxControl, SandboxControlError, type ConnectResult, type DivisionSummary, type StoredEntry, type StoredFault } from './control-client';
 export { signCallbackParams, verifyCallbackSignature, canonicalCallbackString } from './signature';
+export { signWebhookBody, WEBHOOK_RESOURCES, type Subscription as SandboxWebhookSubscription } from './webhooks';
 export { generateAdministration, demoAdministration, DEMO_DIVISIONS, SEED_TIMESTAMP } from './seed';
 export { COST_CENTER_CATEGORY, COST_UNIT_CATEGORY } from './mapping';
 export { OPERATIONS, type OperationId, type FaultSpec } from './faults';

@@ -188,6 +188,12 @@ const productSchema = z.object({
   MAESN_SIGNING_SECRET: z.string().min(8).default(DEV_DEFAULTS.maesnSigningSecret),
   MAESN_TARGET_SYSTEM: z.enum(targetSystems).default('exact-nl'),
   MAESN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Maesn webhooks in: events within this time after each other start one sync. */
+  MAESN_WEBHOOK_DEBOUNCE: duration.default('3s'),
+  /** Maesn webhooks in: a delivery whose timestamp is further from now is refused (replay window). */
+  MAESN_WEBHOOK_TOLERANCE: duration.default('5m'),
+  /** Maesn webhook subscriptions are renewed when they expire within this time. */
+  MAESN_WEBHOOK_RENEW_BEFORE: duration.default('7 days'),
   EXACT_CALLS_PER_MINUTE: positiveInt.default(60),
   EXACT_CALLS_PER_DAY: positiveInt.default(5000),
 
@@ -311,6 +317,12 @@ function toProductConfig(e: ProductEnv) {
       signingSecret: e.MAESN_SIGNING_SECRET,
       targetSystem: e.MAESN_TARGET_SYSTEM,
       timeoutMs: e.MAESN_TIMEOUT_MS,
+    },
+    /** Maesn's change webhooks (subscribed on connect). */
+    maesnWebhooks: {
+      debounce: e.MAESN_WEBHOOK_DEBOUNCE,
+      toleranceMs: msToNumber(e.MAESN_WEBHOOK_TOLERANCE as Duration),
+      renewBeforeMs: msToNumber(e.MAESN_WEBHOOK_RENEW_BEFORE as Duration),
     },
     /** Exact's limits per division, assumed until its X-RateLimit headers tell the real ones. */
     callLimits: { perMinute: e.EXACT_CALLS_PER_MINUTE, perDay: e.EXACT_CALLS_PER_DAY },

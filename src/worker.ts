@@ -14,7 +14,7 @@ import { loadConfig, type ProductConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createActivities } from './activities';
 import { MaesnClient } from './maesn';
-import { ensureRetentionSchedule } from './services';
+import { ensureRetentionSchedule, eventDispatcher } from './services';
 import { createMongo, createStores, ensureIndexes } from './store';
 import { productDataConverter, temporalConnectionOptions } from './temporal';
 
@@ -38,6 +38,8 @@ export interface ProductWorkerDeps {
 export async function createProductWorker(deps: ProductWorkerDeps): Promise<Worker> {
   const stores = createStores(deps.db, deps.config);
   await ensureIndexes(stores);
+  // Events recorded by activities (export status, connection, sync) go to the delivery workflows.
+  stores.webhooks.setDispatcher(eventDispatcher({ config: deps.config, logger: deps.logger, temporal: deps.temporal, stores }));
   const activities = createActivities({ config: deps.config, logger: deps.logger, stores, maesn: deps.maesn, temporal: deps.temporal });
   const bundle =
     deps.config.env === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH)

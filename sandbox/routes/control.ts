@@ -22,6 +22,7 @@
  *
  * kind ∈ accounts | journals | taxRates | costCenters | costUnits | suppliers.
  * Every create/change stamps updatedDate (so lastModifiedAt picks it up); delete removes the record.
+ * Each change is also announced to the division's webhook subscriptions (see ../webhooks.ts).
  */
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
@@ -150,6 +151,7 @@ export function registerControlRoutes(app: Express, ctx: SandboxContext): void {
     const rec = toRecord(kind, input, {}, ctx.toIso());
     coll.put(rec);
     d.persistMaster(kind);
+    ctx.webhooks.emit(d.info.code, kind, 'CREATED', rec.id);
     res.status(201).json({ data: rec });
   });
 
@@ -165,6 +167,7 @@ export function registerControlRoutes(app: Express, ctx: SandboxContext): void {
     const rec = toRecord(kind, merged, prev, ctx.toIso());
     coll.put(rec);
     d.persistMaster(kind);
+    ctx.webhooks.emit(d.info.code, kind, 'UPDATED', rec.id);
     res.json({ data: rec });
   };
 
@@ -196,6 +199,7 @@ export function registerControlRoutes(app: Express, ctx: SandboxContext): void {
     if (!prev) throw notFound(`${kind} '${String(req.params.ref)}' not found in division ${d.info.code}`);
     coll.delete(prev.id);
     d.persistMaster(kind);
+    ctx.webhooks.emit(d.info.code, kind, 'DELETED', prev.id);
     res.json({ data: { id: prev.id, deleted: true } });
   });
 

@@ -5,9 +5,11 @@
 import { markAttemptStart } from './call-governor';
 import type { ActivityDeps } from './common';
 import { createExportActivities } from './export';
+import { createMaesnWebhookActivities } from './maesn-webhooks';
 import { createOnboardingActivities } from './onboarding';
 import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
+import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './common';
 
@@ -17,6 +19,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps),
     ...createExportActivities(deps),
     ...createRetentionActivities(deps),
+    ...createWebhookActivities(deps),
+    ...createMaesnWebhookActivities(deps),
   });
 }
 

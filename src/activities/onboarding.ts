@@ -7,11 +7,13 @@ import { retrySignal } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { callGovernor } from './call-governor';
 import { maesnCall, type ActivityDeps } from './common';
+import { createMaesnWebhookActivities } from './maesn-webhooks';
 import { createSyncActivities } from './sync';
 
 export function createOnboardingActivities(deps: ActivityDeps) {
   const { stores, config, logger } = deps;
   const sync = createSyncActivities(deps);
+  const maesnWebhooks = createMaesnWebhookActivities(deps);
 
   return {
     markNeedsReauthorization: sync.markNeedsReauthorization,
@@ -83,6 +85,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
           error: null,
         });
         await stores.tenants.deletePendingCredentials(tenantId);
+        await stores.webhooks.record({ type: 'connection.division_change_pending', tenantId, objectId: tenantId, data: { fromDivision: previous.division, toDivision: cred.division } });
         return { division: cred.division, divisionName: company.name ?? null, previousDivision: previous.division };
       }
       await stores.tenants.setConnection(tenantId, {
@@ -132,9 +135,12 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       return upsertResyncSchedule(deps.temporal, config.temporal.taskQueue, tenantId, { interval, fullSyncEvery });
     },
 
-    /** The connection works: exports waiting for reauthorization are woken up. */
+    /** The connection works: Maesn's change events are subscribed to, exports waiting for reauthorization are woken up. */
     async markConnected({ tenantId }: { tenantId: string }): Promise<{ resumedExports: number }> {
+      await maesnWebhooks.subscribeMaesnWebhooks({ tenantId }).catch((err: Error) => logger.warn({ tenantId, err: { message: err.message } }, 'no Maesn webhook subscriptions; the scheduled sync reads the changes'));
       await stores.tenants.setConnection(tenantId, { state: 'connected', error: null });
+      const conn = await stores.tenants.getConnection(tenantId);
+      await stores.webhooks.record({ type: 'connection.connected', tenantId, objectId: tenantId, data: { division: conn?.division ?? null, divisionName: conn?.divisionName ?? null } });
       const resumed = await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
       return { resumedExports: resumed };
     },

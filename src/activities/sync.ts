@@ -56,7 +56,7 @@ async function readPassThroughKind(conn: MaesnConnection, kind: MasterDataKind, 
   return periods.map((p) => ({ FinYear: p.FinYear, FinPeriod: p.FinPeriod, StartDate: p.StartDate, EndDate: p.EndDate, Modified: p.Modified ?? null, closedJournals: closedBy.get(`${p.FinYear}/${p.FinPeriod}`) ?? [] }));
 }
 
-export type SyncTrigger = 'onboarding' | 'schedule' | 'manual';
+export type SyncTrigger = 'onboarding' | 'schedule' | 'manual' | 'webhook';
 
 /** An admin waits for onboarding and "sync now"; scheduled runs can wait for the exports. */
 export function syncPriority(trigger: SyncTrigger | undefined): CallPriority {
@@ -75,8 +75,10 @@ export function createSyncActivities(deps: ActivityDeps) {
 
   async function markNeedsReauthorization({ tenantId, message }: { tenantId: string; message: string }): Promise<void> {
     // Access (issue 10): a sync stopped by a disconnect leaves the tenant disconnected.
-    if ((await stores.tenants.getConnection(tenantId))?.state === 'disconnected') return;
+    const before = (await stores.tenants.getConnection(tenantId))?.state;
+    if (before === 'disconnected') return;
     await stores.tenants.setConnection(tenantId, { state: 'needs_reauthorization', error: { message, at: new Date() } });
+    if (before !== 'needs_reauthorization') await stores.webhooks.record({ type: 'connection.needs_reauthorization', tenantId, objectId: tenantId, data: { message } });
     // No point in hourly failures until the admin reconnects; onboarding unpauses it.
     if (!(await pauseResync(deps.temporal, tenantId, 'Maesn connection needs reauthorization'))) logger.debug({ tenantId }, 'no resync schedule to pause');
     logger.warn({ tenantId }, 'connection needs reauthorization');
@@ -230,6 +232,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           state: 'error',
           error: { message: `sync failed: ${input.errors.map((e) => `${e.kind}: ${e.message}`).join('; ')}`, at: new Date() },
         });
+        await stores.webhooks.record({ type: 'sync.failed', tenantId: input.tenantId, objectId: input.runId, data: { errors: input.errors.map((e) => ({ ...(e.kind ? { kind: e.kind } : {}), message: e.message })) } });
       }
     },
 

@@ -14,6 +14,9 @@ import type { Db } from 'mongodb';
 import type { ProductConfig } from '../config';
 import type { Logger } from '../logger';
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { webhookEventSchema } from '../domain';
+import { eventDispatcher } from '../services';
 import { createStores, type Stores } from '../store';
 import { PayloadEncryptionCodec } from '../temporal';
 import { AccessControl, securitySchemes } from './access';
@@ -24,10 +27,12 @@ import type { Api } from './route';
 import { exportDetailRoutes } from './routes/export-detail';
 import { exportRoutes } from './routes/exports';
 import { mappingReviewRoutes } from './routes/mapping-review';
+import { maesnWebhookRoutes } from './routes/maesn-webhooks';
 import { operationsRoutes } from './routes/operations';
 import { sessionRoutes } from './routes/sessions';
 import { syncRunRoutes } from './routes/sync-runs';
 import { tenantRoutes } from './routes/tenants';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
   config: ProductConfig;
@@ -137,10 +142,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(cookieParser());
 
   const stores = deps.stores ?? createStores(deps.db, deps.config);
+  // Events the API records (mapping health after saving mappings) go to the delivery workflows.
+  stores.webhooks.setDispatcher(eventDispatcher({ config: deps.config, logger: deps.logger, temporal: deps.temporal.client, stores }));
   const access = new AccessControl(deps.config);
   const openapi = new OpenAPIRegistry();
   openapi.registerComponent('securitySchemes', 'platformKey', securitySchemes.platformKey);
   openapi.registerComponent('securitySchemes', 'adminSession', securitySchemes.adminSession);
+  // The body of every webhook the service sends (for generated clients).
+  openapi.registerComponent('schemas', 'WebhookEvent', z.toJSONSchema(webhookEventSchema, { target: 'openapi-3.0', io: 'output' }) as never);
   const router = Router();
   const api: Api = { router, registry: openapi, access, temporal: deps.temporal.client };
   const routeDeps = { config: deps.config, logger: deps.logger, stores, temporal: deps.temporal.client, access };
@@ -153,6 +162,8 @@ export function createApp(deps: ApiDeps): Express {
   exportDetailRoutes(routeDeps, api);
   mappingReviewRoutes(routeDeps, api);
   syncRunRoutes(routeDeps, api);
+  webhookRoutes(routeDeps, api);
+  maesnWebhookRoutes(routeDeps, api);
   // The Temporal UI / CLI codec endpoint, for holders of the platform key (see ./codec and ./ops).
   codecRoutes(api, deps.codec ?? new PayloadEncryptionCodec(deps.config.keyRing));
   document = new OpenApiGeneratorV3(openapi.definitions).generateDocument({

@@ -40,6 +40,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** Largest body accepted (default 1 MiB); read only after the caller is authorized. */
   bodyLimitBytes?: number;
+  /** Keep the raw JSON bytes in `req.rawBody` (to verify a signature over them). */
+  rawBody?: boolean;
   /**
    * A longer deadline for Temporal calls that wait for a worker (e.g. an update). The server is
    * probed first with a short deadline, so an unreachable Temporal still answers 503 quickly.
@@ -52,6 +54,9 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
     res: Response,
   ) => Promise<unknown> | unknown;
 }
+
+/** A request whose route declared `rawBody`. */
+export type RawBodyRequest = Request & { rawBody?: Buffer };
 
 const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z_]\w*)/g, '{$1}');
 const noQuery = z.strictObject({});
@@ -88,7 +93,10 @@ export function addRoute<P extends z.ZodType = z.ZodObject, Q extends z.ZodType 
   });
 
   const takesBody = spec.method !== 'get';
-  const parseJson = express.json({ limit: spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
+  const parseJson = express.json({
+    limit: spec.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    ...(spec.rawBody ? { verify: (req: Request, _res: Response, buf: Buffer) => void ((req as RawBodyRequest).rawBody = Buffer.from(buf)) } : {}),
+  });
   api.router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
     try {
       const principal = await api.access.authorize(spec.access, req, res);

@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
-export const KEY_PURPOSES = ['account-key', 'temporal-payload'] as const;
+export const KEY_PURPOSES = ['account-key', 'temporal-payload', 'webhook-secret'] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 export interface RingKey {

@@ -23,3 +23,4 @@ export * from './booking-date';
 export * from './periods';
 export * from './vat-treatment';
 export * from './reversal';
+export * from './events';

@@ -229,6 +229,12 @@ export interface MasterDataKindDefinition<S = never, F extends string = string, 
   passThrough?: readonly string[];
   /** The export reads every record of the kind (not only mapped codes): small tables such as periods. */
   loadAll?: boolean;
+  /**
+   * Maesn webhooks announcing changes of this kind: the resource to subscribe to and the resource
+   * names its events arrive as (Exact: CONTACT changes arrive as SUPPLIER). Absent: Exact has no
+   * webhook for it; only the scheduled sync reads it.
+   */
+  webhook?: { subscribe: string; arrivesAs: readonly string[] };
 }
 
 const define = <S, F extends string, D extends { code: string }>(d: MasterDataKindDefinition<S, F, D>) => d;
@@ -245,6 +251,7 @@ export const MASTER_DATA_KINDS = {
     toDomain: plain<GlAccount>,
     mappedCodes: (m) => uniq([m.creditAccount, ...Object.values(m.categories ?? {}).map((c) => c.glAccount)]),
     mappingPaths: ['creditAccount', 'categories.'],
+    webhook: { subscribe: 'ACCOUNT', arrivesAs: ['ACCOUNT'] },
   }),
   journals: define<JournalSource, 'journals', Journal>({
     label: 'Journals',
@@ -276,6 +283,7 @@ export const MASTER_DATA_KINDS = {
     toDomain: (r) => ({ ...plain<Supplier>(r), vatNumber: (r.vatNumber as string | null | undefined) ?? undefined }),
     mappedCodes: (m) => uniq([...Object.values(m.employees ?? {}).map((e) => e.supplier), ...Object.values(m.merchants ?? {})]),
     mappingPaths: ['employees.', 'merchants.'],
+    webhook: { subscribe: 'CONTACT', arrivesAs: ['SUPPLIER', 'CONTACT'] },
   }),
   'cost-centers': define<DimensionSource, 'costCenters', CostCenter>({
     label: 'Cost centres',
@@ -410,4 +418,13 @@ export function toMasterData(records: Partial<Record<MasterDataKind, readonly Ma
     out[def.field] = [...(out[def.field] ?? []), ...(records[k] ?? []).map((r) => def.toDomain(r))];
   }
   return out as MasterData;
+}
+
+/** The Maesn webhook resources to subscribe to on connect (one subscription each). */
+export const webhookSubscriptionResources: readonly string[] = [...new Set(masterDataKinds.flatMap((k) => (kindDefinition(k).webhook ? [kindDefinition(k).webhook!.subscribe] : [])))];
+
+/** The sync resource a Maesn webhook event's `resource` names (null: none of ours). */
+export function syncResourceOfWebhook(resource: string): string | null {
+  const kind = masterDataKinds.find((k) => kindDefinition(k).webhook?.arrivesAs.includes(resource.toUpperCase()));
+  return kind ? kindDefinition(kind).resource : null;
 }

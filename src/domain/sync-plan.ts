@@ -26,7 +26,7 @@ export const MIN_CALLS_PER_RESOURCE = 1;
 
 export interface SyncPlanInput {
   requested: 'auto' | 'full' | 'incremental';
-  trigger: 'onboarding' | 'schedule' | 'manual';
+  trigger: 'onboarding' | 'schedule' | 'manual' | 'webhook';
   now: number;
   /** Configured minimum interval of full syncs (ms). */
   fullSyncEveryMs: number;

@@ -14,12 +14,14 @@ import {
   journalEntrySchema,
   listResources,
   toJournalEntryWire,
+  webhookSchema,
   type Company,
   type Envelope,
   type JournalEntry,
   type JournalEntryCreateInput,
   type ListItemTypes,
   type ListResource,
+  type MaesnWebhook,
 } from './schemas';
 import { Transport, type CallGovernor, type CallSpec, type MaesnLogger, type MultipartPart, type RetryOptions } from './transport';
 
@@ -527,6 +529,33 @@ export class MaesnConnection {
     const warnings = env.meta?.warnings ?? [];
     this.client.warn(operation, warnings);
     return { data: parseSingle(operation, res.status, env.data, journalEntrySchema, true), warnings, status: res.status };
+  }
+
+  /**
+   * `POST /webhooks`: subscribes `callbackUrl` to `eventType` changes of `resource` (e.g. ACCOUNT,
+   * CONTACT) in this connection's division. Not retried. The answer carries the subscription's
+   * signing secret (scrubbed from any error text).
+   */
+  async createWebhook(input: { callbackUrl: string; resource: string; eventType?: string }, opts: CallOptions = {}): Promise<MaesnWebhook> {
+    const operation = 'createWebhook';
+    const res = await this.call({
+      operation,
+      method: 'POST',
+      path: '/webhooks',
+      pathTemplate: '/webhooks',
+      query: { companyId: this.companyId },
+      json: { callbackUrl: input.callbackUrl, resource: input.resource, ...(input.eventType ? { eventType: input.eventType } : {}) },
+      signal: opts.signal,
+    });
+    const env = parseEnvelope(operation, res.status, res.text, true);
+    return parseSingle(operation, res.status, env.data, webhookSchema, true);
+  }
+
+  /** `DELETE /webhooks/{webhookId}`. */
+  async deleteWebhook(id: string, opts: CallOptions = {}): Promise<void> {
+    if (!id) throw new TypeError('id is required');
+    const operation = 'deleteWebhook';
+    await this.call({ operation, method: 'DELETE', path: `/webhooks/${encodeURIComponent(id)}`, pathTemplate: '/webhooks/{webhookId}', query: { companyId: this.companyId }, signal: opts.signal });
   }
 
   /**

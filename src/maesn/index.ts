@@ -40,6 +40,8 @@ export {
   type MaesnErrorKind,
 } from './errors';
 export {
+  webhookSchema,
+  type MaesnWebhook,
   accountSchema,
   companySchema,
   contactSchema,

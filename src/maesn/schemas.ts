@@ -118,6 +118,17 @@ export type Envelope = z.output<typeof envelopeSchema>;
 const DEBIT_CREDIT = ['DEBIT', 'CREDIT'] as const;
 export type DebitCredit = (typeof DEBIT_CREDIT)[number];
 
+/** `WebhookResponseDto`: a subscription to change events; `secret` signs its deliveries (`X-MAESN-SIGNATURE`). */
+export const webhookSchema = z.object({
+  id: z.string().min(1),
+  callbackUrl: z.string(),
+  createdDate: z.string(),
+  expiresDate: z.string(),
+  updatedDate: nz(str),
+  secret: nz(str),
+});
+export type MaesnWebhook = z.output<typeof webhookSchema>;
+
 export const subscriptionSchema = z.object({
   id: nz(str),
   name: nz(str),

@@ -113,7 +113,7 @@ export interface MultipartPart {
 
 export interface CallSpec {
   operation: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Path with parameters substituted (and encoded). */
   path: string;
   /** Path template for logs, e.g. /accounting/journalEntries/{id}. */

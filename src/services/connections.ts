@@ -130,6 +130,8 @@ export async function disconnectTenant(deps: ServiceDeps, tenantId: string): Pro
   // The key goes first: a sync activity that starts from now on finds none.
   await stores.tenants.setConnection(tenantId, { state: 'disconnected', pendingAuthorization: null, divisionChange: null, error: null }, ['accountKey']);
   await stores.tenants.deletePendingCredentials(tenantId);
+  // Maesn's change events for this tenant no longer verify (the subscriptions at Maesn expire).
+  await stores.maesnSubscriptions.deleteAllOf(tenantId);
   const stoppedSyncs = await stopRunningSyncs(temporal, tenantId);
   deps.logger.info({ tenantId, stoppedSyncs }, 'tenant disconnected from Exact Online');
   return { stoppedSyncs };

@@ -8,3 +8,5 @@ export { assessMappings, loadMasterDataFor, reviewMappings, saveMappings, toHeal
 export { MARK_POSTED_STATUSES, acceptExport, decodeReceipts, markExportPosted, reportContentHash, reverseExport, signalExport, startExportWorkflow, wakeExports } from './exports';
 export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
 export { ensureRetentionSchedule } from './retention';
+export { eventDispatcher, redeliverEvent } from './events';
+export { masterDataChanged } from './master-data-changes';

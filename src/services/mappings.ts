@@ -48,15 +48,26 @@ export function toHealthIssues(issues: { path: string; value: string; message: s
  * Checks every reference of `mappings` against the synced master data, records the result as the
  * tenant's mapping health (when it has a connection), and returns the problems.
  */
-export async function assessMappings(stores: Pick<Stores, 'masterData' | 'tenants'>, tenantId: string, mappings: Mappings): Promise<MappingIssue[]> {
+export async function assessMappings(stores: Pick<Stores, 'masterData' | 'tenants' | 'webhooks'>, tenantId: string, mappings: Mappings): Promise<MappingIssue[]> {
   // VAT percentages as they are today in the tenant's time zone (each report is checked again on its own booking date).
   const settings = (await stores.tenants.getSettings(tenantId)) ?? DEFAULT_TENANT_SETTINGS;
   const today = localDate(new Date().toISOString(), settings.timeZone);
   const issues = validateMappings(mappings, createMasterDataLookup(await loadMasterDataFor(stores, tenantId, mappings)), today);
-  if (await stores.tenants.getConnection(tenantId)) {
-    await stores.tenants.setConnection(tenantId, { mappingHealth: { checkedAt: new Date(), ok: issues.length === 0, issues: toHealthIssues(issues) } });
+  const conn = await stores.tenants.getConnection(tenantId);
+  if (conn) {
+    const health = { checkedAt: new Date(), ok: issues.length === 0, issues: toHealthIssues(issues) };
+    await stores.tenants.setConnection(tenantId, { mappingHealth: health });
+    // Announced when it changed (first check: only when something is wrong).
+    if (healthKey(conn.mappingHealth ?? { ok: true, issues: [] }) !== healthKey(health)) {
+      await stores.webhooks.record({ type: 'mapping.health_changed', tenantId, objectId: tenantId, data: { ok: health.ok, issues: health.issues } });
+    }
   }
   return issues;
+}
+
+/** What makes two mapping-health results the same: ok and the set of issues (not when they were checked). */
+function healthKey(h: { ok: boolean; issues: MappingHealthIssue[] }): string {
+  return JSON.stringify([h.ok, h.issues.map((i) => [i.kind, i.code, i.usedIn, i.reason]).sort()]);
 }
 
 /** Saves a new version of the mappings, assesses it, and wakes the exports waiting for mappings. */

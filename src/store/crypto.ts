@@ -61,3 +61,16 @@ export function openAccountKey(ring: KeyRing, tenantId: string, sealed: Sealed):
 export function isCurrent(ring: KeyRing, sealed: Sealed): boolean {
   return sealed.v === 2 && sealed.kid === ring.currentId;
 }
+
+/**
+ * Webhook secrets at rest (the platform's endpoints, Maesn's subscriptions): as account keys, with
+ * their own subkey ("webhook-secret") and the owning document's ID as associated data.
+ */
+export function sealWebhookSecret(ring: KeyRing, ownerId: string, secret: string): SealedV2 {
+  const c = ring.encrypt('webhook-secret', Buffer.from(secret, 'utf8'), Buffer.from(ownerId, 'utf8'));
+  return { v: 2, kid: c.kid, iv: c.iv.toString('base64'), tag: c.tag.toString('base64'), data: c.data.toString('base64') };
+}
+
+export function openWebhookSecret(ring: KeyRing, ownerId: string, sealed: SealedV2): string {
+  return ring.decrypt('webhook-secret', { kid: sealed.kid, iv: b64(sealed.iv), data: b64(sealed.data), tag: b64(sealed.tag) }, Buffer.from(ownerId, 'utf8')).toString('utf8');
+}

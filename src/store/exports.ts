@@ -15,10 +15,11 @@
  * src/activities/export-posting.ts). Documents written before the lease moved to the LeaseStore
  * may still carry `posting.leaseUntil`: it means nothing any more.
  */
-import { Binary, type Collection, type Db, type Filter } from 'mongodb';
-import { exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry } from '../domain';
+import { Binary, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { exportEventOf, exportOrderingKey, exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry, type NewEvent } from '../domain';
 import type { Lease, LeaseStore } from './claims';
 import { escapeRegex, isDuplicateKeyError } from './mongo';
+import type { WebhookStore } from './webhooks';
 
 export interface MissingMapping {
   expenseId: string | null;
@@ -130,12 +131,36 @@ export class ExportStore {
   readonly col: Collection<ExportDoc>;
   readonly receipts: Collection<ReceiptDoc>;
 
+  /** `leases`: the posting lease; `events`: where a change of status is announced (see `writeStatus`). */
   constructor(
     db: Db,
     private readonly leases: LeaseStore,
+    private readonly events?: WebhookStore,
   ) {
     this.col = db.collection<ExportDoc>('exports');
     this.receipts = db.collection<ReceiptDoc>('receipts');
+  }
+
+  /**
+   * THE place where an export's status is recorded: every write that sets `status` goes through
+   * here, and a change of status that the platform hears about (see `exportEventOf` in the
+   * domain) is recorded as an event and handed to delivery. Writing the same status again
+   * announces nothing, but hands on events an earlier attempt could not dispatch.
+   */
+  private async writeStatus(
+    ref: ExportRef,
+    set: Record<string, unknown> & { status: ExportStatus },
+    opts: { filter?: Filter<ExportDoc>; inc?: Record<string, number>; push?: Record<string, unknown>; announce?: boolean } = {},
+  ): Promise<boolean> {
+    const update = { $set: set, ...(opts.inc ? { $inc: opts.inc } : {}), ...(opts.push ? { $push: opts.push } : {}) } as UpdateFilter<ExportDoc>;
+    const before = await this.col.findOneAndUpdate({ ...opts.filter, _id: docId(ref) }, update, { returnDocument: 'before' });
+    if (!before) return false;
+    if (!this.events) return true;
+    const after = { ...before, ...set } as ExportDoc;
+    const event = opts.announce !== false && before.status !== set.status ? exportEvent(after) : null;
+    if (event) await this.events.record(event);
+    else await this.events.dispatch(exportOrderingKey(ref.tenantId, ref.reportId));
+    return true;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -223,6 +248,10 @@ export class ExportStore {
   }
 
   async update(ref: ExportRef, set: Partial<Omit<ExportDoc, '_id'>> & Record<string, unknown>): Promise<void> {
+    if (set.status !== undefined) {
+      await this.writeStatus(ref, { ...set, status: set.status, updatedAt: new Date() });
+      return;
+    }
     await this.col.updateOne({ _id: docId(ref) }, { $set: { ...set, updatedAt: new Date() } });
   }
 
@@ -285,23 +314,23 @@ export class ExportStore {
    */
   async beginPost(ref: ExportRef, frozen: { frozenAt: Date; firstAttemptAt: Date; division: string }): Promise<boolean> {
     const now = new Date();
-    const r = await this.col.updateOne(
-      { _id: docId(ref), exactEntryId: null, 'posting.outcomeOpen': { $ne: true }, 'posting.outcomeUnknown': { $ne: true } },
+    return this.writeStatus(
+      ref,
       {
-        $set: {
-          'posting.outcomeOpen': true,
-          'posting.lastAttemptAt': now,
-          'posting.firstAttemptAt': frozen.firstAttemptAt,
-          'posting.frozenAt': frozen.frozenAt,
-          division: frozen.division,
-          status: 'posting',
-          updatedAt: now,
-        },
-        $inc: { 'posting.attempts': 1, 'posting.unknownOutcomes': 1 },
-        $push: { 'posting.log': logEntry('post', 'sent') },
+        'posting.outcomeOpen': true,
+        'posting.lastAttemptAt': now,
+        'posting.firstAttemptAt': frozen.firstAttemptAt,
+        'posting.frozenAt': frozen.frozenAt,
+        division: frozen.division,
+        status: 'posting',
+        updatedAt: now,
+      },
+      {
+        filter: { exactEntryId: null, 'posting.outcomeOpen': { $ne: true }, 'posting.outcomeUnknown': { $ne: true } },
+        inc: { 'posting.attempts': 1, 'posting.unknownOutcomes': 1 },
+        push: { 'posting.log': logEntry('post', 'sent') },
       },
     );
-    return r.modifiedCount === 1;
   }
 
   /** The POST was answered definitely and nothing was created (429, 401, connection refused). */
@@ -338,28 +367,26 @@ export class ExportStore {
     // (this runs only once the mirror exists); a crash in between is repaired by the repeat (both idempotent).
     const reverses = (await this.col.findOne({ _id: docId(ref) }, { projection: { reverses: 1 } }))?.reverses;
     if (reverses !== undefined) {
-      await this.col.updateOne(
-        { _id: exportDocId(ref.tenantId, ref.reportId, reverses) },
-        { $set: { status: 'reversed', reversedBy: ref.revision, updatedAt: now } },
-      );
+      // Announced once, by the reversal's own revision below (its entry is the mirror in Exact).
+      await this.writeStatus({ ...ref, revision: reverses }, { status: 'reversed', reversedBy: ref.revision, updatedAt: now }, { announce: false });
     }
-    await this.col.updateOne(
-      { _id: docId(ref) },
+    await this.writeStatus(
+      ref,
       {
-        $set: {
-          exactEntryId: entry.id,
-          exactEntryNumber: entry.number,
-          postedAt: now,
-          postedVia: entry.via,
-          status: reverses !== undefined ? 'reversed' : 'posted',
-          error: null,
-          review: null,
-          'posting.outcomeOpen': false,
-          'posting.outcomeUnknown': false,
-          updatedAt: now,
-        },
-        ...(entry.via === 'created' ? { $inc: { 'posting.unknownOutcomes': -1 } } : {}),
-        $push: { 'posting.log': logEntry(entry.via === 'created' ? 'post' : entry.via === 'adopted' ? 'lookup' : 'review', entry.via === 'created' ? 'created' : 'found', detail ?? entry.id) },
+        exactEntryId: entry.id,
+        exactEntryNumber: entry.number,
+        postedAt: now,
+        postedVia: entry.via,
+        status: reverses !== undefined ? 'reversed' : 'posted',
+        error: null,
+        review: null,
+        'posting.outcomeOpen': false,
+        'posting.outcomeUnknown': false,
+        updatedAt: now,
+      },
+      {
+        ...(entry.via === 'created' ? { inc: { 'posting.unknownOutcomes': -1 } } : {}),
+        push: { 'posting.log': logEntry(entry.via === 'created' ? 'post' : entry.via === 'adopted' ? 'lookup' : 'review', entry.via === 'created' ? 'created' : 'found', detail ?? entry.id) },
       },
     );
   }
@@ -369,12 +396,12 @@ export class ExportStore {
    * `answeredPost`: the refusal answered our POST, so no entry exists and its outcome is closed.
    */
   async recordRejected(ref: ExportRef, error: NonNullable<ExportDoc['error']>, opts: { answeredPost: boolean }): Promise<void> {
-    await this.col.updateOne(
-      { _id: docId(ref) },
+    await this.writeStatus(
+      ref,
+      { status: 'rejected', error, ...(opts.answeredPost ? { 'posting.outcomeOpen': false } : {}), updatedAt: new Date() },
       {
-        $set: { status: 'rejected', error, ...(opts.answeredPost ? { 'posting.outcomeOpen': false } : {}), updatedAt: new Date() },
-        ...(opts.answeredPost ? { $inc: { 'posting.unknownOutcomes': -1 } } : {}),
-        $push: { 'posting.log': logEntry('post', opts.answeredPost ? 'rejected' : 'refused', error.message) },
+        ...(opts.answeredPost ? { inc: { 'posting.unknownOutcomes': -1 } } : {}),
+        push: { 'posting.log': logEntry('post', opts.answeredPost ? 'rejected' : 'refused', error.message) },
       },
     );
   }
@@ -406,9 +433,10 @@ export class ExportStore {
   /** needs_review: what a person must look at. */
   async recordNeedsReview(ref: ExportRef, reason: string): Promise<void> {
     const now = new Date();
-    await this.col.updateOne(
-      { _id: docId(ref) },
-      { $set: { status: 'needs_review', review: { reason, at: now }, error: { message: reason, code: 'needs_review' }, updatedAt: now }, $push: { 'posting.log': logEntry('review', 'needs_review', reason) } },
+    await this.writeStatus(
+      ref,
+      { status: 'needs_review', review: { reason, at: now }, error: { message: reason, code: 'needs_review' }, updatedAt: now },
+      { push: { 'posting.log': logEntry('review', 'needs_review', reason) } },
     );
   }
 
@@ -493,6 +521,25 @@ export class ExportStore {
       }
       if (batch.length < batchSize) return total;
     }
+  }
+}
+
+/** The event an export in its current status announces (null: its status announces none). */
+function exportEvent(doc: ExportDoc): NewEvent | null {
+  const type = exportEventOf(doc.status);
+  const base = { tenantId: doc.tenantId, objectId: doc.reportId };
+  switch (type) {
+    case 'export.posted':
+      return { ...base, type, data: { exactEntryId: doc.exactEntryId ?? '', exactEntryNumber: doc.exactEntryNumber ?? '' } };
+    case 'export.rejected':
+      return { ...base, type, data: { message: doc.error?.message ?? '', line: doc.error?.line ?? null, code: doc.error?.code ?? null } };
+    case 'export.waiting_for_mappings':
+      return { ...base, type, data: { missing: doc.missing.map((m) => ({ expenseId: m.expenseId, field: m.field, value: m.value, reason: m.reason, ...(m.message !== undefined ? { message: m.message } : {}) })) } };
+    case 'export.needs_review':
+    case 'export.reversed':
+      return { ...base, type, data: { message: doc.error?.message ?? null } };
+    default:
+      return null;
   }
 }
 

@@ -9,6 +9,8 @@ import { MappingStore } from './mappings';
 import { MasterDataStore } from './master-data';
 import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
+import { WebhookStore } from './webhooks';
+import { MaesnSubscriptionStore } from './maesn-subscriptions';
 
 export { createMongo, pingMongo, isDuplicateKeyError, upsertRetrying, type Mongo } from './mongo';
 export { claimOnce, LeaseStore, type ClaimResult, type Lease, type LeaseResult } from './claims';
@@ -46,6 +48,8 @@ export {
   type PostingState,
   type ReceiptDoc,
 } from './exports';
+export { MaesnSubscriptionStore, type MaesnSubscription } from './maesn-subscriptions';
+export { WebhookStore, type DeliveryDoc, type DeliveryOutcome, type EventDispatcher, type EventDoc, type WebhookEndpoint } from './webhooks';
 
 export interface Stores {
   tenants: TenantStore;
@@ -57,6 +61,8 @@ export interface Stores {
   callBudget: CallBudgetStore;
   /** Exclusive holders with expiry (see ./claims); e.g. the posting of one export. */
   leases: LeaseStore;
+  webhooks: WebhookStore;
+  maesnSubscriptions: MaesnSubscriptionStore;
 }
 
 /** Exact's documented limits per division, assumed until its X-RateLimit headers say otherwise. */
@@ -73,13 +79,16 @@ export interface StoreConfig {
 
 export function createStores(db: Db, config: StoreConfig): Stores {
   const leases = new LeaseStore(db);
+  const webhooks = new WebhookStore(db, config.keyRing);
   return {
+    webhooks,
+    maesnSubscriptions: new MaesnSubscriptionStore(db, config.keyRing),
     callBudget: new CallBudgetStore(db, config.callLimits ?? DEFAULT_CALL_LIMITS),
     tenants: new TenantStore(db, { keyRing: config.keyRing, pendingCredentialTtlMs: config.retention.pendingCredentialsMs }),
     masterData: new MasterDataStore(db),
     syncRuns: new SyncRunStore(db),
     mappings: new MappingStore(db),
-    exports: new ExportStore(db, leases),
+    exports: new ExportStore(db, leases, webhooks),
     adminLinks: new AdminLinkStore(db),
     leases,
   };
@@ -93,4 +102,6 @@ export async function ensureIndexes(stores: Stores): Promise<void> {
   await stores.exports.ensureIndexes();
   await stores.callBudget.ensureIndexes();
   await stores.leases.ensureIndexes();
+  await stores.webhooks.ensureIndexes();
+  await stores.maesnSubscriptions.ensureIndexes();
 }

@@ -107,9 +107,10 @@ export class SyncRunStore {
     return this.col.find({ tenantId }).sort({ startedAt: -1 }).limit(1).next();
   }
 
+  /** The latest successful run that read every resource (runs started by a Maesn webhook read only what changed). */
   latestSucceeded(tenantId: string, mode?: SyncMode): Promise<SyncRunDoc | null> {
     return this.col
-      .find({ tenantId, status: 'succeeded', ...(mode ? { mode } : {}) })
+      .find({ tenantId, status: 'succeeded', trigger: { $ne: 'webhook' }, ...(mode ? { mode } : {}) })
       .sort({ startedAt: -1 })
       .limit(1)
       .next();

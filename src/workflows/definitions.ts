@@ -23,6 +23,10 @@ export const workflowIds = {
   /** The initial sync, a child of one onboarding run. */
   onboardingSync: (tenantId: string, onboardingRunId: string) => `sync:${tenantId}:onboarding-${onboardingRunId}`,
   manualSync: (tenantId: string) => `sync:${tenantId}:manual`,
+  /** Collects Maesn's change events of a tenant and runs the debounced syncs they ask for. */
+  masterDataChanges: (tenantId: string) => `sync:${tenantId}:changes`,
+  /** One sync started by Maesn's change events (a child of the collector; `n` counts them per run). */
+  changeSync: (tenantId: string, collectorRunId: string, n: number) => `sync:${tenantId}:webhook-${collectorRunId}-${n}`,
   scheduledSync: (tenantId: string) => `sync:${tenantId}:scheduled`,
   /**
    * One run per export revision: `export:<tenant>:<report>` for the first, `export-r<n>:<tenant>:<report>`
@@ -31,6 +35,8 @@ export const workflowIds = {
    * prefix never depends on either ID. All revisions carry the same ReportId search attribute.
    */
   export: (tenantId: string, reportId: string, revision = 1) => `${revision === 1 ? 'export' : `export-r${revision}`}:${tenantId}:${reportId}`,
+  /** Delivers the events of one ordering key (an export, or a tenant's other events) to one endpoint, in order. */
+  webhookDelivery: (endpointId: string, orderingKey: string) => `webhook:${endpointId}:${orderingKey}`,
   /** Runs of the retention schedule (the schedule appends the time). */
   retention: (taskQueue: string) => `retention:${taskQueue}`,
 } as const;
@@ -152,3 +158,20 @@ export const divisionDecisionSignal = defineSignal<[DivisionDecision]>('division
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
 /** Returns the hosted-auth link once it exists (used with update-with-start by the API). */
 export const authorizationUrlUpdate = defineUpdate<{ authorizationUrl: string }>('authorizationUrl');
+
+// --- deliverWebhooks ------------------------------------------------------------------------
+
+export interface EventsQueued {
+  /** Recorded events (IDs only: the payload stays in MongoDB), in the order they happened. */
+  eventIds: string[];
+  /** Sent again on request (delivered even if this run delivered it before, or the endpoint's filter changed). */
+  redelivery?: boolean;
+}
+
+/** Events to deliver to the run's endpoint (signal-with-start by the event dispatcher). */
+export const eventsQueuedSignal = defineSignal<[EventsQueued]>('eventsQueued');
+
+// --- syncChangedMasterData ------------------------------------------------------------------
+
+/** Maesn said records of a sync resource (e.g. `accounts`) changed. */
+export const masterDataChangedSignal = defineSignal<[{ resource: string }]>('masterDataChanged');

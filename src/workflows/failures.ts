@@ -56,6 +56,8 @@ export const FailureType = {
   notAwaitingAuthorization: 'NotAwaitingAuthorization',
   onboardingFailed: 'OnboardingFailed',
   syncFailed: 'SyncFailed',
+  /** A webhook endpoint did not answer 2xx (retried with backoff for three days). */
+  webhookDeliveryFailed: 'WebhookDeliveryFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -120,6 +122,15 @@ export const retryPolicies = {
     maximumAttempts: 20,
     nonRetryableErrorTypes: [...MAESN_PERMANENT, FailureType.maesnInvalidResponse, FailureType.notConnected],
   },
+  /**
+   * Webhooks to the platform: from 5 s doubling to an hour between attempts; the activity's
+   * schedule-to-close timeout (three days) ends the retries.
+   */
+  webhookDelivery: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 hour',
+  },
 } as const satisfies Record<string, RetryPolicy>;
 
 /** Activity options, by what the activity does. */
@@ -135,6 +146,8 @@ export const activityProfiles = {
   lookup: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30s', retry: retryPolicies.lookup },
   /** A large administration (100k suppliers) takes a while at Exact's 60 calls a minute; progress is heartbeated. */
   masterDataPull: { startToCloseTimeout: '6 hours', heartbeatTimeout: '30s', retry: retryPolicies.masterDataPull },
+  /** One HTTP POST per attempt, retried for three days (at least once, then it is logged as given up). */
+  webhookDelivery: { startToCloseTimeout: '30s', scheduleToCloseTimeout: '3 days', retry: retryPolicies.webhookDelivery },
 } as const satisfies Record<string, ActivityOptions>;
 
 export interface FailureInfo {

@@ -6,3 +6,5 @@ export { onboardTenant } from './onboarding';
 export { syncMasterData } from './sync';
 export { exportExpenseReport } from './export';
 export { purgeExpiredData } from './retention';
+export { deliverWebhooks } from './webhooks';
+export { syncChangedMasterData } from './master-data-changes';

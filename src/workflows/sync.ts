@@ -17,7 +17,9 @@ export interface SyncMasterDataInput {
   tenantId: string;
   /** `auto`: full when no full sync ran within `fullSyncEvery`, else incremental from the last success. */
   mode?: 'auto' | 'full' | 'incremental';
-  trigger?: 'onboarding' | 'schedule' | 'manual';
+  trigger?: 'onboarding' | 'schedule' | 'manual' | 'webhook';
+  /** Only these Maesn resources (a Maesn webhook said they changed); default: every one. */
+  resources?: string[];
   /** How often `auto` does a full sync (which also marks vanished records inactive). */
   fullSyncEvery?: Duration;
   /** Maesn page size: 5, 10, 20, 50 or 100. */
@@ -45,8 +47,9 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
   await control.startSyncRun({ runId, tenantId, mode, since: plan.since, trigger: input.trigger ?? 'manual' });
 
   const pull = proxyActivities<SyncActivities>({ ...activityProfiles.masterDataPull, heartbeatTimeout: input.heartbeatTimeout ?? activityProfiles.masterDataPull.heartbeatTimeout });
+  const resources = input.resources?.length ? syncResources.filter((r) => input.resources!.includes(r)) : syncResources;
   const results = await Promise.allSettled(
-    syncResources.map((resource) =>
+    resources.map((resource) =>
       pull.syncResource({ tenantId, runId, resource, mode, since: plan.since, pageSize: input.pageSize ?? 100, trigger: input.trigger ?? 'manual' }),
     ),
   );
@@ -59,7 +62,7 @@ export async function syncMasterData(input: SyncMasterDataInput): Promise<SyncMa
     else {
       const f = failureOf(r.reason);
       if (f.type && REAUTHORIZATION_FAILURES.includes(f.type)) unauthorized = f.message;
-      errors.push({ kind: syncResources[i], message: f.message });
+      errors.push({ kind: resources[i], message: f.message });
     }
   });
 

@@ -144,7 +144,24 @@ const examples: Record<string, (allowed: boolean) => Promise<Example> | Example>
   'get /api/tenants/{tenantId}/exports': () => ({ path: `/api/tenants/${T}/exports?limit=5` }),
   'post /codec/encode': () => ({ path: '/codec/encode', body: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"x"').toString('base64') }] } }),
   'post /codec/decode': () => ({ path: '/codec/decode', body: { payloads: [] } }),
+  'put /api/webhook-endpoints/{endpointId}': () => ({ path: `/api/webhook-endpoints/${uniqueId('ep')}`, body: { url: 'http://127.0.0.1:9/hooks', enabled: false }, ok: 201 }),
+  'get /api/webhook-endpoints': () => ({ path: '/api/webhook-endpoints' }),
+  'get /api/webhook-endpoints/{endpointId}': async () => ({ path: `/api/webhook-endpoints/${await webhookEndpoint()}` }),
+  'get /api/webhook-endpoints/{endpointId}/deliveries': async () => ({ path: `/api/webhook-endpoints/${await webhookEndpoint()}/deliveries` }),
+  'post /api/webhook-endpoints/{endpointId}/events/{eventId}/redeliver': async () => {
+    const event = await p.stores.webhooks.record({ type: 'connection.connected', tenantId: T, objectId: T, data: { division: null, divisionName: null } });
+    return { path: `/api/webhook-endpoints/${await webhookEndpoint()}/events/${event._id}/redeliver`, ok: 202 };
+  },
+  // Public, but without a subscription's signature it is refused whoever calls.
+  'post /api/maesn/webhooks': () => ({ path: `/api/maesn/webhooks?tenantId=${T}`, body: { resource: 'ACCOUNT', timestamp: new Date().toISOString() }, ok: 403 }),
 };
+
+/** A switched-off webhook endpoint (nothing is delivered to it). */
+async function webhookEndpoint(): Promise<string> {
+  const id = uniqueId('ep');
+  assert.equal((await p.call('PUT', `/api/webhook-endpoints/${id}`, { url: 'http://127.0.0.1:9/hooks', enabled: false })).status, 201);
+  return id;
+}
 
 /** The rule each route must keep (the model of the issue): a route that changes its rule fails here. */
 const rules: Record<string, string> = {
@@ -161,6 +178,12 @@ const rules: Record<string, string> = {
   'post /api/tenants': 'platform',
   'post /api/tenants/{tenantId}/admin-sessions': 'platform',
   'post /api/tenants/{tenantId}/expense-reports/{reportId}/export': 'platform',
+  'put /api/webhook-endpoints/{endpointId}': 'platform',
+  'get /api/webhook-endpoints': 'platform',
+  'get /api/webhook-endpoints/{endpointId}': 'platform',
+  'get /api/webhook-endpoints/{endpointId}/deliveries': 'platform',
+  'post /api/webhook-endpoints/{endpointId}/events/{eventId}/redeliver': 'platform',
+  'post /api/maesn/webhooks': 'public',
   'get /api/admin-session': 'authenticated',
   'delete /api/admin-session': 'authenticated',
 };
@@ -221,6 +244,8 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   'post /api/tenants/{tenantId}/exact/division-change/reject': () => ({ division: '234567' }),
   'post /codec/encode': () => ({ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'IngiCg==' }] }),
   'post /codec/decode': () => ({ payloads: [] }),
+  'put /api/webhook-endpoints/{endpointId}': () => ({ url: 'https://platform.example/hooks' }),
+  'post /api/maesn/webhooks': () => ({ resource: 'ACCOUNT', timestamp: new Date().toISOString() }),
 };
 
 const deref = (schema: any): any => (schema?.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema);
@@ -260,7 +285,7 @@ function caseFor(op: ReturnType<typeof operations>[number], tenantId: string): f
   const queryNames = params.filter((x) => x.in === 'query').map((x) => x.name as string);
   const pathNames = params.filter((x) => x.in === 'path').map((x) => x.name as string);
   const fill = (overrides: Record<string, string> = {}) =>
-    op.path.replace(/\{(\w+)\}/g, (_m, n: string) => encodeURIComponent(overrides[n] ?? ({ tenantId, reportId: 'R-fuzz', kind: 'journals', version: assetPath.split('/')[3], file: 'app.mjs' } as Record<string, string>)[n]));
+    op.path.replace(/\{(\w+)\}/g, (_m, n: string) => encodeURIComponent(overrides[n] ?? ({ tenantId, reportId: 'R-fuzz', kind: 'journals', version: assetPath.split('/')[3], file: 'app.mjs', endpointId: 'fuzz-ep', eventId: `evt_${'0'.repeat(32)}` } as Record<string, string>)[n]));
   const base = (): Case => ({ key: op.key, method: op.method.toUpperCase(), path: fill(), query: '', body: op.method === 'get' ? undefined : validBodies[op.key]?.() ?? {} });
   const variants: fc.Arbitrary<Case>[] = [
     // An unknown query parameter.

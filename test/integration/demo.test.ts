@@ -23,6 +23,12 @@ test('the demo connects a tenant, exports three reports (one after a mapping fix
   const output = lines.join('\n');
 
   assert.match(result.tenantId, /^demo-\d{8}-\d{6}(-\d+)?$/);
+  // The platform side listens for signed webhooks instead of polling (typed client, standardwebhooks).
+  assert.match(output, /webhook connection\.connected/i);
+  for (const r of result.reports) assert.match(output, new RegExp(`webhook export\\.posted for ${r.reportId}`));
+  assert.match(output, /webhook export\.waiting_for_mappings for /);
+  const endpoint = await p.call('GET', `/api/webhook-endpoints/demo-${result.tenantId}`);
+  assert.equal(endpoint.body.enabled, false, 'the demo switches its endpoint off at the end');
   assert.equal(result.reports.length, 3);
   for (const r of result.reports) {
     assert.ok(r.exactEntryNumber, `entry number of ${r.reportId}`);
