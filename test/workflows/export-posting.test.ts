@@ -164,7 +164,12 @@ describe('cancel', () => {
     });
     await withWorker(stubs, async (w) => {
       const { handle } = await startExport(w);
-      await eventually('first attempt', () => (stubs.inputsOf('postJournalEntry').length === 1 ? true : undefined));
+      // The cancel goes out once the 429 is recorded and the POST waits out its Retry-After: one that
+      // meets the attempt still running is retried by the test server (isSettled in ../helpers).
+      await eventually('the POST waits for its retry', async () => {
+        const post = (await handle.describe()).raw.pendingActivities?.[0];
+        return post && post.attempt === 2 && post.lastFailure?.message === 'rate limited' ? true : undefined;
+      });
       await handle.signal(cancelSignal);
       assert.deepEqual(await handle.result(), { status: 'cancelled' });
       assert.equal(stubs.inputsOf('postJournalEntry').length, 1);
