@@ -166,9 +166,10 @@ describe('cancel', () => {
       const { handle } = await startExport(w);
       // The cancel goes out once the 429 is recorded and the POST waits out its Retry-After: one that
       // meets the attempt still running is retried by the test server (isSettled in ../helpers).
+      // (The failure's message is encrypted by the product's codec; its type is not.)
       await eventually('the POST waits for its retry', async () => {
         const post = (await handle.describe()).raw.pendingActivities?.[0];
-        return post && post.attempt === 2 && post.lastFailure?.message === 'rate limited' ? true : undefined;
+        return post?.attempt === 2 && post.lastFailure?.applicationFailureInfo?.type === FailureType.maesnRateLimited ? true : undefined;
       });
       await handle.signal(cancelSignal);
       assert.deepEqual(await handle.result(), { status: 'cancelled' });
