@@ -10,7 +10,7 @@ import { MasterDataStore } from './master-data';
 import { SyncRunStore } from './sync-runs';
 import { TenantStore } from './tenants';
 
-export { createMongo, pingMongo, isDuplicateKeyError, upsertRetrying, type Mongo } from './mongo';
+export { createMongo, pingMongo, isDatabaseBusy, isDuplicateKeyError, retryWhileBusy, upsertRetrying, type Mongo } from './mongo';
 export { claimOnce, LeaseStore, type ClaimResult, type Lease, type LeaseResult } from './claims';
 export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
 export {
