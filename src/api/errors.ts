@@ -3,9 +3,10 @@
  * `fields` lists each invalid input as `{ path, message }` so a client can see which field is wrong.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
+import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
 import { z } from 'zod';
 import { ServiceError, type ServiceErrorKind } from '../services';
+import { isDatabaseBusy } from '../store';
 
 export interface FieldError {
   path: string;
@@ -73,15 +74,12 @@ export class TemporalDeadlineError extends Error {
   }
 }
 
-const SQLITE_BUSY = /\bSQLITE_BUSY\b|database is locked/;
-
 /** Which dependency an error says is unreachable: MongoDB, Temporal, or neither. */
 export function unavailableDependency(err: unknown): 'MongoDB' | 'Temporal' | 'MongoDB or Temporal' | null {
   for (let e = err as { code?: unknown; cause?: unknown; name?: string } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e instanceof MongoServerSelectionError || e instanceof MongoNetworkError || e instanceof MongoNotConnectedError || e instanceof MongoTopologyClosedError) return 'MongoDB';
-    // The embedded FerretDB's SQLite gave up waiting for its write lock (other writers held it
-    // longer than its busy timeout): a passing condition, and the request can be repeated.
-    if (e instanceof MongoError && SQLITE_BUSY.test(e.message)) return 'MongoDB';
+    // The embedded FerretDB's SQLite is busy: a passing condition, and the request can be repeated.
+    if (isDatabaseBusy(e)) return 'MongoDB';
     if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code) && ('details' in e || 'metadata' in e)) return 'Temporal';
     // The request's deadline passed while it waited: for Temporal mostly, but it cannot tell.
     if (e instanceof TemporalDeadlineError) return 'MongoDB or Temporal';

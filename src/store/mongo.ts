@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, MongoError, type Db } from 'mongodb';
 
 export interface Mongo {
   client: MongoClient;
@@ -62,5 +62,37 @@ export async function upsertRetrying<R>(write: () => Promise<R>): Promise<R> {
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     return write();
+  }
+}
+
+const SQLITE_BUSY = /\bSQLITE_BUSY\b|database is locked/;
+
+/**
+ * True when the embedded FerretDB's SQLite refused a write because another writer held the lock
+ * (longer than its busy timeout, or in a way SQLite does not wait for): a passing condition, and
+ * the same write can be sent again.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof MongoError && depth < 3; e = e.cause, depth++) {
+    if (SQLITE_BUSY.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** Pauses between the attempts of `retryWhileBusy` (ms). */
+const BUSY_PAUSES_MS = [50, 200, 800];
+
+/**
+ * Runs `work` again, a few times with a short pause, while the database is busy; only for work
+ * that is idempotent as a whole (running it twice leaves what running it once leaves).
+ */
+export async function retryWhileBusy<R>(work: () => Promise<R>): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isDatabaseBusy(err) || attempt >= BUSY_PAUSES_MS.length) throw err;
+      await new Promise((r) => setTimeout(r, BUSY_PAUSES_MS[attempt]! * (0.5 + Math.random())));
+    }
   }
 }

@@ -84,9 +84,10 @@ export function exportRuns(ts: () => TimeSkipping) {
 
   /**
    * Runs `fn` with a worker for `stubs`; the runs it left waiting are terminated while the worker
-   * still polls, once no activity of theirs is in flight. The server's clock is shared: a leftover
-   * run's timers would make the next test's skips jump, and an activity a stopped worker never
-   * finished holds the clock until it times out.
+   * still polls, once they are idle (`settled`: no workflow task open, no activity in flight). The
+   * server's clock is shared: a leftover run's timers would make the next test's skips jump, an
+   * activity a stopped worker never finished holds the clock until it times out, and a run
+   * terminated with a workflow task open holds it for good (see `isSettled`).
    */
   async function withWorker(stubs: ActivityStubs, fn: (w: WorkerScope) => Promise<void>): Promise<void> {
     await ts().withWorker(stubs, async (w) => {
@@ -94,10 +95,7 @@ export function exportRuns(ts: () => TimeSkipping) {
         await fn(w);
       } finally {
         for (const h of started.splice(0)) {
-          await eventually('no activity in flight', async () => {
-            const d = await h.describe();
-            return d.status.name !== 'RUNNING' || (d.raw.pendingActivities ?? []).length === 0 ? true : undefined;
-          }).catch(() => undefined);
+          await settled(h).catch(() => undefined);
           await h.terminate('test over').catch(() => undefined);
         }
       }

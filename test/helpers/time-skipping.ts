@@ -55,8 +55,8 @@ export interface TimeSkipping {
   /**
    * Runs `fn` with the process's worker (the product's workflows, bundled once) answering
    * activities with `stubs`. Afterwards, also when `fn` throws, the runs it started that are still
-   * open are terminated: an open run's timers would hold up the clock for the next test (the
-   * server does not skip time while a workflow task is waiting).
+   * open are terminated once idle: an open run's timers would hold up the clock for the next test
+   * (the server does not skip time while a workflow task is waiting).
    * Tests of one file run one after the other; the worker and the clock are shared.
    */
   withWorker<T>(stubs: ActivityStubs, fn: (scope: WorkerScope) => Promise<T>): Promise<T>;
@@ -139,7 +139,13 @@ async function start(): Promise<TimeSkipping> {
       try {
         return await Promise.race([fn(scope), running, server.exited]);
       } finally {
-        await Promise.all(handles.map((h) => h.terminate('the test ended').catch(() => undefined)));
+        // Once idle: a run terminated with a workflow task open keeps the clock locked (isSettled).
+        await Promise.all(
+          handles.map(async (h) => {
+            await settled(h, 10_000).catch(() => undefined);
+            await h.terminate('the test ended').catch(() => undefined);
+          }),
+        );
         current = undefined;
       }
     },
@@ -330,9 +336,20 @@ export function stubActivities(impl: Partial<Activities>): ActivityStubs {
  *   takes the run as finished and answers the next task with the same continue-as-new: the signal,
  *   recorded in the old run, never reaches the workflow. A real server rejects the completion, the
  *   SDK replays the run with the signal, and the workflow takes it.
+ * - A cancel that arrives while an activity's result is on its way makes the workflow ask to
+ *   cancel an activity the server has already closed: the test server answers the completion with
+ *   an error (ACTIVITY_UNKNOWN) and keeps the task's time-skipping lock, so no timer of the file
+ *   fires again.
+ * - A cancel requested while an activity attempt runs: when the attempt then fails with a
+ *   retryable error, the test server schedules the retry instead of closing the activity as a real
+ *   server does: the workflow keeps waiting for the cancellation (a `result()` skips ahead to the
+ *   run's timeout). Cancel an activity that waits for its retry once that wait is recorded
+ *   (describe: attempt, lastFailure).
+ * - A run terminated while one of its workflow tasks is scheduled or running keeps that task's
+ *   time-skipping lock for good: `withWorker` terminates the runs a test left once they are idle.
  * Once the run is idle, only the test's own query or signal can start the next workflow task, so
- * neither meets a continue-as-new. (A time-skipping sleep or `result()` lets timers fire: wait for
- * them to return first.)
+ * neither meets a continue-as-new or an activity's result. (A time-skipping sleep or `result()`
+ * lets timers fire: wait for them to return first.)
  */
 export async function isSettled(handle: WorkflowHandle<Workflow>): Promise<boolean> {
   // One snapshot of the current run: two reads (describe, then the history) could each see an idle

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { errorHandler } from '../../src/api/errors';
+import { retryWhileBusy } from '../../src/store';
 
 // What FerretDB 1.24 sent (bench logs), word for word apart from the source positions.
 const BUSY = '[msg_update.go:133 handler.(*Handler).updateDocument] [collection.go:135 sqlite.(*collection).InsertAll.func1] database is locked (5) (SQLITE_BUSY)';
@@ -54,4 +55,22 @@ for (const kind of ['busy-update', 'busy-bulk']) {
 test('any other database failure stays a 500', async () => {
   const res = await fetch(`${url}/fail/other-internal`);
   assert.equal(res.status, 500);
+});
+
+test('idempotent work meeting a busy database runs again (a few times), other failures at once', async () => {
+  const flaky = (busyTimes: number, fail = failures['busy-update']!) => {
+    let calls = 0;
+    return { work: async () => (++calls <= busyTimes ? Promise.reject(fail()) : 'done'), calls: () => calls };
+  };
+  const twice = flaky(2);
+  assert.equal(await retryWhileBusy(twice.work), 'done');
+  assert.equal(twice.calls(), 3);
+  const bulk = flaky(1, failures['busy-bulk']);
+  assert.equal(await retryWhileBusy(bulk.work), 'done');
+  const always = flaky(99);
+  await assert.rejects(retryWhileBusy(always.work), /SQLITE_BUSY/);
+  assert.equal(always.calls(), 4, 'three more attempts, then the 503');
+  const other = flaky(1, failures['other-internal']);
+  await assert.rejects(retryWhileBusy(other.work), /some other failure/);
+  assert.equal(other.calls(), 1);
 });

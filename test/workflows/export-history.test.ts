@@ -2,8 +2,9 @@
  * exportExpenseReport waiting for 30 simulated days in each waiting state (waiting_for_mappings,
  * waiting_for_reauthorization, rejected, needs_review): the history of the current run stays under
  * a fixed bound because the run continues as new, carrying what it needs (the reminder count, the
- * reason and the answer shown). On a time-skipping server of its own. The last test shows that the harness's
- * queries and signals are safe while runs continue as new (isSettled in ../helpers/time-skipping).
+ * reason and the answer shown). On a time-skipping server of its own. The last tests check the
+ * harness these rely on (isSettled in ../helpers/time-skipping): queries and signals while runs
+ * continue as new, and the runs a test leaves behind.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,7 +147,7 @@ describe('30 days in each waiting state: history stays bounded (continue-as-new)
   });
 });
 
-describe('queries and signals while the run continues as new (the harness: isSettled)', () => {
+describe('the harness (isSettled): queries and signals while a run continues as new, runs a test leaves', () => {
   test('rejected, continuing as new at every wait: 10 retries while the state is polled all along; every retry taken, no run left open', async () => {
     const stubs = stubActivities({
       setExportStatus: async () => undefined,
@@ -182,5 +183,14 @@ describe('queries and signals while the run continues as new (the harness: isSet
       await signal(handle, cancelSignal);
       assert.deepEqual(await handle.result(), { status: 'cancelled' });
     });
+  });
+
+  test('a test that ends while its run has a workflow task open: the run is terminated once idle, and the clock still skips', async () => {
+    const stubs = stubActivities({ setExportStatus: async () => undefined, prepareExport: async () => ({ missing: 1 }), remindMissingMappings: async () => undefined });
+    await withWorker(stubs, async (w) => {
+      await startExport(w); // the test ends at once, the run's first workflow task open
+    });
+    const skipped = await Promise.race([ts.env.sleep('1 hour').then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000))]);
+    assert.ok(skipped, 'an hour skips in no time');
   });
 });

@@ -16,7 +16,7 @@ import {
   type ExpenseReport,
 } from '../../domain';
 import { acceptExport, markExportPosted, reverseExport, saveMappings, signalExport } from '../../services';
-import { isOutcomeOpen, revisionOf, type ExportDoc } from '../../store';
+import { isOutcomeOpen, retryWhileBusy, revisionOf, type ExportDoc } from '../../store';
 import { cancelSignal, mappingFixedSignal, markPostedSignal, retrySignal, type ExportSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 import { addRoute, errors, type Api } from '../route';
@@ -229,7 +229,9 @@ export function exportRoutes(deps: RouteDeps, api: Api): void {
       if (report.reportId !== params.reportId) {
         throw new HttpError(400, 'invalid_request', 'body.reportId must equal the reportId in the path', [{ path: 'body.reportId', message: `expected ${params.reportId}` }]);
       }
-      const { doc } = await acceptExport(deps, params.tenantId, report);
+      // Accepting is idempotent as a whole: a busy embedded database is waited out briefly here
+      // rather than answered with 503 (a burst of approvals meets the worker's writes).
+      const { doc } = await retryWhileBusy(() => acceptExport(deps, params.tenantId, report));
       res.status(202).json({ exportId: doc._id, status: doc.status });
     },
   });
