@@ -15,7 +15,7 @@ import { createLogger, type Logger } from './logger';
 import { createActivities } from './activities';
 import { MaesnClient } from './maesn';
 import { ensureRetentionSchedule, eventDispatcher } from './services';
-import { createMongo, createStores, ensureIndexes } from './store';
+import { createMongo, createStores, ensureIndexes, logMongoRecovery } from './store';
 import { productDataConverter, temporalConnectionOptions } from './temporal';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
@@ -86,7 +86,7 @@ async function main() {
     // Server 1.29 has worker heartbeats switched off; don't send them.
     workerHeartbeatInterval: 0,
   });
-  const mongo = createMongo(config.mongo.uri, config.mongo.db);
+  const mongo = createMongo(config.mongo.uri, config.mongo.db, { onRecovery: logMongoRecovery(logger) });
   const connectionOptions = temporalConnectionOptions(config.temporal);
   const connection = await NativeConnection.connect(connectionOptions);
   const clientConnection = await Connection.connect(connectionOptions);

@@ -94,6 +94,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         divisionName: company.name ?? null,
         accountKey: stores.tenants.sealAccountKey(tenantId, cred.accountKey),
         connectedAt: new Date(),
+        ...(previous?.division === cred.division ? {} : { divisionSince: new Date() }),
         pendingAuthorization: null,
         error: null,
       });
@@ -118,6 +119,7 @@ export function createOnboardingActivities(deps: ActivityDeps) {
         divisionName: change.divisionName,
         accountKey: change.accountKey,
         connectedAt: new Date(),
+        divisionSince: new Date(),
         divisionChange: null,
         error: null,
       });

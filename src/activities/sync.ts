@@ -16,6 +16,7 @@ import {
   type MasterDataKind,
   type MasterDataRecord,
   type RawRecord,
+  type SyncTrigger,
 } from '../domain';
 import { exactFinancialPeriodSchema, exactJournalStatusSchema, type ListResource, type MaesnConnection, type PageLimit } from '../maesn';
 import { assessMappings, pauseResync, wakeExports } from '../services';
@@ -56,7 +57,6 @@ async function readPassThroughKind(conn: MaesnConnection, kind: MasterDataKind, 
   return periods.map((p) => ({ FinYear: p.FinYear, FinPeriod: p.FinPeriod, StartDate: p.StartDate, EndDate: p.EndDate, Modified: p.Modified ?? null, closedJournals: closedBy.get(`${p.FinYear}/${p.FinPeriod}`) ?? [] }));
 }
 
-export type SyncTrigger = 'onboarding' | 'schedule' | 'manual' | 'webhook';
 
 /** An admin waits for onboarding and "sync now"; scheduled runs can wait for the exports. */
 export function syncPriority(trigger: SyncTrigger | undefined): CallPriority {
@@ -115,9 +115,10 @@ export function createSyncActivities(deps: ActivityDeps) {
 
     /** Decides full, incremental or (a scheduled run when the day's calls run low) skip, and from when. */
     async planSync({ tenantId, requested, fullSyncEvery, trigger }: { tenantId: string; requested: 'auto' | 'full' | 'incremental'; fullSyncEvery: string; trigger?: SyncTrigger }): Promise<{ mode: SyncMode | 'skip'; since: string | null; reason: string }> {
-      const lastFull = await stores.syncRuns.latestSucceeded(tenantId, 'full');
-      const last = await stores.syncRuns.latestSucceeded(tenantId);
       const conn = await stores.tenants.getConnection(tenantId);
+      // Runs of a previous division say nothing about this one: after a switch, the first sync is full.
+      const lastFull = await stores.syncRuns.latestSucceeded(tenantId, 'full', conn?.divisionSince);
+      const last = await stores.syncRuns.latestSucceeded(tenantId, undefined, conn?.divisionSince);
       const budget = conn?.division ? await stores.callBudget.view(conn.division) : null;
       const plan = planSyncMode({
         requested,

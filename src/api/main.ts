@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
-import { createMongo } from '../store';
+import { createMongo, logMongoRecovery } from '../store';
 import { PayloadEncryptionCodec, productDataConverter, temporalConnectionOptions } from '../temporal';
 import { API_MONGO_OPTIONS, apiTemporalConnectionOptions, createApp } from './app';
 import { createOpsApp } from './ops';
@@ -14,7 +14,7 @@ import { createOpsApp } from './ops';
 async function main() {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api', level: config.log.level, pretty: config.log.pretty });
-  const mongo = createMongo(config.mongo.uri, config.mongo.db, API_MONGO_OPTIONS);
+  const mongo = createMongo(config.mongo.uri, config.mongo.db, { ...API_MONGO_OPTIONS, onRecovery: logMongoRecovery(logger) });
   const connection = Connection.lazy({ ...temporalConnectionOptions(config.temporal), ...apiTemporalConnectionOptions() });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: productDataConverter(config.keyRing) });
   const codec = new PayloadEncryptionCodec(config.keyRing);

@@ -24,9 +24,12 @@ import { kindsOfResource, syncResources } from './master-data-kinds';
 /** The Maesn resources a sync reads: each costs at least one call. */
 export const MIN_CALLS_PER_RESOURCE = 1;
 
+/** What started a sync: onboarding, the schedule, a person, or a Maesn change event. */
+export type SyncTrigger = 'onboarding' | 'schedule' | 'manual' | 'webhook';
+
 export interface SyncPlanInput {
   requested: 'auto' | 'full' | 'incremental';
-  trigger: 'onboarding' | 'schedule' | 'manual' | 'webhook';
+  trigger: SyncTrigger;
   now: number;
   /** Configured minimum interval of full syncs (ms). */
   fullSyncEveryMs: number;

@@ -12,7 +12,7 @@ import { TenantStore } from './tenants';
 import { WebhookStore } from './webhooks';
 import { MaesnSubscriptionStore } from './maesn-subscriptions';
 
-export { createMongo, pingMongo, isDatabaseBusy, isDuplicateKeyError, retryWhileBusy, upsertRetrying, type Mongo } from './mongo';
+export { createMongo, logMongoRecovery, pingMongo, isDatabaseBusy, isDuplicateKeyError, retryWhileBusy, upsertRetrying, watchServerChecks, type Mongo, type MongoOptions } from './mongo';
 export { claimOnce, LeaseStore, type ClaimResult, type Lease, type LeaseResult } from './claims';
 export { isCurrent, openAccountKey, sealAccountKey, type Sealed, type SealedV1, type SealedV2 } from './crypto';
 export {

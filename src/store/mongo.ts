@@ -6,18 +6,116 @@ export interface Mongo {
   close(): Promise<void>;
 }
 
+/** What `createMongo` tells its caller about a client it had to reconnect. */
+export interface MongoRecovery {
+  /** The server whose check never ended. */
+  address: string;
+  /** How long that check had been running (ms). */
+  stuckMs: number;
+  /** Set once the client is connected again; an error while it still tries. */
+  error?: Error;
+}
+
+export interface MongoOptions {
+  serverSelectionTimeoutMS?: number;
+  socketTimeoutMS?: number;
+  connectTimeoutMS?: number;
+  heartbeatFrequencyMS?: number;
+  /** A server check running longer than this means the client's monitor is stuck (ms). */
+  stuckCheckMs?: number;
+  /** Told when the client reconnects after a stuck check (for the log). */
+  onRecovery?: (r: MongoRecovery) => void;
+}
+
 /**
  * Creates a MongoDB client without connecting: the driver connects on first use, so a
  * process can start (and report "not ready") while the database is still coming up.
+ *
+ * The client is watched for a stuck server check (see `watchServerChecks`): the driver (7.9) can
+ * send a check on a connection whose socket the server closed a moment before, and then waits for
+ * ever; no later check runs, and every operation fails server selection although the database is
+ * back. A stuck check makes the client close and connect again; the `db` handles stay valid.
  */
-export function createMongo(uri: string, dbName: string, opts: { serverSelectionTimeoutMS?: number; socketTimeoutMS?: number } = {}): Mongo {
-  const client = new MongoClient(uri, {
-    serverSelectionTimeoutMS: 5_000,
-    connectTimeoutMS: 5_000,
-    appName: 'exact-expense-export',
-    ...opts,
+export function createMongo(uri: string, dbName: string, opts: MongoOptions = {}): Mongo {
+  const { stuckCheckMs, onRecovery, ...clientOptions } = opts;
+  const options = { serverSelectionTimeoutMS: 5_000, connectTimeoutMS: 5_000, heartbeatFrequencyMS: 10_000, ...clientOptions };
+  const client = new MongoClient(uri, { appName: 'exact-expense-export', ...options });
+  let closing = false;
+  let recovering = false;
+  const recover = async (address: string, stuckMs: number) => {
+    if (recovering || closing) return;
+    recovering = true;
+    try {
+      await client.close().catch(() => undefined);
+      // Until connect succeeds, operations fail ("not connected"), as they did while stuck.
+      for (let pause = 500; !closing; pause = Math.min(pause * 2, 10_000)) {
+        try {
+          await client.connect();
+          onRecovery?.({ address, stuckMs });
+          return;
+        } catch (err) {
+          onRecovery?.({ address, stuckMs, error: err as Error });
+          await new Promise((r) => setTimeout(r, pause).unref());
+        }
+      }
+    } finally {
+      recovering = false;
+    }
+  };
+  const stopWatching = watchServerChecks(client, {
+    // A check is bounded by connectTimeoutMS (plus heartbeatFrequencyMS when the server streams
+    // its state): twice that is stuck.
+    stuckAfterMs: stuckCheckMs ?? 2 * (options.connectTimeoutMS + options.heartbeatFrequencyMS),
+    onStuck: (address, ms) => void recover(address, ms),
   });
-  return { client, db: client.db(dbName), close: () => client.close() };
+  return {
+    client,
+    db: client.db(dbName),
+    close: async () => {
+      closing = true;
+      stopWatching();
+      await client.close();
+    },
+  };
+}
+
+/** `onRecovery` for a pino-style logger: one warning per attempt, without the URI. */
+export function logMongoRecovery(log: { warn(detail: object, msg: string): void }): (r: MongoRecovery) => void {
+  return ({ address, stuckMs, error }) =>
+    error
+      ? log.warn({ address, stuckMs, err: { message: error.message } }, 'MongoDB client reconnecting after a stuck server check')
+      : log.warn({ address, stuckMs }, 'MongoDB client reconnected after a stuck server check');
+}
+
+/**
+ * Calls `onStuck` once for a server check (heartbeat) that has neither succeeded nor failed after
+ * `stuckAfterMs`. Uses the client's public monitoring events only. Returns a function that stops
+ * watching.
+ */
+export function watchServerChecks(
+  client: Pick<MongoClient, 'on' | 'off'>,
+  o: { stuckAfterMs: number; checkEveryMs?: number; onStuck: (address: string, stuckMs: number) => void },
+): () => void {
+  const running = new Map<string, number>();
+  const started = (e: { connectionId: string }) => void running.set(e.connectionId, Date.now());
+  const ended = (e: { connectionId: string }) => void running.delete(e.connectionId);
+  client.on('serverHeartbeatStarted', started);
+  client.on('serverHeartbeatSucceeded', ended);
+  client.on('serverHeartbeatFailed', ended);
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const [address, since] of running) {
+      if (now - since < o.stuckAfterMs) continue;
+      running.delete(address);
+      o.onStuck(address, now - since);
+    }
+  }, o.checkEveryMs ?? Math.min(5_000, o.stuckAfterMs)).unref();
+  return () => {
+    clearInterval(timer);
+    client.off('serverHeartbeatStarted', started);
+    client.off('serverHeartbeatSucceeded', ended);
+    client.off('serverHeartbeatFailed', ended);
+  };
 }
 
 /** Round trip to the server; rejects when it cannot be reached. */

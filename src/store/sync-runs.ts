@@ -107,10 +107,13 @@ export class SyncRunStore {
     return this.col.find({ tenantId }).sort({ startedAt: -1 }).limit(1).next();
   }
 
-  /** The latest successful run that read every resource (runs started by a Maesn webhook read only what changed). */
-  latestSucceeded(tenantId: string, mode?: SyncMode): Promise<SyncRunDoc | null> {
+  /**
+   * The latest successful run that read every resource (runs started by a Maesn webhook read only
+   * what changed); with `startedSince`, only runs that started then or later (the current division's).
+   */
+  latestSucceeded(tenantId: string, mode?: SyncMode, startedSince?: Date): Promise<SyncRunDoc | null> {
     return this.col
-      .find({ tenantId, status: 'succeeded', trigger: { $ne: 'webhook' }, ...(mode ? { mode } : {}) })
+      .find({ tenantId, status: 'succeeded', trigger: { $ne: 'webhook' }, ...(mode ? { mode } : {}), ...(startedSince ? { startedAt: { $gte: startedSince } } : {}) })
       .sort({ startedAt: -1 })
       .limit(1)
       .next();

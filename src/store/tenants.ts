@@ -60,6 +60,8 @@ export interface ConnectionDoc {
   divisionName?: string | null;
   accountKey?: Sealed;
   connectedAt?: Date;
+  /** When the connection's division became this one: sync runs before it read another administration. */
+  divisionSince?: Date;
   updatedAt: Date;
   error?: { message: string; at: Date } | null;
   pendingAuthorization?: { state: string; authorizationUrl?: string; startedAt: Date; workflowId: string } | null;

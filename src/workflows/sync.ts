@@ -7,7 +7,7 @@
 import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { SyncActivities } from '../activities/sync';
-import { syncResources } from '../domain';
+import { syncResources, type SyncTrigger } from '../domain';
 import { searchAttributes, type SyncMasterDataResult } from './definitions';
 import { FailureType, REAUTHORIZATION_FAILURES, activityProfiles, failureOf } from './failures';
 
@@ -17,7 +17,7 @@ export interface SyncMasterDataInput {
   tenantId: string;
   /** `auto`: full when no full sync ran within `fullSyncEvery`, else incremental from the last success. */
   mode?: 'auto' | 'full' | 'incremental';
-  trigger?: 'onboarding' | 'schedule' | 'manual' | 'webhook';
+  trigger?: SyncTrigger;
   /** Only these Maesn resources (a Maesn webhook said they changed); default: every one. */
   resources?: string[];
   /** How often `auto` does a full sync (which also marks vanished records inactive). */

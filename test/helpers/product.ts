@@ -13,7 +13,7 @@ import { createApp } from '../../src/api/app';
 import { loadConfig, type ProductConfig } from '../../src/config';
 import { MaesnClient } from '../../src/maesn';
 import { SandboxControl, startSandbox } from '@exact-export/maesn-sandbox';
-import { createStores, type Stores } from '../../src/store';
+import { createStores, logMongoRecovery, type Stores } from '../../src/store';
 import { productDataConverter, temporalConnectionOptions } from '../../src/temporal';
 import { createProductWorker } from '../../src/worker';
 import { listen } from './http';
@@ -87,7 +87,7 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
   });
   const temporalAddress = opts.temporalAddress ?? stack.temporalAddress;
   const mongoUri = opts.mongoUri ?? stack.mongoUri;
-  const mongo = await testDb('product', mongoUri);
+  const mongo = await testDb('product', mongoUri, { onRecovery: logMongoRecovery(logger) });
   const taskQueue = uniqueId('tq');
 
   // The API's public URL is needed in config before it listens: reserve it by listening first.

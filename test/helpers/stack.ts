@@ -5,6 +5,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { uniqueId } from './ids';
+import { createMongo, type MongoOptions } from '../../src/store';
 
 // One Runtime per test process (each test file runs in its own process): warnings and errors only.
 try {
@@ -38,16 +39,17 @@ export function testStack(): TestStack {
 export { uniqueId } from './ids';
 
 /** A fresh database on the test MongoDB (or on `uri`); dropped by `dispose`. */
-export async function testDb(prefix = 'test', uri = testStack().mongoUri): Promise<{ client: MongoClient; db: Db; dispose(): Promise<void> }> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
-  await client.connect();
-  const db = client.db(uniqueId(prefix).replace(/-/g, '_'));
+export async function testDb(prefix = 'test', uri = testStack().mongoUri, opts: MongoOptions = {}): Promise<{ client: MongoClient; db: Db; dispose(): Promise<void> }> {
+  // The product's client (its options and its watch over stuck server checks), on a database of its own.
+  const mongo = createMongo(uri, uniqueId(prefix).replace(/-/g, '_'), { serverSelectionTimeoutMS: 10_000, ...opts });
+  await mongo.client.connect();
+  const { client, db } = mongo;
   return {
     client,
     db,
     async dispose() {
       await db.dropDatabase().catch(() => undefined);
-      await client.close();
+      await mongo.close();
     },
   };
 }

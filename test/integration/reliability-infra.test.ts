@@ -17,6 +17,7 @@ import { connectTenant } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { assertFigures, measure } from '../helpers/reliability';
 import { uniqueId } from '../helpers/stack';
+import { createMongo, pingMongo } from '../../src/store';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reliability-infra-'));
 const groups: ProcessGroup[] = [];
@@ -107,7 +108,8 @@ describe('FerretDB stopped for 30 s', () => {
     assert.deepEqual(ready.failed, ['mongodb']);
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
     assert.equal((await p.call('GET', '/readyz')).status, 503, 'still unavailable after 30 s');
-    await start();
+    const back = await start();
+    const restartedAt = new Date().toISOString();
     let last: unknown;
     await eventually(
       async () => {
@@ -117,8 +119,12 @@ describe('FerretDB stopped for 30 s', () => {
       },
       '/readyz to recover',
       60_000,
-    ).catch((err) => {
-      throw new Error(`${(err as Error).message}; last /readyz: ${JSON.stringify(last)}; FerretDB log: ${fs.readFileSync(path.join(dir, 'ferretdb.log'), 'utf8').slice(-2000)}`);
+    ).catch(async (err) => {
+      // Whether the database answers a client of its own: tells the product's pool from the server.
+      const fresh = createMongo(back.uri, 'readyz-probe');
+      const own = await pingMongo(fresh.db).then(() => 'answers', (e: Error) => `fails: ${e.message}`);
+      await fresh.close().catch(() => undefined);
+      throw new Error(`${(err as Error).message} (restarted at ${restartedAt}); a fresh client's ping ${own}; last /readyz: ${JSON.stringify(last)}; FerretDB log: ${fs.readFileSync(path.join(dir, 'ferretdb.log'), 'utf8').slice(-2000)}`);
     });
     await allPosted(p, tenantId, reportIds.length);
     assertFigures('mongo-outage', await measure(p, tenantId, reportIds, DEMO_DIVISION, { 'FerretDB stopped for 30 s': 1 }));
