@@ -215,6 +215,8 @@ const productSchema = z.object({
   CODEC_CORS_ORIGINS: origins.optional(),
 
   RECEIPT_RETENTION: duration.default('30 days'),
+  /** Outbound webhook events and their delivery log are kept this long (redelivery works within it). */
+  WEBHOOK_LOG_RETENTION: duration.default('30 days'),
 
   ONBOARDING_AUTHORIZATION_TIMEOUT: duration.default('1h'),
   RESYNC_INTERVAL: duration.default('1h'),
@@ -335,6 +337,8 @@ function toProductConfig(e: ProductEnv) {
     retention: {
       /** Receipts are deleted this long after their export was posted (or cancelled). */
       receiptsMs: msToNumber(e.RECEIPT_RETENTION as Duration),
+      /** Outbound webhook events (once dispatched) and delivery attempts are deleted after this. */
+      webhookLogMs: msToNumber(e.WEBHOOK_LOG_RETENTION as Duration),
       /** A credential from the connect callback not adopted within the link's lifetime expires. */
       pendingCredentialsMs: msToNumber(e.ONBOARDING_AUTHORIZATION_TIMEOUT as Duration),
     },

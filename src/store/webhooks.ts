@@ -180,6 +180,17 @@ export class WebhookStore {
       .limit(filter.limit)
       .toArray();
   }
+
+  /**
+   * Deletes the delivery attempts made before `cutoff` and the events handed to delivery before it;
+   * an event not yet handed to delivery stays whatever its age. (FerretDB has no TTL indexes: the
+   * retention run calls this.)
+   */
+  async deleteOlderThan(cutoff: Date): Promise<{ events: number; deliveries: number }> {
+    const deliveries = await this.deliveries.deleteMany({ at: { $lt: cutoff } });
+    const events = await this.events.deleteMany({ dispatchedAt: { $lt: cutoff } });
+    return { events: events.deletedCount, deliveries: deliveries.deletedCount };
+  }
 }
 
 function publicEndpoint(doc: WebhookEndpointDoc): WebhookEndpoint {

@@ -60,6 +60,16 @@ test('the retention schedule deletes what is past its retention, and only that',
   await exportWithReceipts('waiting-40d', { status: 'waiting_for_mappings', createdAt: ago(40 * DAY), updatedAt: ago(40 * DAY) });
   await exportWithReceipts('rejected-40d', { status: 'rejected', createdAt: ago(40 * DAY), updatedAt: ago(40 * DAY) });
 
+  // Webhook events and their delivery log: past WEBHOOK_LOG_RETENTION (30 days) they go, unless
+  // the event was never handed to delivery.
+  const webhookEvent = async (id: string, daysAgo: number, dispatched: boolean) =>
+    p.stores.webhooks.events.insertOne({ _id: `${tenantId}-${id}`, type: 'export.posted', tenantId, objectId: id, orderingKey: `export:${tenantId}:${id}`, data: {}, occurredAt: ago(daysAgo * DAY), dispatchedAt: dispatched ? ago(daysAgo * DAY) : null });
+  await webhookEvent('old', 31, true);
+  await webhookEvent('old-undispatched', 31, false);
+  await webhookEvent('recent', 29, true);
+  const attempt = (eventId: string, daysAgo: number) => ({ _id: uniqueId('dl'), endpointId: `${tenantId}-ep`, eventId, eventType: 'export.posted' as const, attempt: 1, redelivery: false, outcome: 'delivered' as const, httpStatus: 204, error: null, durationMs: 5, at: ago(daysAgo * DAY) });
+  await p.stores.webhooks.deliveries.insertMany([attempt(`${tenantId}-old`, 31), attempt(`${tenantId}-old`, 31), attempt(`${tenantId}-recent`, 29)]);
+
   const fresh = await p.stores.tenants.storePendingCredential(tenantId, 'state-new', '123456', 'acc-fresh-0123456789');
   const stale = await p.stores.tenants.storePendingCredential(tenantId, 'state-old', '123456', 'acc-stale-0123456789');
   await p.db.collection('pending_credentials').updateOne({ _id: stale as never }, { $set: { createdAt: ago(2 * 3600_000) } });
@@ -81,7 +91,9 @@ test('the retention schedule deletes what is past its retention, and only that',
     const h = p.temporal.workflow.getHandle(runs.at(-1)!.action.workflow.workflowId);
     return (await h.describe()).status.name === 'COMPLETED' ? h.result() : null;
   }, 'the run to complete');
-  assert.deepEqual(result, { exports: 2, receipts: 4, pendingCredentials: 1 });
+  assert.deepEqual(result, { exports: 2, receipts: 4, pendingCredentials: 1, webhookEvents: 1, webhookDeliveries: 2 });
+  assert.deepEqual((await p.stores.webhooks.events.find({ tenantId }).toArray()).map((e) => e.objectId).sort(), ['old-undispatched', 'recent']);
+  assert.deepEqual((await p.stores.webhooks.listDeliveries(`${tenantId}-ep`, { limit: 10 })).map((d) => d.eventId), [`${tenantId}-recent`]);
 
   assert.equal(await receiptsOf('posted-29d'), 2, 'within retention: kept');
   assert.equal(await receiptsOf('waiting-40d'), 2, 'an export in progress keeps its receipts');
