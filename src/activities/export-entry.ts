@@ -58,8 +58,9 @@ export async function loadLookup(stores: Stores, tenantId: string, mappings: Map
 
 /** The receipts to attach, in line order, with the line each belongs to. */
 export async function receiptFiles(stores: Stores, doc: ExportDoc, entry: JournalEntry): Promise<JournalEntryFile[]> {
-  const stored = new Map((await stores.exports.getReceipts(doc.tenantId, doc.reportId, doc.contentHash)).map((r) => [r.receiptId, r]));
-  return planAttachments(entry, doc.report as ReportRef).flatMap((a) => {
+  const plan = planAttachments(entry, doc.report as ReportRef);
+  const stored = new Map((await stores.exports.getReceipts(doc.tenantId, doc.reportId, doc.contentHash, plan.map((a) => a.receiptId))).map((r) => [r.receiptId, r]));
+  return plan.flatMap((a) => {
     const r = stored.get(a.receiptId);
     // A BSON Binary's buffer can be longer than its content.
     return r ? [{ fileName: r.fileName, contentType: r.contentType, data: r.data.buffer.subarray(0, r.data.position), linePosition: a.linePosition }] : [];

@@ -209,8 +209,14 @@ export class ExportStore {
     }
   }
 
-  async getReceipts(tenantId: string, reportId: string, contentHash: string): Promise<ReceiptDoc[]> {
-    return this.receipts.find({ tenantId, reportId, contentHash }).toArray();
+  /**
+   * The stored receipts among `receiptIds` of one submission, each read by its `_id`: the embedded
+   * FerretDB (SQLite) answers only a filter on `_id` alone without reading the whole collection,
+   * receipt contents included.
+   */
+  async getReceipts(tenantId: string, reportId: string, contentHash: string, receiptIds: string[]): Promise<ReceiptDoc[]> {
+    const found = await Promise.all([...new Set(receiptIds)].map((id) => this.receipts.findOne({ _id: receiptKey(tenantId, reportId, contentHash, id) })));
+    return found.filter((r): r is ReceiptDoc => r !== null);
   }
 
   async deleteReceipts(tenantId: string, reportId: string, contentHash: string): Promise<void> {

@@ -76,15 +76,19 @@ export async function waitForState(p: Product, tenantId: string, state: string, 
   );
 }
 
-/** Waits for a sync run newer than `after` to finish; returns the status body. */
-export async function waitForSync(p: Product, tenantId: string, after: string | null, timeoutMs = 90_000): Promise<any> {
+/**
+ * Waits for the sync run `runId` (the run ID `POST …/exact/sync` answers) to finish; returns it as
+ * `GET …/sync-runs` lists it. Unlike `lastSync`, not confused by a sync a Maesn webhook started meanwhile.
+ */
+export async function waitForSyncRun(p: Product, tenantId: string, runId: string, timeoutMs = 90_000): Promise<any> {
   return eventually(
     async () => {
-      const s = await p.call('GET', `/api/tenants/${tenantId}/exact`);
-      const last = s.body?.lastSync;
-      return last && last.runId !== after && last.finishedAt ? s.body : null;
+      const runs = (await p.call('GET', `/api/tenants/${tenantId}/sync-runs?limit=100`)).body?.items ?? [];
+      const run = runs.find((r: any) => r.runId === runId);
+      return run?.finishedAt ? run : null;
     },
-    `a new sync of ${tenantId} to finish`,
+    `sync run ${runId} of ${tenantId} to finish`,
     timeoutMs,
   );
 }
+

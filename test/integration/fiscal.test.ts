@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { MASTER_DATA_KINDS, type ExpenseReport } from '../../src/domain';
 import { DEMO_DIVISION, demoMappings } from '../fixtures/demo-data';
 import { entriesWith, submit, waitForExport } from '../helpers/exports';
-import { connectTenant, waitForSync } from '../helpers/onboarding';
+import { connectTenant, waitForSyncRun } from '../helpers/onboarding';
 import { startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -118,10 +118,9 @@ describe('a closed period', () => {
 
   before(async () => {
     await p.sandbox.closePeriod(DEMO_DIVISION, closed);
-    const before = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body?.lastSync?.runId ?? null;
     const sync = await p.call('POST', `/api/tenants/${tenantId}/exact/sync`, { mode: 'full' });
     assert.ok(sync.status < 300, JSON.stringify(sync.body));
-    await waitForSync(p, tenantId, before);
+    await waitForSyncRun(p, tenantId, sync.body.runId);
   });
 
   test('reject: the export is rejected naming the period', async () => {
@@ -187,10 +186,9 @@ describe('financial periods not synced yet', () => {
     assert.equal(waiting.status, 'waiting_for_mappings');
     assert.deepEqual(waiting.missing.map((m: any) => m.reason), ['periods_not_synced']);
 
-    const before = (await p.call('GET', `/api/tenants/${t}/exact`)).body?.lastSync?.runId ?? null;
     const sync = await p.call('POST', `/api/tenants/${t}/exact/sync`, { mode: 'full' });
     assert.ok(sync.status < 300, JSON.stringify(sync.body));
-    await waitForSync(p, t, before);
+    await waitForSyncRun(p, t, sync.body.runId);
     const done = await waitForExport(p, t, r.reportId, ['posted', 'rejected', 'needs_review']);
     assert.equal(done.status, 'posted', JSON.stringify({ error: done.error, missing: done.missing }));
     const [entry, ...more] = (await entriesWith(p, DEMO_DIVISION, done.reference)) as any[];

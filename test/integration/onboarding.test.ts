@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIds } from '../../src/workflows/definitions';
-import { authorizeInSandbox, connectTenant, openCallback, startConnect, waitForState, waitForSync } from '../helpers/onboarding';
+import { authorizeInSandbox, connectTenant, openCallback, startConnect, waitForState, waitForSyncRun } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
 import { uniqueId } from '../helpers/stack';
 
@@ -167,7 +167,6 @@ describe('resync', () => {
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.equal(put.body.valid, true, JSON.stringify(put.body.issues));
 
-    const before = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
     await new Promise((r) => setTimeout(r, 1100)); // lastModifiedAt has second precision in some systems
     const added = await p.sandbox.createRecord(DIVISION, 'suppliers', { code: '88001', name: 'Nieuwe Leverancier BV' });
     await p.sandbox.updateRecord(DIVISION, 'accounts', renamed.id, { description: 'Hernoemde kostenrekening' });
@@ -175,11 +174,13 @@ describe('resync', () => {
 
     const sync = await p.call('POST', `/api/tenants/${tenantId}/exact/sync`, {});
     assert.equal(sync.status, 202);
-    const after = await waitForSync(p, tenantId, before.lastSync.runId);
-    assert.equal(after.lastSync.status, 'succeeded');
-    assert.equal(after.lastSync.mode, 'incremental');
-    assert.equal(after.lastSync.counts.suppliers.fetched, 1, 'only the changed supplier was read');
-    assert.equal(after.lastSync.counts['gl-accounts'].fetched, 2, 'only the two changed accounts were read');
+    // (The changes also reach us as Maesn webhooks, which start incremental syncs of their own.)
+    const run = await waitForSyncRun(p, tenantId, sync.body.runId);
+    assert.equal(run.status, 'succeeded');
+    assert.equal(run.mode, 'incremental');
+    assert.equal(run.counts.suppliers.fetched, 1, 'only the changed supplier was read');
+    assert.equal(run.counts['gl-accounts'].fetched, 2, 'only the two changed accounts were read');
+    const after = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
 
     const sup = (await p.call('GET', `/api/tenants/${tenantId}/master-data/suppliers?search=88001`)).body.items;
     assert.equal(sup.length, 1);
@@ -197,15 +198,15 @@ describe('resync', () => {
   });
 
   test('a full sync writes nothing that did not change and marks records deleted in Exact inactive instead of deleting them', async () => {
-    const before = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
     const cc = (await p.call('GET', `/api/tenants/${tenantId}/master-data/cost-centers?limit=100`)).body.items[0];
     await p.sandbox.deleteRecord(DIVISION, 'costCenters', cc.id);
-    await p.call('POST', `/api/tenants/${tenantId}/exact/sync`, { mode: 'full' });
-    const after = await waitForSync(p, tenantId, before.lastSync.runId);
-    assert.equal(after.lastSync.mode, 'full');
-    assert.equal(after.lastSync.counts['cost-centers'].deactivated, 1);
+    const started = await p.call('POST', `/api/tenants/${tenantId}/exact/sync`, { mode: 'full' });
+    // The deletion also reaches us as a Maesn webhook, which starts an incremental sync of its own.
+    const run = await waitForSyncRun(p, tenantId, started.body.runId);
+    assert.equal(run.mode, 'full');
+    assert.equal(run.counts['cost-centers'].deactivated, 1);
     // Everything else was read and found unchanged since the incremental sync: nothing written.
-    for (const [kind, c] of Object.entries<any>(after.lastSync.counts)) {
+    for (const [kind, c] of Object.entries<any>(run.counts)) {
       assert.equal(c.upserted, 0, `${kind}: nothing changed, nothing written`);
       assert.equal(c.unchanged, c.fetched, `${kind}: every record read was unchanged`);
     }
