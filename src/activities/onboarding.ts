@@ -142,7 +142,13 @@ export function createOnboardingActivities(deps: ActivityDeps) {
       await maesnWebhooks.subscribeMaesnWebhooks({ tenantId }).catch((err: Error) => logger.warn({ tenantId, err: { message: err.message } }, 'no Maesn webhook subscriptions; the scheduled sync reads the changes'));
       await stores.tenants.setConnection(tenantId, { state: 'connected', error: null });
       const conn = await stores.tenants.getConnection(tenantId);
-      await stores.webhooks.record({ type: 'connection.connected', tenantId, objectId: tenantId, data: { division: conn?.division ?? null, divisionName: conn?.divisionName ?? null } });
+      // Announced once per connecting run: a retry of this activity (waking the exports failed) announces nothing new.
+      const { workflowExecution, activityId } = Context.current().info;
+      await stores.webhooks.record(
+        { type: 'connection.connected', tenantId, objectId: tenantId, data: { division: conn?.division ?? null, divisionName: conn?.divisionName ?? null } },
+        new Date(),
+        `connection.connected:${workflowExecution?.workflowId}:${workflowExecution?.runId}:${activityId}`,
+      );
       const resumed = await wakeExports(deps, tenantId, ['waiting_for_reauthorization'], retrySignal);
       return { resumedExports: resumed };
     },

@@ -7,10 +7,11 @@
  * A dispatcher that fails leaves the events undispatched; the next event of the same key, or the
  * hourly sweep (`undispatchedKeys`), takes them along.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import type { KeyRing } from '../crypto';
 import { orderingKeyOf, type EventType, type NewEvent } from '../domain';
+import { claimOnce } from './claims';
 import { openWebhookSecret, sealWebhookSecret, type SealedV2 } from './crypto';
 
 export interface WebhookEndpointDoc {
@@ -121,9 +122,13 @@ export class WebhookStore {
   // --- events ----------------------------------------------------------------------------------
 
   /** Records an event and hands it (with any undispatched one of the same key) to delivery. */
-  async record(event: NewEvent, occurredAt = new Date()): Promise<EventDoc> {
+  /**
+   * Records an event and hands it to delivery. With `onceKey` (e.g. the activity that announces
+   * it), recording again under the same key, as a retried activity does, records nothing new.
+   */
+  async record(event: NewEvent, occurredAt = new Date(), onceKey?: string): Promise<EventDoc> {
     const doc: EventDoc = {
-      _id: `evt_${randomUUID().replace(/-/g, '')}`,
+      _id: `evt_${onceKey ? createHash('sha256').update(onceKey).digest('hex').slice(0, 32) : randomUUID().replace(/-/g, '')}`,
       type: event.type,
       tenantId: event.tenantId,
       objectId: event.objectId,
@@ -132,9 +137,9 @@ export class WebhookStore {
       occurredAt,
       dispatchedAt: null,
     };
-    await this.events.insertOne(doc);
+    const claim = await claimOnce(this.events, doc);
     await this.dispatch(doc.orderingKey);
-    return doc;
+    return claim.won ? doc : (claim.holder ?? doc);
   }
 
   /** Calls the dispatcher for `orderingKey` (no-op without one). */

@@ -24,6 +24,17 @@ after(async () => {
 });
 
 describe('the primitives', () => {
+  test('an event recorded again under the same key (a retried activity) is one event, raced or not', async () => {
+    const tenantId = uniqueId('evonce');
+    const event = { type: 'connection.connected' as const, tenantId, objectId: tenantId, data: { division: '123456', divisionName: null } };
+    const key = `connection.connected:onboarding:${tenantId}:run-1:7`;
+    const recorded = await all(10, () => p.stores.webhooks.record(event, new Date(), key));
+    assert.equal(new Set(recorded.map((e) => e._id)).size, 1, 'every caller is given the one event');
+    await p.stores.webhooks.record(event, new Date(), `connection.connected:onboarding:${tenantId}:run-2:7`);
+    await p.stores.webhooks.record(event);
+    assert.equal((await p.stores.webhooks.eventsOf(tenantId)).length, 3, 'another key, or none, is another event');
+  });
+
   test('claimOnce: one winner of many; every loser is shown the winner', async () => {
     const col = p.db.collection<{ _id: string; by: number }>('claims_test');
     const results = await all(CALLERS, (i) => claimOnce(col, { _id: 'step-1', by: i }));
