@@ -12,7 +12,7 @@ export interface MongoRecovery {
   address: string;
   /** How long that check had been running (ms). */
   stuckMs: number;
-  /** Set once the client is connected again; an error while it still tries. */
+  /** Why an attempt to connect again failed (it tries again); absent once the client is connected. */
   error?: Error;
 }
 
