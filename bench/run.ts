@@ -19,6 +19,7 @@ import { runExportAcceptBench } from './export-accept';
 import { runExportBench } from './export-floor';
 import { environment, fmtNum, markdownTable, ROOT, type BenchGroupOutcome, type BenchResult } from './lib';
 import { runPacingBench } from './pacing';
+import { stopAllStacks } from './stack';
 import { runSyncBench } from './sync';
 
 const GROUPS = ['domain', 'codec', 'export-accept', 'export', 'pacing', 'sync', 'api'] as const;
@@ -61,8 +62,11 @@ async function main(): Promise<number> {
   // Hard stop: a run must never hang. Each group stops what it started in its own finally.
   const watchdogMs = (quick ? 30 : 150) * 60_000;
   const abort = (why: string, code: number) => {
-    process.stderr.write(`\nbench: ${why}\n`);
-    process.exit(code);
+    process.stderr.write(`\nbench: ${why}; stopping what it started\n`);
+    // Never leave the stack (Temporal, FerretDB, the product's processes) running; bounded.
+    const exit = () => process.exit(code);
+    setTimeout(exit, 30_000).unref();
+    void stopAllStacks().finally(exit);
   };
   process.once('SIGINT', () => abort('interrupted', 130));
   process.once('SIGTERM', () => abort('terminated', 143));

@@ -59,6 +59,14 @@ export interface BenchStackOptions {
 
 let built: Promise<void> | undefined;
 
+/** The stacks running now: an interrupted or timed-out run stops them before it exits. */
+const running = new Set<() => Promise<void>>();
+
+/** Stops every stack still running (SIGINT, SIGTERM, the watchdog). */
+export async function stopAllStacks(): Promise<void> {
+  await Promise.allSettled([...running].map((stop) => stop()));
+}
+
 /** Builds the product once per bench run (`npm run build`): workers and the API run as deployed. */
 export function buildProduct(): Promise<void> {
   built ??= new Promise<void>((resolve, reject) => {
@@ -79,8 +87,11 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
   const backend = o.backend ?? embeddedFerretBackend();
   let temporal: Client | undefined;
   let mongo: Mongo | undefined;
-  const stop = async () => {
-    for (const p of procs.reverse()) await p.stop();
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= stopEverything());
+  const stopEverything = async () => {
+    running.delete(stop);
+    for (const p of [...procs].reverse()) await p.stop();
     // BENCH_KEEP_LOGS=<dir>: the product processes' output (the last lines kept) survives the run.
     const keep = process.env.BENCH_KEEP_LOGS;
     if (keep) {
@@ -92,6 +103,7 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
     await group.stopAll(5_000);
     fs.rmSync(dir, { recursive: true, force: true });
   };
+  running.add(stop);
   try {
     const [tPort, mPort, sPort] = [await freePort(), await freePort(), await freePort()];
     const pgUrl = backend === 'postgresql' ? (await startPostgres(group, { port: await freePort(), dataDir: path.join(dir, 'postgres'), logFile: path.join(dir, 'postgres.log'), ephemeral: true })).url : undefined;

@@ -41,11 +41,12 @@ export function toMaesnJournalEntry(entry: JournalEntry): JournalEntryCreateInpu
 
 /** The master data this report and the mappings refer to, plus the suppliers its merchants may match. */
 export async function loadLookup(stores: Stores, tenantId: string, mappings: Mappings, report: ReportCore) {
-  const data = await loadMasterDataFor(stores, tenantId, mappings, reportCodes(report, mappings));
+  const md = await stores.masterData.reader(tenantId);
+  const data = await loadMasterDataFor(stores, tenantId, mappings, reportCodes(report, mappings), md);
   // Merchants are matched by VAT number, then by name: load the candidates for this report only.
   const merchants = report.expenses.flatMap((e) => (e.type === 'receipt' && e.merchant ? [e.merchant] : []));
   if (merchants.length) {
-    const candidates = await stores.masterData.findSupplierCandidates(tenantId, {
+    const candidates = await md.findSupplierCandidates({
       vatNumbersNorm: merchants.map((m) => m.vatNumber).filter((v): v is string => !!v).map(normalizeVatNumber),
       namesNorm: merchants.map((m) => normalizeName(m.name)),
     });

@@ -144,7 +144,7 @@ export function createPostingActivities(deps: ActivityDeps) {
       throw outcomeUnknown({ posting: { lastAttemptAt: ended } }, 'answered without an entry id');
     }
     const number = created.data.number ?? '';
-    await stores.exports.recordPosted(ref, { id, number, via: 'created' });
+    await stores.exports.recordPosted(ref, { id, number, via: 'created' }, undefined, doc);
     logger.info({ ...ref, exactEntryId: id, exactEntryNumber: number, division }, 'journal entry posted');
     return { exactEntryId: id, exactEntryNumber: number, postedVia: 'created' };
   }
@@ -155,15 +155,12 @@ export function createPostingActivities(deps: ActivityDeps) {
       const ref: ExportRef = { tenantId: input.tenantId, reportId: input.reportId, revision: input.revision ?? 1 };
       const attemptStarted = Date.now();
       return withHeartbeat(async () => {
-        // Posted, or an open outcome, ends this attempt at once (no lease needed: nothing is sent).
-        const before = await requireDoc(ref);
-        if (before.exactEntryId) return posted(before);
-        if (isOutcomeOpen(before)) throw outcomeUnknown(before, 'an earlier POST was not answered');
         // The lease outlives the POST: another attempt (Temporal may start one while a dead or
         // partitioned worker still runs this one) cannot POST before this POST has ended.
         const taken = await stores.exports.acquirePostingLease(ref, postingHolder(), config.maesn.timeoutMs + 30_000);
         if (!taken.acquired) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
         const { lease, doc } = taken;
+        let done = false;
         try {
           if (!doc) throw ApplicationFailure.nonRetryable(`export ${ref.tenantId}/${ref.reportId} (revision ${ref.revision}) not found`, FailureType.exportNotFound);
           if (doc.exactEntryId) return posted(doc);
@@ -177,13 +174,16 @@ export function createPostingActivities(deps: ActivityDeps) {
             await stores.exports.recordRejected(ref, error, { answeredPost: false });
             throw ApplicationFailure.nonRetryable(error.message, FailureType.divisionChanged);
           }
-          return await sendPost(ref, doc, lease, conn, d.division, attemptStarted);
+          const result = await sendPost(ref, doc, lease, conn, d.division, attemptStarted);
+          done = true;
+          return result;
         } catch (err) {
           throw toActivityFailure(err);
         } finally {
           // Given back once the answer (or its absence) is recorded, so the next attempt or the
-          // lookup can go ahead. Not given back (a crash, the database down): it expires.
-          await stores.exports.releasePostingLease(lease).catch((err) => logger.warn({ ...ref, err: err instanceof Error ? err.message : String(err) }, 'could not give the posting lease back; it expires'));
+          // lookup can go ahead. Not given back (a crash, the database down): it expires. Once
+          // posted nothing waits for it (nothing is sent or looked up again): it just expires.
+          if (!done) await stores.exports.releasePostingLease(lease).catch((err) => logger.warn({ ...ref, err: err instanceof Error ? err.message : String(err) }, 'could not give the posting lease back; it expires'));
         }
       });
     },

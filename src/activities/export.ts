@@ -76,6 +76,8 @@ export function createExportActivities(deps: ActivityDeps) {
     /**
      * Validates the report against mappings and master data and builds the entry. An entry that is
      * frozen (a POST was sent) is kept as it is, unless the last answer was a definite rejection.
+     * Records the outcome's status with it: `posting` (ready), `rejected` (unfixable); missing
+     * mappings are recorded with the problems, and the workflow's waiting phase records its status.
      */
     async prepareExport(input: RefInput): Promise<PrepareResult> {
       const ref = refOf(input);
@@ -83,10 +85,22 @@ export function createExportActivities(deps: ActivityDeps) {
       if (doc.exactEntryId) return { missing: 0, alreadyPosted: { exactEntryId: doc.exactEntryId, exactEntryNumber: doc.exactEntryNumber ?? '' } };
       const outcomeOpen = isOutcomeOpen(doc);
       if (outcomeOpen) return { missing: 0, outcomeOpen };
+      const ready = async (): Promise<PrepareResult> => {
+        await stores.exports.update(ref, { status: 'posting', error: null, review: null });
+        return { missing: 0 };
+      };
+      const unbookable = async (reason: string, missing: MissingMapping[]): Promise<PrepareResult> => {
+        await stores.exports.update(ref, { status: 'rejected', error: { message: reason }, review: null, missing, entry: null });
+        return { missing: missing.length, unfixable: reason };
+      };
       // A reversal posts the mirror built when it was asked for: never rebuilt from the report.
-      if (doc.reverses !== undefined) return doc.entry ? { missing: 0 } : { missing: 0, unfixable: 'the reversal has no entry to post' };
+      if (doc.reverses !== undefined) {
+        if (doc.entry) return ready();
+        await stores.exports.update(ref, { status: 'rejected', error: { message: 'the reversal has no entry to post' }, review: null });
+        return { missing: 0, unfixable: 'the reversal has no entry to post' };
+      }
       const frozen = !!doc.posting?.frozenAt;
-      if (doc.entry && !mayRebuildEntry({ frozen, status: doc.status, outcomeOpen })) return { missing: 0 };
+      if (doc.entry && !mayRebuildEntry({ frozen, status: doc.status, outcomeOpen })) return ready();
 
       const m = await stores.mappings.get(ref.tenantId);
       if (!m) {
@@ -101,9 +115,7 @@ export function createExportActivities(deps: ActivityDeps) {
       const v = validateReport(report, m.mappings, lookup, settings);
       const unfixable = v.missing.filter((i) => !isMappingFixable(i));
       if (unfixable.length > 0) {
-        const reason = `the report cannot be booked: ${unfixable.map((i) => `${i.expenseId ?? 'report'} ${i.field} ${i.value}: ${i.message}`).join('; ')}`;
-        await stores.exports.update(ref, { missing: toMissing(v.missing), entry: null });
-        return { missing: v.missing.length, unfixable: reason };
+        return unbookable(`the report cannot be booked: ${unfixable.map((i) => `${i.expenseId ?? 'report'} ${i.field} ${i.value}: ${i.message}`).join('; ')}`, toMissing(v.missing));
       }
       if (!v.ok) {
         await stores.exports.update(ref, { missing: toMissing(v.missing), entry: null });
@@ -114,13 +126,12 @@ export function createExportActivities(deps: ActivityDeps) {
         const broken = checkEntryInvariants(entry);
         if (broken.length) throw new DomainError(`the entry breaks its invariants: ${broken.join('; ')}`);
         // A rebuild after a definite rejection: the new entry is frozen again at its first POST.
-        await stores.exports.update(ref, { missing: [], entry, ...(frozen ? { 'posting.frozenAt': null } : {}) });
+        await stores.exports.update(ref, { status: 'posting', error: null, review: null, missing: [], entry, ...(frozen ? { 'posting.frozenAt': null } : {}) });
         return { missing: 0 };
       } catch (err) {
         if (!(err instanceof DomainError || err instanceof MoneyError)) throw err;
         logger.warn({ ...ref, err: err.message }, 'the entry cannot be built');
-        await stores.exports.update(ref, { missing: [], entry: null });
-        return { missing: 0, unfixable: `the entry cannot be built: ${err.message}` };
+        return unbookable(`the entry cannot be built: ${err.message}`, []);
       }
     },
 

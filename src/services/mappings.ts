@@ -22,19 +22,25 @@ import {
   type MasterData,
   type MasterDataKind,
 } from '../domain';
-import type { MappingHealthIssue, Stores, StoredMasterDataRecord } from '../store';
+import type { MappingHealthIssue, MasterDataReader, Stores, StoredMasterDataRecord } from '../store';
 import { mappingFixedSignal } from '../workflows/definitions';
 import type { ServiceDeps } from './deps';
 import { wakeExports } from './exports';
 
 /** The master data a mappings document (plus `extra` codes) refers to, loaded by code. */
-export async function loadMasterDataFor(stores: Pick<Stores, 'masterData'>, tenantId: string, mappings: Mappings, extra: CodesByKind = {}): Promise<MasterData> {
+export async function loadMasterDataFor(
+  stores: Pick<Stores, 'masterData'>,
+  tenantId: string,
+  mappings: Mappings,
+  extra: CodesByKind = {},
+  /** A reader the caller holds already (one version read per validation). */
+  reader?: MasterDataReader,
+): Promise<MasterData> {
   const codes = mappedCodesByKind(mappings, extra);
+  const md = reader ?? (await stores.masterData.reader(tenantId));
   // Small tables the export reads whole (financial periods) are loaded whole.
   const loaded = await Promise.all(
-    masterDataKinds.map((k) =>
-      kindDefinition(k).loadAll ? stores.masterData.all(k, tenantId).then((rs) => rs.filter((r) => r.active)) : stores.masterData.findByCodes(k, tenantId, codes[k]),
-    ),
+    masterDataKinds.map((k) => (kindDefinition(k).loadAll ? md.all(k).then((rs) => rs.filter((r) => r.active)) : md.findByCodes(k, codes[k]))),
   );
   return toMasterData(Object.fromEntries(masterDataKinds.map((k, i) => [k, loaded[i]])));
 }

@@ -12,11 +12,12 @@
  *  - `LeaseStore`: one holder at a time, with expiry. Each taking of a key inserts the key's next
  *    *generation* (`<key>#<gen>`); the newest generation is the lease. Taking over an expired
  *    lease or giving one back inserts the next generation too, so two callers that both saw the
- *    lease free race for the same `_id` and one loses. Nothing is ever updated or deleted to
- *    decide who holds it (a delete by `_id` and version is a read and a delete on FerretDB).
+ *    lease free race for the same `_id` and one loses. Nothing is ever updated or deleted (a
+ *    delete by `_id` and version is a read and a delete on FerretDB), so generations have no
+ *    gaps and every read is by `_id`.
  */
 import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, lastInSequence } from './mongo';
 
 export type ClaimResult<T> = { won: true; doc: T } | { won: false; holder: T | null };
 
@@ -59,6 +60,7 @@ const MAX_ROUNDS = 8;
 
 export class LeaseStore {
   private readonly col: Collection<LeaseDoc>;
+  private readonly known = new Map<string, number>();
 
   constructor(
     db: Db,
@@ -85,14 +87,7 @@ export class LeaseStore {
       const gen = (current?.gen ?? 0) + 1;
       const doc: LeaseDoc = { _id: docId(key, gen), key, gen, holder, expiresAt: new Date(now + ttlMs), at: new Date(now) };
       if (!(await claimOnce(this.col, doc)).won) continue; // another caller took this generation: look again
-      // Older generations are deleted once superseded, so a caller that read a very old newest
-      // generation could insert one of them again: the newest generation decides.
-      const newest = await this.newest(key);
-      if (newest && newest.gen > gen) {
-        await this.col.deleteOne({ _id: doc._id, holder });
-        continue;
-      }
-      await this.col.deleteMany({ key, gen: { $lt: gen } });
+      this.remember(key, gen);
       return { acquired: true, lease: { key, gen, holder, expiresAt: doc.expiresAt } };
     }
     return { acquired: false, holder: current?.holder ?? null, expiresAt: current?.expiresAt ?? null };
@@ -100,8 +95,9 @@ export class LeaseStore {
 
   /** True while `lease` is the key's newest generation and has not expired. */
   async holds(lease: Lease): Promise<boolean> {
-    const newest = await this.newest(lease.key);
-    return newest?.gen === lease.gen && newest.holder === lease.holder && newest.expiresAt.getTime() > this.clock();
+    if (lease.expiresAt.getTime() <= this.clock()) return false;
+    // Generations follow one another without gaps: none after this one means it is the newest.
+    return !(await this.col.findOne({ _id: docId(lease.key, lease.gen + 1) }, { projection: { _id: 1 } }));
   }
 
   /** Who holds `key` now (the newest generation, unless given back or expired), or null when it is free. */
@@ -117,11 +113,21 @@ export class LeaseStore {
    */
   async release(lease: Lease): Promise<void> {
     const now = this.clock();
-    await claimOnce(this.col, { _id: docId(lease.key, lease.gen + 1), key: lease.key, gen: lease.gen + 1, holder: null, expiresAt: new Date(now), at: new Date(now) });
+    const r = await claimOnce(this.col, { _id: docId(lease.key, lease.gen + 1), key: lease.key, gen: lease.gen + 1, holder: null, expiresAt: new Date(now), at: new Date(now) });
+    if (r.won) this.remember(lease.key, lease.gen + 1);
   }
 
-  private newest(key: string): Promise<LeaseDoc | null> {
-    return this.col.findOne({ key }, { sort: { gen: -1 } });
+  /** The key's newest generation, read by `_id` from the newest one this process knows (generations have no gaps). */
+  private async newest(key: string): Promise<LeaseDoc | null> {
+    const found = await lastInSequence((gen) => this.col.findOne({ _id: docId(key, gen) }), this.known.get(key) ?? 0);
+    if (found) this.remember(key, found.n);
+    return found?.doc ?? null;
+  }
+
+  /** The newest generation this process has seen of a key (where the next search starts); bounded. */
+  private remember(key: string, gen: number): void {
+    if (this.known.size >= 10_000 && !this.known.has(key)) this.known.clear();
+    if (gen > (this.known.get(key) ?? 0)) this.known.set(key, gen);
   }
 }
 

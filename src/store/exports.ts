@@ -16,9 +16,9 @@
  * may still carry `posting.leaseUntil`: it means nothing any more.
  */
 import { Binary, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
-import { exportEventOf, exportOrderingKey, exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry, type NewEvent } from '../domain';
+import { exportEventOf, exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry, type NewEvent } from '../domain';
 import type { Lease, LeaseStore } from './claims';
-import { escapeRegex, isDuplicateKeyError } from './mongo';
+import { escapeRegex, isDuplicateKeyError, lastInSequence } from './mongo';
 import type { WebhookStore } from './webhooks';
 
 export interface MissingMapping {
@@ -145,7 +145,8 @@ export class ExportStore {
    * THE place where an export's status is recorded: every write that sets `status` goes through
    * here, and a change of status that the platform hears about (see `exportEventOf` in the
    * domain) is recorded as an event and handed to delivery. Writing the same status again
-   * announces nothing, but hands on events an earlier attempt could not dispatch.
+   * announces nothing (events an earlier attempt could not hand on go with the export's next
+   * event, or the hourly sweep).
    */
   private async writeStatus(
     ref: ExportRef,
@@ -159,7 +160,6 @@ export class ExportStore {
     const after = { ...before, ...set } as ExportDoc;
     const event = opts.announce !== false && before.status !== set.status ? exportEvent(after) : null;
     if (event) await this.events.record(event);
-    else await this.events.dispatch(exportOrderingKey(ref.tenantId, ref.reportId));
     return true;
   }
 
@@ -240,8 +240,8 @@ export class ExportStore {
   /** The report's current (highest) revision, or the given one. */
   async get(tenantId: string, reportId: string, revision?: number): Promise<ExportDoc | null> {
     if (revision !== undefined) return this.col.findOne({ _id: exportDocId(tenantId, reportId, revision) });
-    const [doc] = await this.col.find({ tenantId, reportId }).sort({ revision: -1 }).limit(1).toArray();
-    return doc ?? null;
+    // Revisions are numbered from 1 without gaps and never deleted: read by `_id` (no collection scan).
+    return (await lastInSequence((n) => this.col.findOne({ _id: exportDocId(tenantId, reportId, n) }), 0))?.doc ?? null;
   }
 
   getRevision(ref: ExportRef): Promise<ExportDoc | null> {
@@ -367,11 +367,17 @@ export class ExportStore {
    * Records the Exact entry. `via: 'created'`: a 201 to our POST (so that POST's outcome was not
    * unknown after all); otherwise found by a lookup or named by a person.
    */
-  async recordPosted(ref: ExportRef, entry: { id: string; number: string; via: 'created' | 'adopted' | 'marked' }, detail?: string): Promise<void> {
+  async recordPosted(
+    ref: ExportRef,
+    entry: { id: string; number: string; via: 'created' | 'adopted' | 'marked' },
+    detail?: string,
+    /** The export as the caller read it (saves reading whether it is a reversal again). */
+    known?: Pick<ExportDoc, 'reverses'>,
+  ): Promise<void> {
     const now = new Date();
     // A reversal: the original is marked first, so an original shown `reversed` always has its mirror in Exact
     // (this runs only once the mirror exists); a crash in between is repaired by the repeat (both idempotent).
-    const reverses = (await this.col.findOne({ _id: docId(ref) }, { projection: { reverses: 1 } }))?.reverses;
+    const reverses = known ? known.reverses : (await this.col.findOne({ _id: docId(ref) }, { projection: { reverses: 1 } }))?.reverses;
     if (reverses !== undefined) {
       // Announced once, by the reversal's own revision below (its entry is the mirror in Exact).
       await this.writeStatus({ ...ref, revision: reverses }, { status: 'reversed', reversedBy: ref.revision, updatedAt: now }, { announce: false });

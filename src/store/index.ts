@@ -27,7 +27,7 @@ export {
   type MappingHealthIssue,
   type Tenant,
 } from './tenants';
-export { MasterDataStore, type StoredMasterDataRecord } from './master-data';
+export { MasterDataStore, type MasterDataReader, type StoredMasterDataRecord } from './master-data';
 export { MasterDataSyncWriter, contentHashOf, recordKey, type PageWriteResult } from './master-data-sync';
 export { SyncRunStore, type KindCounts, type SyncMode, type SyncRunDoc, type SyncRunStatus } from './sync-runs';
 export { MappingStore } from './mappings';

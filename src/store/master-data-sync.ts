@@ -15,7 +15,7 @@
  * cache of the records' own `contentHash`: it is written after the records, and when it is behind
  * (a crash between the two) the records are compared by their stored hash instead.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { canonicalJson, type MasterDataKind, type MasterDataRecord } from '../domain';
 import { duplicateKeyIndexes, isDuplicateKeyError } from './mongo';
@@ -86,6 +86,19 @@ export interface SyncCollections {
   records: Collection<MasterDataRecord & StoredRecordFields>;
   digests: Collection<DigestDoc>;
   seen: Collection<SeenDoc>;
+  versions: Collection<VersionDoc>;
+}
+
+/** One per tenant: changes whenever its master data does (processes cache lookups per version). */
+export interface VersionDoc {
+  _id: string; // tenantId
+  v: string;
+  at: Date;
+}
+
+/** Every write of a tenant's master data ends with this: cached lookups of every process are dropped. */
+export async function touchMasterData(versions: Collection<VersionDoc>, tenantId: string): Promise<void> {
+  await versions.replaceOne({ _id: tenantId }, { v: randomUUID(), at: new Date() }, { upsert: true });
 }
 
 export function syncCollections(db: Db, recordCollection: string): SyncCollections {
@@ -93,6 +106,7 @@ export function syncCollections(db: Db, recordCollection: string): SyncCollectio
     records: db.collection<MasterDataRecord & StoredRecordFields>(recordCollection),
     digests: db.collection<DigestDoc>('md_digests'),
     seen: db.collection<SeenDoc>('sync_seen'),
+    versions: db.collection<VersionDoc>('md_versions'),
   };
 }
 
@@ -184,8 +198,10 @@ export class MasterDataSyncWriter {
         if (!isDuplicateKeyError(err)) throw err; // the page was seen by an earlier attempt
       }
     }
+    const written = toInsert.length + toReplace.length;
+    if (written) await touchMasterData(this.cols.versions, this.tenantId);
     if (++this.pagesSinceFlush >= DIGEST_FLUSH_PAGES) await this.flushDigest();
-    return { written: toInsert.length + toReplace.length, unchanged };
+    return { written, unchanged };
   }
 
   private remember(id: string, entry: DigestEntry): void {
@@ -222,6 +238,7 @@ export class MasterDataSyncWriter {
         }
       }
     }
+    if (deactivated) await touchMasterData(this.cols.versions, this.tenantId);
     await this.flushDigest();
     return deactivated;
   }

@@ -6,7 +6,7 @@
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { MASTER_DATA_KINDS, isVatCodeUsableForPurchases, masterDataKinds, vatPercentageMatches, type GlAccountKind, type MasterDataKind, type MasterDataRecord, type VatCode } from '../domain';
-import { MasterDataSyncWriter, syncCollections, type SyncCollections } from './master-data-sync';
+import { MasterDataSyncWriter, syncCollections, touchMasterData, type SyncCollections, type VersionDoc } from './master-data-sync';
 import { escapeRegex } from './mongo';
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
@@ -34,13 +34,69 @@ export interface ListQuery {
 }
 
 
+/** Lookups of one tenant's master data as of one version (see `MasterDataStore.reader`). */
+export interface MasterDataReader {
+  findByCodes(kind: MasterDataKind, codes: string[]): Promise<StoredMasterDataRecord[]>;
+  all(kind: MasterDataKind): Promise<StoredMasterDataRecord[]>;
+  findSupplierCandidates(match: { vatNumbersNorm: string[]; namesNorm: string[] }): Promise<StoredMasterDataRecord[]>;
+}
+
+/** Cached lookups per process: tenants, and answers per tenant, beyond which the cache starts over. */
+const CACHED_TENANTS = 500;
+const CACHED_ANSWERS = 5_000;
+
 export class MasterDataStore {
   private readonly cols: Record<MasterDataKind, Collection<StoredMasterDataRecord>>;
   private readonly syncCols: Record<MasterDataKind, SyncCollections>;
+  private readonly versions: Collection<VersionDoc>;
+  /** Per tenant: the version the answers are of, and the answers (records per kind and code, per query). */
+  private readonly cache = new Map<string, { v: string | null; answers: Map<string, Promise<StoredMasterDataRecord[]>> }>();
 
   constructor(db: Db) {
     this.cols = Object.fromEntries(masterDataKinds.map((k) => [k, db.collection<StoredMasterDataRecord>(MASTER_DATA_KINDS[k].collection)])) as never;
     this.syncCols = Object.fromEntries(masterDataKinds.map((k) => [k, syncCollections(db, MASTER_DATA_KINDS[k].collection)])) as never;
+    this.versions = this.syncCols[masterDataKinds[0]].versions;
+  }
+
+  /**
+   * Lookups for one validation, answered from this process's cache while the tenant's master data
+   * has not changed since (one read of its version by `_id`; every write of records changes it).
+   * An export reads the same accounts, VAT codes and journals as the one before it; on the
+   * embedded FerretDB each of those lookups would otherwise scan the kind's whole collection.
+   * The records returned are shared: read them, never change them.
+   */
+  async reader(tenantId: string): Promise<MasterDataReader> {
+    const v = (await this.versions.findOne({ _id: tenantId }))?.v ?? null;
+    let c = this.cache.get(tenantId);
+    if (!c || c.v !== v || c.answers.size > CACHED_ANSWERS) {
+      if (!c && this.cache.size >= CACHED_TENANTS) this.cache.clear();
+      c = { v, answers: new Map() };
+      this.cache.set(tenantId, c);
+    }
+    const answers = c.answers;
+    const cached = (key: string, load: () => Promise<StoredMasterDataRecord[]>) => {
+      let p = answers.get(key);
+      if (!p) {
+        p = load();
+        answers.set(key, p);
+        p.catch(() => answers.delete(key));
+      }
+      return p;
+    };
+    return {
+      findByCodes: async (kind, codes) => {
+        const wanted = [...new Set(codes)];
+        const missing = wanted.filter((code) => !answers.has(`${kind}|code|${code}`));
+        if (missing.length) {
+          const loaded = this.findByCodes(kind, tenantId, missing);
+          for (const code of missing) cached(`${kind}|code|${code}`, () => loaded.then((rs) => rs.filter((r) => r.code === code)));
+        }
+        return (await Promise.all(wanted.map((code) => answers.get(`${kind}|code|${code}`)!))).flat();
+      },
+      all: (kind) => cached(`${kind}|all`, () => this.all(kind, tenantId)),
+      findSupplierCandidates: (match) =>
+        cached(`suppliers|candidates|${JSON.stringify([[...match.vatNumbersNorm].sort(), [...match.namesNorm].sort()])}`, () => this.findSupplierCandidates(tenantId, match)),
+    };
   }
 
   /** Suppliers whose normalised VAT number or name is one of the given (merchant matching). */
@@ -78,6 +134,7 @@ export class MasterDataStore {
     let removed = 0;
     for (const kind of masterDataKinds) removed += (await this.cols[kind].deleteMany({ tenantId })).deletedCount;
     await this.syncCols[masterDataKinds[0]].digests.deleteMany({ tenantId });
+    await touchMasterData(this.versions, tenantId);
     return removed;
   }
 

@@ -194,3 +194,36 @@ export async function retryWhileBusy<R>(work: () => Promise<R>): Promise<R> {
     }
   }
 }
+
+/**
+ * The last document of a gap-free numbered sequence read by `_id` (lease generations, export
+ * revisions): the embedded FerretDB reads a filter other than a lone `_id` by scanning the whole
+ * collection, so instead of a sorted query this reads numbers by `_id`. From `known` (a number
+ * known to exist, 0 for none) it gallops forward to the first missing number and searches back
+ * between the two: one or two reads when `known` is recent, O(log n) otherwise. Numbers start at 1
+ * and are never deleted; null when there is none.
+ */
+export async function lastInSequence<T>(get: (n: number) => Promise<T | null>, known = 0): Promise<{ n: number; doc: T } | null> {
+  let lo = known;
+  let found: T | null = lo > 0 ? await get(lo) : null;
+  if (lo > 0 && !found) lo = 0; // not there after all (removed by hand): from the start
+  let hi = 0;
+  for (let step = 1; ; step *= 2) {
+    const d = await get(lo + step);
+    if (!d) {
+      hi = lo + step;
+      break;
+    }
+    lo += step;
+    found = d;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const d = await get(mid);
+    if (d) {
+      lo = mid;
+      found = d;
+    } else hi = mid;
+  }
+  return found ? { n: lo, doc: found } : null;
+}

@@ -121,12 +121,15 @@ export class WebhookStore {
 
   // --- events ----------------------------------------------------------------------------------
 
-  /** Records an event and hands it (with any undispatched one of the same key) to delivery. */
   /**
-   * Records an event and hands it to delivery. With `onceKey` (e.g. the activity that announces
-   * it), recording again under the same key, as a retried activity does, records nothing new.
+   * Records an event and hands it (with any undispatched one of its key) to delivery. With
+   * `onceKey` (e.g. the activity that announces it), recording again under the same key, as a
+   * retried activity does, records nothing new. An event no enabled endpoint takes is recorded as
+   * handed on (nothing to deliver), without looking for others of its key: those go with the
+   * next event that is delivered, or the hourly sweep.
    */
   async record(event: NewEvent, occurredAt = new Date(), onceKey?: string): Promise<EventDoc> {
+    const subscribed = this.dispatcher ? (await this.subscribedEndpointIds(event.type)).length > 0 : true;
     const doc: EventDoc = {
       _id: `evt_${onceKey ? createHash('sha256').update(onceKey).digest('hex').slice(0, 32) : randomUUID().replace(/-/g, '')}`,
       type: event.type,
@@ -135,10 +138,10 @@ export class WebhookStore {
       orderingKey: orderingKeyOf(event.type, event.tenantId, event.objectId),
       data: event.data as Record<string, unknown>,
       occurredAt,
-      dispatchedAt: null,
+      dispatchedAt: subscribed ? null : occurredAt,
     };
     const claim = await claimOnce(this.events, doc);
-    await this.dispatch(doc.orderingKey);
+    if (subscribed) await this.dispatch(doc.orderingKey);
     return claim.won ? doc : (claim.holder ?? doc);
   }
 

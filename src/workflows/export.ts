@@ -194,7 +194,8 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
   const phases: Record<ExportPhase, () => Promise<ExportResult | ExportPhase>> = {
     async validate() {
       if (cancelled) return cancel();
-      await setStatus('validating');
+      // A new export is stored, and its run started, as `validating`: only a validation again records it.
+      if (state.run > 1 || state.status !== 'validating') await setStatus('validating');
       seen = wake;
       const v = await store.prepareExport(ref);
       if (v.alreadyPosted) return posted(v.alreadyPosted);
@@ -202,12 +203,12 @@ export async function exportExpenseReport(input: ExportExpenseReportInput): Prom
       state.missing = v.missing;
       if (v.unfixable) {
         reason = v.unfixable;
-        await setStatus('rejected', reason);
+        await setStatus('rejected', reason, false); // recorded by prepareExport
         return 'rejected';
       }
       if (v.missing > 0) return 'waiting_for_mappings';
       if (cancelled) return cancel();
-      await setStatus('posting');
+      await setStatus('posting', undefined, false); // recorded by prepareExport with the entry
       seen = wake;
       try {
         postScope = new CancellationScope();

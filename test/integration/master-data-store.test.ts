@@ -146,3 +146,39 @@ test('a digest that fell behind the records is caught up without rewriting uncha
   const list = await store.list('suppliers', 'b', { page: 1, limit: 5, search: 'nieuw' });
   assert.equal(list.total, 1);
 });
+
+test('lookups are cached per process until a sync changes the tenant\'s master data (one read of its version)', { timeout: 120_000 }, async () => {
+  const tenant = uniqueId('cache');
+  await fullSync(tenant, 'run-c1', [page(0, 5)]);
+  const reads: string[] = [];
+  const count = (e: { commandName: string; command: Record<string, unknown> }) => e.commandName === 'find' && reads.push(String(e.command.find));
+  client.on('commandStarted', count);
+  try {
+    const first = await store.reader(tenant);
+    assert.equal((await first.findByCodes('suppliers', ['10001']))[0].name, 'Leverancier 1');
+    reads.length = 0;
+    const second = await store.reader(tenant);
+    assert.equal((await second.findByCodes('suppliers', ['10001']))[0].name, 'Leverancier 1');
+    assert.deepEqual(reads, ['md_versions'], 'answered from the cache after reading the version');
+
+    // A sync that changes a record changes the version: the next reader reads again and sees it.
+    await fullSync(tenant, 'run-c2', [page(0, 5, (i) => (i === 1 ? 'Leverancier 1 (nieuw)' : undefined))]);
+    reads.length = 0;
+    const third = await store.reader(tenant);
+    assert.equal((await third.findByCodes('suppliers', ['10001']))[0].name, 'Leverancier 1 (nieuw)');
+    assert.deepEqual(reads, ['md_versions', 'md_suppliers']);
+    // A full sync that changes nothing leaves the cache valid; one that deactivates invalidates it.
+    await fullSync(tenant, 'run-c3', [page(0, 5, (i) => (i === 1 ? 'Leverancier 1 (nieuw)' : undefined))]);
+    reads.length = 0;
+    await (await store.reader(tenant)).findByCodes('suppliers', ['10001']);
+    assert.deepEqual(reads, ['md_versions']);
+    await fullSync(tenant, 'run-c4', [page(2, 5)]);
+    const [gone] = await (await store.reader(tenant)).findByCodes('suppliers', ['10001']);
+    assert.equal(gone.active, false, 'the deactivation is seen');
+    // A tenant whose data is dropped (division change) is read anew too.
+    await store.forgetTenant(tenant);
+    assert.deepEqual(await (await store.reader(tenant)).findByCodes('suppliers', ['10003']), []);
+  } finally {
+    client.off('commandStarted', count);
+  }
+});

@@ -82,8 +82,9 @@ test('happy path: validated, posted once, result and search attribute say posted
   await ts.withWorker(stubs, async (w) => {
     const { handle, tenantId, reportId } = await startExport(w);
     assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
-    assert.deepEqual(stubs.names(), ['setExportStatus', 'prepareExport', 'setExportStatus', 'postJournalEntry']);
-    assert.deepEqual(statuses(stubs), ['validating', 'posting']);
+    // The export is stored as validating; prepareExport records posting with the entry.
+    assert.deepEqual(stubs.names(), ['prepareExport', 'postJournalEntry']);
+    assert.deepEqual(statuses(stubs), []);
     assert.deepEqual(stubs.inputsOf('postJournalEntry'), [{ tenantId, reportId, revision: 1 }]);
     const state = await handle.query(exportStateQuery);
     assert.equal(state.status, 'posted');
@@ -133,7 +134,7 @@ test('missing mappings: one reminder a day (3 after 3 days), then mapping-fixed 
     missing = 0;
     await handle.signal(mappingFixedSignal);
     assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
-    assert.deepEqual(statuses(stubs), ['validating', 'waiting_for_mappings', 'validating', 'posting']);
+    assert.deepEqual(statuses(stubs), ['waiting_for_mappings', 'validating']);
     assert.equal(stubs.inputsOf('prepareExport').length, 2, 'validated again after the fix');
   });
 });
@@ -152,7 +153,7 @@ test('cancel while waiting for mappings: cancelled, nothing posted, no more remi
     await reaches('reminders sent', () => stubs.inputsOf('remindMissingMappings').length, 1);
     await handle.signal(cancelSignal);
     assert.deepEqual(await handle.result(), { status: 'cancelled' });
-    assert.deepEqual(statuses(stubs), ['validating', 'waiting_for_mappings', 'cancelled']);
+    assert.deepEqual(statuses(stubs), ['waiting_for_mappings', 'cancelled']);
     assert.equal(stubs.inputsOf('remindMissingMappings').length, 1);
     assert.equal(stubs.inputsOf('postJournalEntry').length, 0);
     assert.equal((await handle.query(exportStateQuery)).status, 'cancelled');
@@ -184,7 +185,7 @@ test('business rejection: waits in rejected without posting again, retry posts i
     await handle.signal(retrySignal);
     assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
     assert.equal(stubs.inputsOf('postJournalEntry').length, 2);
-    assert.deepEqual(statuses(stubs), ['validating', 'posting', 'validating', 'posting']);
+    assert.deepEqual(statuses(stubs), ['validating']);
   });
 });
 
@@ -216,7 +217,7 @@ test('revoked connection: waits for reauthorization, checks every minute, the re
     await handle.signal(retrySignal);
     assert.deepEqual(await handle.result(), { status: 'posted', ...POSTED });
     assert.equal(stubs.inputsOf('connectionState').length, 11);
-    assert.deepEqual(statuses(stubs), ['validating', 'posting', 'waiting_for_reauthorization', 'validating', 'posting']);
+    assert.deepEqual(statuses(stubs), ['waiting_for_reauthorization', 'validating']);
   });
 });
 
@@ -260,6 +261,6 @@ test('cancel while waiting for reauthorization: cancelled without posting again'
     await handle.signal(cancelSignal);
     assert.deepEqual(await handle.result(), { status: 'cancelled' });
     assert.equal(stubs.inputsOf('postJournalEntry').length, 1);
-    assert.deepEqual(statuses(stubs), ['validating', 'posting', 'waiting_for_reauthorization', 'cancelled']);
+    assert.deepEqual(statuses(stubs), ['waiting_for_reauthorization', 'cancelled']);
   });
 });
