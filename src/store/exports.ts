@@ -18,7 +18,7 @@
 import { Binary, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import { exportEventOf, exportStatuses, type ExpenseReportRef, type ExportRef, type ExportStatus, type JournalEntry, type NewEvent } from '../domain';
 import type { Lease, LeaseStore } from './claims';
-import { escapeRegex, isDuplicateKeyError, lastInSequence } from './mongo';
+import { BUSY_PAUSES_MS, BUSY_PAUSES_RECORDING_MS, escapeRegex, isDuplicateKeyError, lastInSequence, retryWhileBusy } from './mongo';
 import type { WebhookStore } from './webhooks';
 
 export interface MissingMapping {
@@ -151,15 +151,18 @@ export class ExportStore {
   private async writeStatus(
     ref: ExportRef,
     set: Record<string, unknown> & { status: ExportStatus },
-    opts: { filter?: Filter<ExportDoc>; inc?: Record<string, number>; push?: Record<string, unknown>; announce?: boolean } = {},
+    opts: { filter?: Filter<ExportDoc>; inc?: Record<string, number>; push?: Record<string, unknown>; announce?: boolean; busyPauses?: readonly number[] } = {},
   ): Promise<boolean> {
     const update = { $set: set, ...(opts.inc ? { $inc: opts.inc } : {}), ...(opts.push ? { $push: opts.push } : {}) } as UpdateFilter<ExportDoc>;
-    const before = await this.col.findOneAndUpdate({ ...opts.filter, _id: docId(ref) }, update, { returnDocument: 'before' });
+    // A busy embedded database wrote nothing: the write (and the event after it) is tried again.
+    const pauses = opts.busyPauses ?? BUSY_PAUSES_RECORDING_MS;
+    const before = await retryWhileBusy(() => this.col.findOneAndUpdate({ ...opts.filter, _id: docId(ref) }, update, { returnDocument: 'before' }), pauses);
     if (!before) return false;
     if (!this.events) return true;
     const after = { ...before, ...set } as ExportDoc;
     const event = opts.announce !== false && before.status !== set.status ? exportEvent(after) : null;
-    if (event) await this.events.record(event);
+    const events = this.events;
+    if (event) await retryWhileBusy(() => events.record(event), pauses);
     return true;
   }
 
@@ -335,19 +338,25 @@ export class ExportStore {
         filter: { exactEntryId: null, 'posting.outcomeOpen': { $ne: true }, 'posting.outcomeUnknown': { $ne: true } },
         inc: { 'posting.attempts': 1, 'posting.unknownOutcomes': 1 },
         push: { 'posting.log': logEntry('post', 'sent') },
+        // Right before the POST, inside the attempt's safety margin: only briefly.
+        busyPauses: BUSY_PAUSES_MS,
       },
     );
   }
 
   /** The POST was answered definitely and nothing was created (429, 401, connection refused). */
   async recordNotCreated(ref: ExportRef, detail: string): Promise<void> {
-    await this.col.updateOne(
-      { _id: docId(ref) },
-      {
-        $set: { 'posting.outcomeOpen': false, updatedAt: new Date() },
-        $inc: { 'posting.unknownOutcomes': -1 },
-        $push: { 'posting.log': logEntry('post', 'not_created', detail) },
-      },
+    await retryWhileBusy(
+      () =>
+        this.col.updateOne(
+          { _id: docId(ref) },
+          {
+            $set: { 'posting.outcomeOpen': false, updatedAt: new Date() },
+            $inc: { 'posting.unknownOutcomes': -1 },
+            $push: { 'posting.log': logEntry('post', 'not_created', detail) },
+          },
+        ),
+      BUSY_PAUSES_RECORDING_MS,
     );
   }
 
@@ -356,9 +365,9 @@ export class ExportStore {
     // The settle period counts from here, when the POST ended unanswered: it may have waited for
     // the call budget before it was sent, and Exact may commit until the connection gave up.
     const now = new Date();
-    await this.col.updateOne(
-      { _id: docId(ref) },
-      { $set: { 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } },
+    await retryWhileBusy(
+      () => this.col.updateOne({ _id: docId(ref) }, { $set: { 'posting.lastAttemptAt': now, updatedAt: now }, $push: { 'posting.log': logEntry('post', 'unknown', detail) } }),
+      BUSY_PAUSES_RECORDING_MS,
     );
     return now;
   }

@@ -177,20 +177,26 @@ export function isDatabaseBusy(err: unknown): boolean {
   return false;
 }
 
-/** Pauses between the attempts of `retryWhileBusy` (ms). */
-const BUSY_PAUSES_MS = [50, 200, 800];
+/** Pauses between the attempts of `retryWhileBusy` (ms): a request someone waits for (about 1 s in all). */
+export const BUSY_PAUSES_MS: readonly number[] = [50, 200, 800];
+/**
+ * Pauses for the export's own status and answer writes (about 8 s in all): the answer to a POST
+ * that is lost to a busy database costs a settle period and a lookup before the export is posted.
+ */
+export const BUSY_PAUSES_RECORDING_MS: readonly number[] = [100, 250, 500, 1_000, 2_000, 4_000];
 
 /**
- * Runs `work` again, a few times with a short pause, while the database is busy; only for work
- * that is idempotent as a whole (running it twice leaves what running it once leaves).
+ * Runs `work` again, with the given pauses, while the database is busy (a busy write did not
+ * happen); only for work that is idempotent as a whole (running it twice leaves what running it
+ * once leaves).
  */
-export async function retryWhileBusy<R>(work: () => Promise<R>): Promise<R> {
+export async function retryWhileBusy<R>(work: () => Promise<R>, pausesMs: readonly number[] = BUSY_PAUSES_MS): Promise<R> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if (!isDatabaseBusy(err) || attempt >= BUSY_PAUSES_MS.length) throw err;
-      await new Promise((r) => setTimeout(r, BUSY_PAUSES_MS[attempt]! * (0.5 + Math.random())));
+      if (!isDatabaseBusy(err) || attempt >= pausesMs.length) throw err;
+      await new Promise((r) => setTimeout(r, pausesMs[attempt]! * (0.5 + Math.random())));
     }
   }
 }

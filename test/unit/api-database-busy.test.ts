@@ -11,6 +11,7 @@ import express from 'express';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { errorHandler } from '../../src/api/errors';
 import { retryWhileBusy } from '../../src/store';
+import { BUSY_PAUSES_RECORDING_MS } from '../../src/store/mongo';
 
 // What FerretDB 1.24 sent (bench logs), word for word apart from the source positions.
 const BUSY = '[msg_update.go:133 handler.(*Handler).updateDocument] [collection.go:135 sqlite.(*collection).InsertAll.func1] database is locked (5) (SQLITE_BUSY)';
@@ -73,4 +74,18 @@ test('idempotent work meeting a busy database runs again (a few times), other fa
   const other = flaky(1, failures['other-internal']);
   await assert.rejects(retryWhileBusy(other.work), /some other failure/);
   assert.equal(other.calls(), 1);
+});
+
+test('an export writes its own status and answers with more patience: 6 more attempts', async () => {
+  const flaky = (busyTimes: number) => {
+    let calls = 0;
+    return { work: async () => (++calls <= busyTimes ? Promise.reject(failures['busy-update']!()) : 'done'), calls: () => calls };
+  };
+  const busy = flaky(6);
+  assert.equal(await retryWhileBusy(busy.work, [1, 1, 1, 1, 1, 1]), 'done');
+  assert.equal(busy.calls(), 7);
+  const always = flaky(99);
+  await assert.rejects(retryWhileBusy(always.work, BUSY_PAUSES_RECORDING_MS.map(() => 1)), /SQLITE_BUSY/);
+  assert.equal(always.calls(), BUSY_PAUSES_RECORDING_MS.length + 1);
+  assert.ok(BUSY_PAUSES_RECORDING_MS.reduce((a, b) => a + b, 0) >= 5_000, 'patient enough to outlast a burst of writes');
 });

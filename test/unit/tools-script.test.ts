@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -168,4 +168,10 @@ test('what `make dev` asks for (temporal, ferretdb) needs neither Java nor Maven
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the FerretDB built here carries the `_id` index patch (lookups by `_id` use its unique index)', { skip: !fs.existsSync(path.join(ROOT, '.tools/bin/ferretdb')) && 'run `make tools` first' }, () => {
+  const v = execFileSync(path.join(ROOT, '.tools/bin/ferretdb'), ['--version'], { encoding: 'utf8' });
+  assert.match(v, /^version: v1\.24\.2$/m);
+  assert.match(v, /^package: patched-id-index-1$/m, 'scripts/tools.sh builds FerretDB with the one-line `_id` lookup patch');
 });
