@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import {
   MaesnError,
   MaesnRateLimitedError,
+  MaesnTransientError,
   errorFromNetwork,
   errorFromResponse,
   parseRetryAfter,
@@ -237,7 +238,7 @@ export class Transport {
     const governed = spec.governor ? { division: spec.governor.division, operation: spec.operation, write: isWrite, signal: spec.signal } : null;
     for (let attempt = 1; ; attempt++) {
       try {
-        if (governed) await spec.governor!.governor.beforeCall(governed);
+        if (governed) await this.waitForTurn(spec, governed);
         const res = await this.once(spec, isWrite);
         return { ...res, attempts: attempt };
       } catch (err) {
@@ -256,6 +257,25 @@ export class Transport {
         );
         await this.retry.sleep(delay, spec.signal);
       }
+    }
+  }
+
+  /**
+   * Waits until the governor lets the call go. Whatever ends the wait early (the activity cancelled
+   * or timed out, the budget's database failing) ends it before anything was sent: a write's
+   * caller must learn that nothing was created, not that the outcome is unknown.
+   */
+  private async waitForTurn(spec: CallSpec, governed: GovernedCall): Promise<void> {
+    try {
+      await spec.governor!.governor.beforeCall(governed);
+    } catch (err) {
+      if (err instanceof MaesnError) throw err;
+      throw new MaesnTransientError({
+        operation: spec.operation,
+        outcomeUnknown: false,
+        what: `not sent (stopped while waiting for the call budget: ${err instanceof Error ? err.message : String(err)})`,
+        cause: err,
+      });
     }
   }
 

@@ -7,7 +7,7 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { MaesnClient, MaesnRateLimitedError, parseRateLimitHeaders, type CallGovernor, type CallOutcome, type GovernedCall } from '../../src/maesn';
+import { MaesnClient, MaesnRateLimitedError, MaesnTransientError, parseRateLimitHeaders, type CallGovernor, type CallOutcome, type GovernedCall } from '../../src/maesn';
 import { sendJson, startRecordingServer, type RecordedRequest, type RecordingServer } from '../helpers/openapi';
 
 const RATE_HEADERS = {
@@ -111,4 +111,17 @@ test("a write's answer reaches the caller even when the governor cannot record i
   const conn = client.forConnection({ accountKey: 'acc-key', companyId: '123456' }, { governor: recorder({ afterCall: async () => Promise.reject(new Error('database down')) }) });
   const res = await conn.createJournalEntry(entry);
   assert.equal(res.data.id, 'je-1');
+});
+
+test('a write stopped while it waits for the call budget (cancelled, timed out, the budget failing) was not sent, and says so', async () => {
+  script = [created];
+  const stopped = new Error('TIMED_OUT'); // what an activity's cancellation signal carries when its attempt times out
+  const conn = client.forConnection({ accountKey: 'acc-key', companyId: '123456' }, { governor: recorder({ beforeCall: async () => Promise.reject(stopped) }) });
+  await assert.rejects(conn.createJournalEntry(entry), (err: unknown) => {
+    assert.ok(err instanceof MaesnTransientError, String(err));
+    assert.equal(err.outcomeUnknown, false, 'nothing was sent: the outcome is known');
+    assert.match(err.message, /not sent \(stopped while waiting for the call budget: TIMED_OUT\)/);
+    return true;
+  });
+  assert.equal(served, 0);
 });
