@@ -11,9 +11,10 @@
  * Maesn calls per posted report come from the sandbox's own request log.
  */
 import { Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { workflowIds } from '../src/workflows/definitions';
 import type { FerretBackend } from '../scripts/stack';
-import { distribution, fmtNum, percentile, type BenchResult } from './lib';
+import { distribution, fmtNum, percentile, within, type BenchResult } from './lib';
 import { floorWorkflow } from './floor/workflows';
 import { startBenchStack, type BenchStack } from './stack';
 import { approve, benchReport, connectBenchTenant } from './tenant';
@@ -47,15 +48,11 @@ export async function exportBurst(stack: BenchStack, apiUrl: string, tenantId: s
   const reportIds = Array.from({ length: reports }, (_, i) => `${prefix}-${i}`);
   const approvedAt = new Map<string, number>();
   await Promise.all(reportIds.map(async (id, i) => approvedAt.set(id, await approve(apiUrl, tenantId, benchReport(id, i)))));
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not every one of ${reports} exports ended within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  try {
-    await Promise.race([Promise.all(reportIds.map((id) => stack.temporal.workflow.getHandle(workflowIds.export(tenantId, id)).result())), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(
+    Promise.all(reportIds.map((id) => stack.temporal.workflow.getHandle(workflowIds.export(tenantId, id)).result())),
+    timeoutMs,
+    `not every one of ${reports} exports ended within ${timeoutMs / 1000} s`,
+  );
   const docs = await Promise.all(reportIds.map((id) => stack.stores.exports.get(tenantId, id, 1)));
   const notPosted = docs.filter((d) => d?.status !== 'posted' || !d.postedAt);
   if (notPosted.length) throw new Error(`${notPosted.length} of ${reports} exports ended without being posted (${notPosted.slice(0, 3).map((d) => `${d?.reportId}: ${d?.status}`).join(', ')})`);
@@ -74,15 +71,7 @@ async function floorBurst(stack: BenchStack, prefix: string, n: number, activiti
   const handles = await Promise.all(
     Array.from({ length: n }, (_, i) => client.workflow.start(floorWorkflow, { workflowId: `${prefix}-${i}`, taskQueue: 'bench-floor', args: [activities] })),
   );
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the floor's ${n} workflows did not all close within ${timeoutMs / 1000} s (see the floor worker's output)`)), timeoutMs);
-  });
-  try {
-    await Promise.race([Promise.all(handles.map((h) => h.result())), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(Promise.all(handles.map((h) => h.result())), timeoutMs, `the floor's ${n} workflows did not all close within ${timeoutMs / 1000} s (see the floor worker's output)`);
   const infos = await Promise.all(handles.map((h) => h.describe()));
   const starts = infos.map((d) => d.startTime.getTime());
   const closes = infos.map((d) => d.closeTime!.getTime());
@@ -98,12 +87,7 @@ export interface Breakdown {
 async function breakdown(stack: BenchStack, tenantId: string, reportIds: string[], approvedAt: Map<string, number>): Promise<Breakdown> {
   const sums: Record<string, number> = {};
   const add = (k: string, ms: number) => (sums[k] = (sums[k] ?? 0) + ms);
-  const ms = (t: unknown) => {
-    const ts = t as { seconds?: { toNumber(): number } | number; nanos?: number } | null | undefined;
-    if (!ts) return 0;
-    const sec = typeof ts.seconds === 'number' ? ts.seconds : (ts.seconds?.toNumber() ?? 0);
-    return sec * 1000 + (ts.nanos ?? 0) / 1e6;
-  };
+  const ms = (t: Parameters<typeof optionalTsToMs>[0]) => optionalTsToMs(t) ?? 0;
   for (const id of reportIds) {
     const events = (await stack.temporal.workflow.getHandle(workflowIds.export(tenantId, id)).fetchHistory()).events ?? [];
     const start = ms(events[0]?.eventTime);

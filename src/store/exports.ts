@@ -244,7 +244,7 @@ export class ExportStore {
   async get(tenantId: string, reportId: string, revision?: number): Promise<ExportDoc | null> {
     if (revision !== undefined) return this.col.findOne({ _id: exportDocId(tenantId, reportId, revision) });
     // Revisions are numbered from 1 without gaps and never deleted: read by `_id` (no collection scan).
-    return (await lastInSequence((n) => this.col.findOne({ _id: exportDocId(tenantId, reportId, n) }), 0))?.doc ?? null;
+    return (await lastInSequence((n) => this.col.findOne({ _id: exportDocId(tenantId, reportId, n) })))?.doc ?? null;
   }
 
   getRevision(ref: ExportRef): Promise<ExportDoc | null> {
