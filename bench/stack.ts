@@ -139,7 +139,9 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
 
     const startScript = async (name: string, file: string, env: NodeJS.ProcessEnv, ready: string): Promise<BenchProcess> => {
       // Built JavaScript runs on plain node (as deployed); TypeScript through tsx.
-      const args = file.endsWith('.js') ? [path.join(ROOT, file)] : ['--import', 'tsx', path.join(ROOT, file)];
+      // BENCH_NODE_ARGS: extra node options for the product's processes (for example `--cpu-prof --cpu-prof-dir=…` to profile them).
+      const extra = file.startsWith('dist/') && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean) : [];
+      const args = file.endsWith('.js') ? [...extra, path.join(ROOT, file)] : ['--import', 'tsx', path.join(ROOT, file)];
       const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const output: string[] = [];
       let buf = '';

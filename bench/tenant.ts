@@ -38,18 +38,29 @@ export function benchReport(reportId: string, amountCents: number): ExpenseRepor
 }
 
 /** POSTs one report for export; resolves with the moment it was sent (approval). */
-export async function approve(apiUrl: string, tenantId: string, report: ExpenseReport): Promise<number> {
+export interface Approval {
+  /** When the first request was sent. */
+  at: number;
+  /** When the API accepted it (202). */
+  acceptedAt: number;
+  /** 503 answers before that (each waited out for its Retry-After). */
+  busy: number;
+}
+
+export async function approve(apiUrl: string, tenantId: string, report: ExpenseReport): Promise<Approval> {
   const at = Date.now();
+  let busy = 0;
   // As a platform should: a 503 (database or Temporal busy) is repeated after its Retry-After.
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(`${apiUrl}/api/tenants/${tenantId}/expense-reports/${report.reportId}/export`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_PLATFORM_KEY}` }, body: JSON.stringify(report) });
     if (res.status === 503 && attempt < 5) {
+      busy++;
       await res.body?.cancel();
       await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 5) * 1000));
       continue;
     }
     if (res.status !== 202) throw new Error(`export ${report.reportId}: ${res.status} ${await res.text()}`);
     await res.body?.cancel();
-    return at;
+    return { at, acceptedAt: Date.now(), busy };
   }
 }

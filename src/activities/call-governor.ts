@@ -78,10 +78,20 @@ export interface GovernorOptions {
   heartbeat?: () => void;
 }
 
+/** Where a connection's calls spent their time before going out (for the activity's log line). */
+export interface GovernorStats {
+  /** Booking in the shared budget (database round trips, this process's queue for the division). */
+  bookingMs: number;
+  /** Waiting for the booked minute. */
+  waitMs: number;
+}
+
 /** The governor for one activity's connection. */
-export function callGovernor(deps: ActivityDeps, opts: GovernorOptions): CallGovernor {
+export function callGovernor(deps: ActivityDeps, opts: GovernorOptions): CallGovernor & { stats: GovernorStats } {
   const { stores, logger } = deps;
+  const stats: GovernorStats = { bookingMs: 0, waitMs: 0 };
   return {
+    stats,
     async beforeCall(call) {
       const ctx = currentContext();
       const signal = call.signal ?? ctx?.cancellationSignal;
@@ -93,8 +103,11 @@ export function callGovernor(deps: ActivityDeps, opts: GovernorOptions): CallGov
         const now = Date.now();
         const horizon = Math.max(0, Math.min(deadline, now + maxWait) - now);
         const r = await stores.callBudget.reserve(call.division, opts.priority, horizon);
+        const booked = Date.now();
+        stats.bookingMs += booked - now;
         if (r.granted) {
           await pause(r.sendAt - Date.now(), signal, heartbeat);
+          stats.waitMs += Date.now() - booked;
           if (Date.now() <= r.validUntil) return;
           continue; // woke up too late for the booked minute: book again
         }
@@ -109,6 +122,7 @@ export function callGovernor(deps: ActivityDeps, opts: GovernorOptions): CallGov
         }
         // Spread the syncs that wait for the same minute.
         await pause(r.retryAt - Date.now() + Math.floor(Math.random() * 500), signal, heartbeat);
+        stats.waitMs += Date.now() - booked;
       }
     },
     afterCall(call, outcome) {

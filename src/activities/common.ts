@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import { MaesnError, MaesnRateLimitedError, classifyMaesnError, type MaesnClient, type MaesnConnection, type MaesnErrorKind } from '../maesn';
 import type { Stores } from '../store';
 import { FailureType } from '../workflows/failures';
-import { callGovernor, type GovernorOptions } from './call-governor';
+import { callGovernor, type GovernorOptions, type GovernorStats } from './call-governor';
 
 export interface ActivityDeps {
   config: ProductConfig;
@@ -28,14 +28,14 @@ export async function connectionFor(
   deps: ActivityDeps,
   tenantId: string,
   opts: { forPosting?: boolean } & Partial<GovernorOptions> = {},
-): Promise<{ conn: MaesnConnection; division: string; keyId: string }> {
+): Promise<{ conn: MaesnConnection; division: string; keyId: string; governorStats: GovernorStats }> {
   const cred = await deps.stores.tenants.revealAccountKey(tenantId);
   if (!cred) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} has no Exact Online connection`, FailureType.notConnected);
   if (opts.forPosting && cred.divisionChangePending) {
     throw ApplicationFailure.nonRetryable(`tenant ${tenantId} reconnected to another division; an admin must confirm the change before anything is posted`, FailureType.divisionChangePending);
   }
   const governor = callGovernor(deps, { priority: opts.priority ?? 'export', heartbeat: opts.heartbeat });
-  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }), division: cred.division, keyId: cred.keyId };
+  return { conn: deps.maesn.forConnection({ accountKey: cred.accountKey, companyId: cred.division }, { governor }), division: cred.division, keyId: cred.keyId, governorStats: governor.stats };
 }
 
 /** Stops a long-running activity once the key it started with is gone (disconnect) or replaced (reconnect). */

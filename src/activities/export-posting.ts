@@ -28,6 +28,7 @@ import {
 } from '../maesn';
 import { isOutcomeOpen, type ExportDoc, type Lease } from '../store';
 import { FailureType } from '../workflows/failures';
+import type { GovernorStats } from './call-governor';
 import { connectionFor, toActivityFailure, type ActivityDeps } from './common';
 import { receiptFiles, toMaesnJournalEntry } from './export-entry';
 
@@ -83,6 +84,21 @@ function toFound(e: MaesnJournalEntry): FoundEntry {
   };
 }
 
+/** Durations of an attempt's steps, in ms, for its log line (where a slow post spends its time). */
+function stopwatch() {
+  let last = Date.now();
+  const laps: Record<string, number> = {};
+  return {
+    laps,
+    lap(name: string) {
+      const now = Date.now();
+      laps[name] = (laps[name] ?? 0) + now - last;
+      last = now;
+    },
+  };
+}
+type Stopwatch = ReturnType<typeof stopwatch>;
+
 /** The posting lease's holder: this attempt of this activity (each attempt its own, so a retry never inherits a lease). */
 function postingHolder(): string {
   const info = Context.current().info;
@@ -101,9 +117,10 @@ export function createPostingActivities(deps: ActivityDeps) {
   const posted = (doc: ExportDoc): Posted => ({ exactEntryId: doc.exactEntryId ?? '', exactEntryNumber: doc.exactEntryNumber ?? '', postedVia: doc.postedVia ?? 'created' });
 
   /** Sends the one POST of this attempt; the export document says what happened before this returns or throws. */
-  async function sendPost(ref: ExportRef, doc: ExportDoc, lease: Lease, conn: MaesnConnection, division: string, attemptStarted: number): Promise<Posted> {
+  async function sendPost(ref: ExportRef, doc: ExportDoc, lease: Lease, conn: MaesnConnection, division: string, attemptStarted: number, t: Stopwatch, governor: GovernorStats): Promise<Posted> {
     const entry = doc.entry!;
     const files = await receiptFiles(stores, doc, entry);
+    t.lap('receipts');
     const ctx = Context.current();
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled before the POST was sent');
     // Never start a POST that could still be running when this attempt's time is up.
@@ -115,6 +132,7 @@ export function createPostingActivities(deps: ActivityDeps) {
     const now = new Date();
     const began = await stores.exports.beginPost(ref, { frozenAt: doc.posting?.frozenAt ?? now, firstAttemptAt: doc.posting?.firstAttemptAt ?? now, division });
     if (!began) throw ApplicationFailure.retryable('the export changed while this attempt prepared its POST', FailureType.postInProgress);
+    t.lap('begin');
 
     let created: Awaited<ReturnType<MaesnConnection['createJournalEntry']>>;
     try {
@@ -144,8 +162,11 @@ export function createPostingActivities(deps: ActivityDeps) {
       throw outcomeUnknown({ posting: { lastAttemptAt: ended } }, 'answered without an entry id');
     }
     const number = created.data.number ?? '';
+    t.lap('post');
     await stores.exports.recordPosted(ref, { id, number, via: 'created' }, undefined, doc);
-    logger.info({ ...ref, exactEntryId: id, exactEntryNumber: number, division }, 'journal entry posted');
+    t.lap('record');
+    const ms = { ...t.laps, budgetBooking: governor.bookingMs, budgetWait: governor.waitMs };
+    logger.info({ ...ref, exactEntryId: id, exactEntryNumber: number, division, ms }, 'journal entry posted');
     return { exactEntryId: id, exactEntryNumber: number, postedVia: 'created' };
   }
 
@@ -154,12 +175,14 @@ export function createPostingActivities(deps: ActivityDeps) {
     async postJournalEntry(input: ExportRef): Promise<Posted> {
       const ref: ExportRef = { tenantId: input.tenantId, reportId: input.reportId, revision: input.revision ?? 1 };
       const attemptStarted = Date.now();
+      const t = stopwatch();
       return withHeartbeat(async () => {
         // The lease outlives the POST: another attempt (Temporal may start one while a dead or
         // partitioned worker still runs this one) cannot POST before this POST has ended.
         const taken = await stores.exports.acquirePostingLease(ref, postingHolder(), config.maesn.timeoutMs + 30_000);
         if (!taken.acquired) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
         const { lease, doc } = taken;
+        t.lap('lease');
         let done = false;
         try {
           if (!doc) throw ApplicationFailure.nonRetryable(`export ${ref.tenantId}/${ref.reportId} (revision ${ref.revision}) not found`, FailureType.exportNotFound);
@@ -167,14 +190,15 @@ export function createPostingActivities(deps: ActivityDeps) {
           if (isOutcomeOpen(doc)) throw outcomeUnknown(doc, 'an earlier POST was not answered');
           if (!doc.entry) throw ApplicationFailure.nonRetryable('the export has no built entry', FailureType.notPrepared);
           // A switch of division that waits for an admin's confirmation makes the export wait.
-          const { conn, division } = await connectionFor(deps, ref.tenantId, { forPosting: true });
+          const { conn, division, governorStats } = await connectionFor(deps, ref.tenantId, { forPosting: true });
+          t.lap('connection');
           const d = divisionDecision(doc.division, division, false);
           if (d.kind !== 'proceed') {
             const error = { message: d.message, code: FailureType.divisionChanged };
             await stores.exports.recordRejected(ref, error, { answeredPost: false });
             throw ApplicationFailure.nonRetryable(error.message, FailureType.divisionChanged);
           }
-          const result = await sendPost(ref, doc, lease, conn, d.division, attemptStarted);
+          const result = await sendPost(ref, doc, lease, conn, d.division, attemptStarted, t, governorStats);
           done = true;
           return result;
         } catch (err) {

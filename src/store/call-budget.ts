@@ -8,8 +8,9 @@
  * (`$inc`, conditional `findOneAndUpdate`) as read-modify-write in its own process, so two
  * concurrent increments of one document can lose one another (measured: 200 concurrent `$inc`
  * left the counter at 9), while two inserts of one `_id` never both succeed. Within a process the
- * bookings of a division run one at a time, so slots are probed in order and two processes
- * collide only with each other. Syncs also take a slot of the window's sync count
+ * bookings of a division are made in batches, one after the other: each batch takes the next
+ * slot numbers in one insert, so two processes collide only with each other, and a burst costs
+ * a few round trips instead of one per call. Syncs also take a slot of the window's sync count
  * (`…|s<j>`), so their share of a window is capped the same way.
  *
  * What is learned from Exact's headers (limits, the day's count, a Retry-After block) and the
@@ -19,6 +20,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import {
+  CALL_PRIORITIES,
   DEFAULT_CALL_BUDGET_POLICY,
   MINUTE_MS,
   callBudgetView,
@@ -30,11 +32,12 @@ import {
   windowKey,
   type CallBudgetPolicy,
   type CallBudgetState,
+  type CallBooking,
   type CallBudgetView,
   type CallPriority,
   type RateLimitObservation,
 } from '../domain';
-import { isDuplicateKeyError, upsertRetrying } from './mongo';
+import { duplicateKeyIndexes, isDuplicateKeyError, upsertRetrying } from './mongo';
 
 interface BudgetDoc {
   _id: string; // division
@@ -73,13 +76,32 @@ interface DivisionCache {
   /** Bookings of this process since the day count was last learned. */
   dayLocal: number;
   lastDayWrite: number;
-  queue: Promise<unknown>;
+  /** Requests waiting for the next batch, and whether a batch is being booked. */
+  pending: PendingReservation[];
+  draining: boolean;
+}
+
+interface PendingReservation {
+  priority: CallPriority;
+  horizonMs: number;
+  resolve: (r: CallReservation) => void;
+  reject: (err: unknown) => void;
+}
+
+type Markers = { backlogUntil: number | null; syncNowUntil: number | null };
+
+/** Keeps the later of each marker. */
+function raise(into: Markers, m: Markers): void {
+  if (m.backlogUntil !== null) into.backlogUntil = Math.max(into.backlogUntil ?? m.backlogUntil, m.backlogUntil);
+  if (m.syncNowUntil !== null) into.syncNowUntil = Math.max(into.syncNowUntil ?? m.syncNowUntil, m.syncNowUntil);
 }
 
 /** How long a process trusts its copy of a division's document. */
 const DOC_TTL_MS = 1_000;
 /** Slots of windows older than this are deleted. */
 const SLOT_RETENTION_MS = 5 * MINUTE_MS;
+/** At most this many calls are booked in one insert. */
+const MAX_BATCH = 100;
 /** The day's count (learned from headers) is written at most this often per process and division. */
 const DAY_WRITE_EVERY_MS = 5_000;
 
@@ -110,54 +132,115 @@ export class CallBudgetStore {
    */
   reserve(division: string, priority: CallPriority, horizonMs: number): Promise<CallReservation> {
     const c = this.cacheOf(division);
-    const run = c.queue.then(() => this.reserveNow(division, c, priority, horizonMs));
-    c.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<CallReservation>((resolve, reject) => {
+      c.pending.push({ priority, horizonMs, resolve, reject });
+      if (!c.draining) void this.drain(division, c);
+    });
   }
 
-  private async reserveNow(division: string, c: DivisionCache, priority: CallPriority, horizonMs: number): Promise<CallReservation> {
+  /**
+   * Books what this process asked for, a batch at a time: the requests that arrived while the
+   * previous batch was being written go in the next one, in one insert. A burst of exports costs
+   * a few round trips, not one per call queued behind the others.
+   */
+  private async drain(division: string, c: DivisionCache): Promise<void> {
+    c.draining = true;
+    try {
+      while (c.pending.length) {
+        // Exports first, then "sync now", then scheduled syncs (stable within a priority).
+        const batch = c.pending.splice(0, MAX_BATCH).sort((a, b) => CALL_PRIORITIES.indexOf(a.priority) - CALL_PRIORITIES.indexOf(b.priority));
+        try {
+          await this.reserveBatch(division, c, batch);
+        } catch (err) {
+          for (const r of batch) r.reject(err); // a request already answered ignores this
+        }
+      }
+    } finally {
+      c.draining = false;
+    }
+  }
+
+  private async reserveBatch(division: string, c: DivisionCache, batch: PendingReservation[]): Promise<void> {
     // Syncs decide on fresh markers (exports waiting, "sync now"); exports may use a second-old copy.
-    await this.refresh(division, c, priority === 'export' ? DOC_TTL_MS : 0);
-    for (let round = 0; round < 1_000; round++) {
+    await this.refresh(division, c, batch.every((r) => r.priority === 'export') ? DOC_TTL_MS : 0);
+    let todo = batch;
+    for (let round = 0; todo.length && round < 1_000; round++) {
       const now = this.clock();
-      const plan = planCall(this.stateOf(c, now), priority, now, horizonMs, this.policy);
-      if (plan.kind === 'wait') {
-        await this.mark(division, c, { backlogUntil: plan.backlogUntil, syncNowUntil: plan.syncNowUntil });
-        return { granted: false, retryAt: plan.retryAt, reason: plan.reason };
+      const markers: Markers = { backlogUntil: null, syncNowUntil: null };
+      const granted: { r: PendingReservation; plan: CallBooking; docs: SlotDoc[] }[] = [];
+      for (const r of todo) {
+        let plan = planCall(this.stateOf(c, now), r.priority, now, r.horizonMs, this.policy);
+        if (plan.kind === 'book' && !c.next.has(plan.windowStart)) {
+          // This process's first booking in the window: count what others booked there, then plan again.
+          await this.learnWindow(division, c, plan.windowStart);
+          plan = planCall(this.stateOf(c, now), r.priority, now, r.horizonMs, this.policy);
+        }
+        if (plan.kind === 'wait') {
+          raise(markers, plan);
+          r.resolve({ granted: false, retryAt: plan.retryAt, reason: plan.reason });
+          continue;
+        }
+        const w = plan.windowStart;
+        if (!c.next.has(w)) await this.learnWindow(division, c, w);
+        // The plan saw room below the caps, counted from these numbers: take the next of each.
+        const n = c.next.get(w) ?? 0;
+        c.next.set(w, n + 1);
+        const docs = [this.slotDoc(division, w, 'n', n, r.priority)];
+        if (plan.syncCap !== null) {
+          const j = c.nextSync.get(w) ?? 0;
+          c.nextSync.set(w, j + 1);
+          docs.push(this.slotDoc(division, w, 's', j, r.priority));
+        }
+        granted.push({ r, plan, docs });
       }
-      const w = plan.windowStart;
-      await this.learnWindow(division, c, w);
-      let syncSlot: number | null = null;
-      if (plan.syncCap !== null) {
-        syncSlot = await this.claim(division, w, 's', c.nextSync, plan.syncCap, priority);
-        if (syncSlot === null) continue; // the window's sync share is used up: plan again
+      if (!granted.length) {
+        await this.mark(division, c, markers);
+        return;
       }
-      const slot = await this.claim(division, w, 'n', c.next, plan.windowCap, priority);
-      if (slot === null) {
-        if (syncSlot !== null) await this.slots.deleteOne({ _id: slotId(division, w, 's', syncSlot) });
-        continue; // full after all (another process): plan again
-      }
-      c.dayLocal += 1;
-      await this.mark(division, c, { backlogUntil: plan.windowStart > minuteWindowStart(now, c.doc.minutePhaseMs) ? plan.backlogUntil : null, syncNowUntil: plan.syncNowUntil });
+      // One insert for the batch's sync shares, then one for its calls. A slot another process
+      // took first fails alone (its number is skipped from then on); its request gives back the
+      // share it got, if any, and is planned again.
+      const lost = new Set<PendingReservation>();
+      const giveBack: string[] = [];
+      const shares = granted.filter((g) => g.docs.length === 2);
+      const sharesTaken = await this.insertSlots(shares.map((g) => g.docs[1]));
+      shares.forEach((g, i) => sharesTaken.has(i) && lost.add(g.r));
+      const calls = granted.filter((g) => !lost.has(g.r));
+      const callsTaken = await this.insertSlots(calls.map((g) => g.docs[0]));
+      const current = minuteWindowStart(now, c.doc.minutePhaseMs);
+      calls.forEach((g, i) => {
+        if (callsTaken.has(i)) {
+          lost.add(g.r);
+          if (g.docs[1]) giveBack.push(g.docs[1]._id);
+          return;
+        }
+        c.dayLocal += 1;
+        raise(markers, { backlogUntil: g.plan.windowStart > current ? g.plan.backlogUntil : null, syncNowUntil: g.plan.syncNowUntil });
+      });
+      if (giveBack.length) await this.slots.deleteMany({ _id: { $in: giveBack } });
+      await this.mark(division, c, markers);
+      for (const g of granted) if (!lost.has(g.r)) g.r.resolve({ granted: true, sendAt: g.plan.sendAt, validUntil: g.plan.validUntil });
       void this.cleanup(now);
-      return { granted: true, sendAt: plan.sendAt, validUntil: plan.validUntil };
+      todo = [...lost];
     }
-    throw new Error(`call budget of division ${division}: no decision after 1000 rounds`);
+    if (todo.length) throw new Error(`call budget of division ${division}: no decision after 1000 rounds`);
   }
 
-  /** Takes the first free slot below `cap` (from what this process knows), or null when there is none. */
-  private async claim(division: string, w: number, space: 'n' | 's', next: Map<number, number>, cap: number, priority: CallPriority): Promise<number | null> {
-    for (let i = next.get(w) ?? 0; i < cap; i++) {
-      try {
-        await this.slots.insertOne({ _id: slotId(division, w, space, i), d: division, w, p: priority, at: new Date() });
-        next.set(w, i + 1);
-        return i;
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        next.set(w, i + 1);
-      }
+  private slotDoc(division: string, w: number, space: 'n' | 's', i: number, priority: CallPriority): SlotDoc {
+    return { _id: slotId(division, w, space, i), d: division, w, p: priority, at: new Date(this.clock()) };
+  }
+
+  /** Inserts the slots; returns the positions of those another process had taken already. */
+  private async insertSlots(docs: SlotDoc[]): Promise<Set<number>> {
+    if (!docs.length) return new Set();
+    try {
+      await this.slots.insertMany(docs, { ordered: false });
+      return new Set();
+    } catch (err) {
+      const taken = duplicateKeyIndexes(err);
+      if (!taken) throw err;
+      return new Set(taken);
     }
-    return null;
   }
 
   /** The first time this process books in a window, it counts what others booked there already. */
@@ -255,7 +338,7 @@ export class CallBudgetStore {
   private cacheOf(division: string): DivisionCache {
     let c = this.cache.get(division);
     if (!c) {
-      c = { doc: this.defaultDoc(division, this.clock()), loadedAt: 0, next: new Map(), nextSync: new Map(), dayLocal: 0, lastDayWrite: 0, queue: Promise.resolve() };
+      c = { doc: this.defaultDoc(division, this.clock()), loadedAt: 0, next: new Map(), nextSync: new Map(), dayLocal: 0, lastDayWrite: 0, pending: [], draining: false };
       this.cache.set(division, c);
     }
     return c;
@@ -285,7 +368,7 @@ export class CallBudgetStore {
   }
 
   /** Writes the markers that make syncs yield, when they move forward. */
-  private async mark(division: string, c: DivisionCache, m: { backlogUntil: number | null; syncNowUntil: number | null }): Promise<void> {
+  private async mark(division: string, c: DivisionCache, m: Markers): Promise<void> {
     const max: Partial<BudgetDoc> = {};
     if (m.backlogUntil !== null && m.backlogUntil > c.doc.exportBacklogUntil) max.exportBacklogUntil = m.backlogUntil;
     // A "sync now" renews its hold when half of it is gone.

@@ -18,7 +18,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { canonicalJson, type MasterDataKind, type MasterDataRecord } from '../domain';
-import { duplicateKeyIndexes, isDuplicateKeyError } from './mongo';
+import { duplicateKeyIndexes, isDuplicateKeyError, upsertRetrying } from './mongo';
 
 /** Buckets per tenant and kind: 100,000 records make 64 documents of ~1,600 entries. */
 const BUCKETS = 64;
@@ -98,7 +98,8 @@ export interface VersionDoc {
 
 /** Every write of a tenant's master data ends with this: cached lookups of every process are dropped. */
 export async function touchMasterData(versions: Collection<VersionDoc>, tenantId: string): Promise<void> {
-  await versions.replaceOne({ _id: tenantId }, { v: randomUUID(), at: new Date() }, { upsert: true });
+  // Concurrent first writes (the sync's resources run in parallel) race to insert on FerretDB: the loser writes again.
+  await upsertRetrying(() => versions.replaceOne({ _id: tenantId }, { v: randomUUID(), at: new Date() }, { upsert: true }));
 }
 
 export function syncCollections(db: Db, recordCollection: string): SyncCollections {

@@ -21,6 +21,8 @@ export interface MongoOptions {
   socketTimeoutMS?: number;
   connectTimeoutMS?: number;
   heartbeatFrequencyMS?: number;
+  /** Emit the driver's command events (tests count round trips with them). */
+  monitorCommands?: boolean;
   /** A server check running longer than this means the client's monitor is stuck (ms). */
   stuckCheckMs?: number;
   /** Told when the client reconnects after a stuck check (for the log). */

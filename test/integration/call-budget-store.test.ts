@@ -87,3 +87,26 @@ test('syncs get a capped share of a minute, also across processes', { timeout: 1
   const exports = await Promise.all(Array.from({ length: 30 }, () => a.reserve('div-sync', 'export', 0)));
   assert.equal(granted(exports).length, 18, 'exports get the rest');
 });
+
+test('a burst in one process is booked in a few inserts, exports ahead of syncs that asked first', { timeout: 120_000 }, async () => {
+  const watched = await testDb('callbudget_batch', undefined, { monitorCommands: true });
+  try {
+    const inserts: number[] = [];
+    watched.client.on('commandStarted', (e) => {
+      if (e.commandName === 'insert' && e.command.insert === 'call_slots') inserts.push((e.command.documents as unknown[]).length);
+    });
+    const store = new CallBudgetStore(watched.db, { perMinute: 60, perDay: 5000 }, undefined, clock);
+    now = T0 + 20 * MINUTE_MS + 1_000;
+    const syncs = Array.from({ length: 40 }, () => store.reserve('div-batch', 'scheduled', 0));
+    const exports = Array.from({ length: 50 }, () => store.reserve('div-batch', 'export', 0));
+    const [s, e] = [await Promise.all(syncs), await Promise.all(exports)];
+    // The first sync went alone (nothing else was waiting); the 89 requests behind it form one
+    // batch, exports first. In arrival order the syncs would have taken 42 slots, leaving 18.
+    assert.equal(granted(e).length, 50, 'every export of the burst gets the minute');
+    assert.equal(granted(s).length, 1, 'after 51 calls the minute is past the 70 % that scheduled syncs may use');
+    assert.ok(inserts.length <= 3, `booked in ${inserts.length} inserts (${inserts.join(', ')} slots), not one per call`);
+    assert.equal(await watched.db.collection('call_slots').countDocuments({ d: 'div-batch', _id: /\|n\d+$/ }), 51, 'one slot per granted call');
+  } finally {
+    await watched.dispose();
+  }
+});

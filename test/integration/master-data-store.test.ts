@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { MongoClient, type Db } from 'mongodb';
 import type { MasterDataRecord } from '../../src/domain';
 import { MasterDataStore } from '../../src/store';
+import { touchMasterData } from '../../src/store/master-data-sync';
 import { testStack, uniqueId } from '../helpers/stack';
 
 let client: MongoClient;
@@ -180,5 +181,16 @@ test('lookups are cached per process until a sync changes the tenant\'s master d
     assert.deepEqual(await (await store.reader(tenant)).findByCodes('suppliers', ['10003']), []);
   } finally {
     client.off('commandStarted', count);
+  }
+});
+
+test('the first syncs of a tenant, running in parallel, all record their change (no lost race on the version)', { timeout: 120_000 }, async () => {
+  // Each resource's first page touches the tenant's version document, which does not exist yet:
+  // on FerretDB concurrent upserts of a new `_id` fail all but one unless the loser writes again.
+  for (let round = 0; round < 5; round++) {
+    const tenant = uniqueId('race');
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => touchMasterData(db.collection('md_versions'), tenant)));
+    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.equal(await db.collection('md_versions').countDocuments({ _id: tenant as never }), 1);
   }
 });

@@ -63,6 +63,28 @@ test('src/workflows imports only workflow-safe code and activity types', () => {
   assert.deepEqual(all.filter((i) => i.file.startsWith('src/workflows/') && !ok(i)), []);
 });
 
+test('workflows bring no zod into their bundle (each new run evaluates the bundle again)', () => {
+  // Value imports only (type imports vanish); a folder means its index.
+  const fileOf = (target: string) => (fs.existsSync(path.join(ROOT, `${target}.ts`)) ? `${target}.ts` : `${target}/index.ts`);
+  const valueImports = new Map<string, Import[]>();
+  for (const i of all) if (!i.typeOnly) valueImports.set(i.file, [...(valueImports.get(i.file) ?? []), i]);
+  const reachesZod = (file: string, seen = new Set<string>()): string | null => {
+    if (seen.has(file)) return null;
+    seen.add(file);
+    for (const i of valueImports.get(file) ?? []) {
+      if (i.spec === 'zod') return file;
+      const via = i.target && reachesZod(fileOf(i.target), seen);
+      if (via) return via;
+    }
+    return null;
+  };
+  const offenders = files(path.join(SRC, 'workflows')).flatMap((f) => {
+    const via = reachesZod(path.relative(ROOT, f));
+    return via ? [`${path.relative(ROOT, f)} reaches zod through ${via}`] : [];
+  });
+  assert.deepEqual(offenders, []);
+});
+
 test('src/api and src/services never import activities', () => {
   const bad = all.filter((i) => (i.file.startsWith('src/api/') || i.file.startsWith('src/services/')) && under(i.target, 'src/activities'));
   assert.deepEqual(bad, []);
