@@ -28,7 +28,7 @@ import {
 } from '../maesn';
 import { isOutcomeOpen, type ExportDoc, type Lease } from '../store';
 import { FailureType } from '../workflows/failures';
-import type { GovernorStats } from './call-governor';
+import { EXPORT_BOOKING_HORIZON_MS, type GovernorStats } from './call-governor';
 import { connectionFor, toActivityFailure, type ActivityDeps } from './common';
 import { receiptFiles, toMaesnJournalEntry } from './export-entry';
 
@@ -127,18 +127,29 @@ export function createPostingActivities(deps: ActivityDeps) {
     if (Date.now() - attemptStarted + config.maesn.timeoutMs + 5_000 > ctx.info.startToCloseTimeoutMs) {
       throw ApplicationFailure.retryable('not enough time left in this attempt to post safely', FailureType.postDeferred);
     }
-    // Fencing: an attempt that stalled past its lease (which another attempt may have taken over since) sends nothing.
-    if (!(await stores.exports.holdsPostingLease(lease))) throw ApplicationFailure.retryable('this attempt lost the posting lease before sending', FailureType.postInProgress);
-    const now = new Date();
-    const began = await stores.exports.beginPost(ref, { frozenAt: doc.posting?.frozenAt ?? now, firstAttemptAt: doc.posting?.firstAttemptAt ?? now, division });
-    if (!began) throw ApplicationFailure.retryable('the export changed while this attempt prepared its POST', FailureType.postInProgress);
-    t.lap('begin');
+    // Marked sent once the call budget lets the POST go, right before it is sent (nothing is marked
+    // while it waits for its minute). Fencing first: an attempt that stalled past its lease (which
+    // another attempt may have taken over since) sends nothing.
+    let marked = false;
+    const markSent = async () => {
+      t.lap('budget');
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled before the POST was sent');
+      if (!(await stores.exports.holdsPostingLease(lease))) throw ApplicationFailure.retryable('this attempt lost the posting lease before sending', FailureType.postInProgress);
+      const now = new Date();
+      const began = await stores.exports.beginPost(ref, { frozenAt: doc.posting?.frozenAt ?? now, firstAttemptAt: doc.posting?.firstAttemptAt ?? now, division });
+      if (!began) throw ApplicationFailure.retryable('the export changed while this attempt prepared its POST', FailureType.postInProgress);
+      marked = true;
+      t.lap('begin');
+    };
 
     let created: Awaited<ReturnType<MaesnConnection['createJournalEntry']>>;
     try {
       // Not aborted on cancel: once sent, the answer is what tells whether an entry exists.
-      created = await conn.createJournalEntry(toMaesnJournalEntry(entry), { files });
+      created = await conn.createJournalEntry(toMaesnJournalEntry(entry), { files, beforeSend: markSent });
     } catch (err) {
+      // Not marked sent: nothing was sent (the call budget had no call in time, the wait was
+      // stopped, the lease was lost) and nothing is open; the retry policy decides.
+      if (!marked) throw err;
       if (err instanceof MaesnInvalidRequestError) {
         const first = err.fieldErrors?.[0];
         const error = { message: err.targetMessage ?? err.message, line: first?.line ?? null, code: FailureType.businessRejection };
@@ -178,8 +189,10 @@ export function createPostingActivities(deps: ActivityDeps) {
       const t = stopwatch();
       return withHeartbeat(async () => {
         // The lease outlives the POST: another attempt (Temporal may start one while a dead or
-        // partitioned worker still runs this one) cannot POST before this POST has ended.
-        const taken = await stores.exports.acquirePostingLease(ref, postingHolder(), config.maesn.timeoutMs + 30_000);
+        // partitioned worker still runs this one) cannot POST before this POST has ended. It also
+        // covers the wait for the booked minute, which comes before the lease is checked and the
+        // POST marked sent (an export books at most EXPORT_BOOKING_HORIZON_MS ahead).
+        const taken = await stores.exports.acquirePostingLease(ref, postingHolder(), EXPORT_BOOKING_HORIZON_MS + config.maesn.timeoutMs + 30_000);
         if (!taken.acquired) throw ApplicationFailure.retryable('another attempt is posting this export', FailureType.postInProgress);
         const { lease, doc } = taken;
         t.lap('lease');

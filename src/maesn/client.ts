@@ -486,7 +486,8 @@ export class MaesnConnection {
    */
   async createJournalEntry(
     input: JournalEntryCreateInput,
-    opts: CallOptions & { files?: JournalEntryFile[] } = {},
+    /** `beforeSend`: see CallSpec (runs after the call budget's wait, right before the POST). */
+    opts: CallOptions & { files?: JournalEntryFile[]; beforeSend?: () => Promise<void> } = {},
   ): Promise<WriteResult<JournalEntry>> {
     const operation = 'createJournalEntry';
     const parsed = journalEntryCreateInputSchema.safeParse(input);
@@ -524,6 +525,7 @@ export class MaesnConnection {
       query: { companyId: this.companyId },
       multipart: parts,
       signal: opts.signal,
+      beforeSend: opts.beforeSend,
     });
     const env = parseEnvelope(operation, res.status, res.text, true);
     const warnings = env.meta?.warnings ?? [];

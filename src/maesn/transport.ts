@@ -131,6 +131,13 @@ export interface CallSpec {
   governor?: { division: string; governor: CallGovernor };
   /** A POST that only reads (Maesn's passThrough with an upstream GET): retried like a GET, never an unknown write. */
   readOnly?: boolean;
+  /**
+   * Runs when the call may go (after the governor's wait), right before it is sent (before each
+   * attempt of a read; a write has one). A write's
+   * caller marks the write as sent here, so nothing is marked while it waits for its minute.
+   * What it throws ends the call unsent, and reaches the caller as it is.
+   */
+  beforeSend?: () => Promise<void>;
 }
 
 export interface RawResponse {
@@ -239,6 +246,7 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       try {
         if (governed) await this.waitForTurn(spec, governed);
+        if (spec.beforeSend) await spec.beforeSend();
         const res = await this.once(spec, isWrite);
         return { ...res, attempts: attempt };
       } catch (err) {

@@ -183,31 +183,26 @@ export class ExportStore {
     if (receipts.length === 0) return;
     const now = new Date();
     try {
-      await this.receipts.bulkWrite(
+      // Inserted, not upserted: a key names the content (its submission's hash), so a receipt that
+      // is there already is the same one. One insert, without a read first (FerretDB's upsert reads).
+      await this.receipts.insertMany(
         receipts.map((r) => ({
-          updateOne: {
-            filter: { _id: receiptKey(tenantId, reportId, contentHash, r.receiptId) },
-            update: {
-              $setOnInsert: {
-                tenantId,
-                reportId,
-                contentHash,
-                receiptId: r.receiptId,
-                expenseId: r.expenseId,
-                fileName: r.fileName,
-                contentType: r.contentType,
-                size: r.data.length,
-                data: new Binary(r.data),
-                createdAt: now,
-              },
-            },
-            upsert: true,
-          },
+          _id: receiptKey(tenantId, reportId, contentHash, r.receiptId),
+          tenantId,
+          reportId,
+          contentHash,
+          receiptId: r.receiptId,
+          expenseId: r.expenseId,
+          fileName: r.fileName,
+          contentType: r.contentType,
+          size: r.data.length,
+          data: new Binary(r.data),
+          createdAt: now,
         })),
         { ordered: false },
       );
     } catch (err) {
-      // Two submissions of the same report racing: the other one inserted the same receipts.
+      // Submitted before (a repeat, or two submissions racing): those receipts are stored already.
       if (!isDuplicateKeyError(err)) throw err;
     }
   }

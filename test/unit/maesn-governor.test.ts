@@ -125,3 +125,24 @@ test('a write stopped while it waits for the call budget (cancelled, timed out, 
   });
   assert.equal(served, 0);
 });
+
+test("a write's beforeSend runs after the governor's wait and right before the request; what it throws ends the call unsent", async () => {
+  script = [created];
+  const conn = client.forConnection({ accountKey: 'acc-key', companyId: '123456' }, { governor: recorder() });
+  await conn.createJournalEntry(entry, { beforeSend: async () => void events.push(`marked sent (served ${served})`) });
+  assert.deepEqual(events, ['before 123456 createJournalEntry write (served 0)', 'marked sent (served 0)', 'after createJournalEntry 201']);
+
+  events.length = 0;
+  const lost = new Error('this attempt lost the posting lease');
+  await assert.rejects(conn.createJournalEntry(entry, { beforeSend: async () => Promise.reject(lost) }), (err: unknown) => err === lost);
+  assert.equal(served, 1, 'the second POST was not sent');
+  assert.deepEqual(events, ['before 123456 createJournalEntry write (served 1)']);
+
+  // Held back by the governor: beforeSend never runs (the export is never marked sent).
+  events.length = 0;
+  const refuse = new MaesnRateLimitedError({ operation: 'createJournalEntry', retryAfterMs: 42_000, retryAfterFromHeader: false, heldBack: true });
+  const held = client.forConnection({ accountKey: 'acc-key', companyId: '123456' }, { governor: recorder({ beforeCall: async () => Promise.reject(refuse) }) });
+  let ran = false;
+  await assert.rejects(held.createJournalEntry(entry, { beforeSend: async () => void (ran = true) }), (err: unknown) => err === refuse);
+  assert.equal(ran, false);
+});
