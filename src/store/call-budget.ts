@@ -170,7 +170,7 @@ export class CallBudgetStore {
       const granted: { r: PendingReservation; plan: CallBooking; docs: SlotDoc[] }[] = [];
       for (const r of todo) {
         let plan = planCall(this.stateOf(c, now), r.priority, now, r.horizonMs, this.policy);
-        if (plan.kind === 'book' && !c.next.has(plan.windowStart)) {
+        while (plan.kind === 'book' && !c.next.has(plan.windowStart)) {
           // This process's first booking in the window: count what others booked there, then plan again.
           await this.learnWindow(division, c, plan.windowStart);
           plan = planCall(this.stateOf(c, now), r.priority, now, r.horizonMs, this.policy);
@@ -181,7 +181,6 @@ export class CallBudgetStore {
           continue;
         }
         const w = plan.windowStart;
-        if (!c.next.has(w)) await this.learnWindow(division, c, w);
         // The plan saw room below the caps, counted from these numbers: take the next of each.
         const n = c.next.get(w) ?? 0;
         c.next.set(w, n + 1);

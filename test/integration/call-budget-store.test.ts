@@ -110,3 +110,17 @@ test('a burst in one process is booked in a few inserts, exports ahead of syncs 
     await watched.dispose();
   }
 });
+
+test('a process that books late learns every minute it considers: none gets more than its limit', { timeout: 120_000 }, async () => {
+  now = T0 + 30 * MINUTE_MS + 1_000;
+  const first = T0 + 30 * MINUTE_MS;
+  const early = new CallBudgetStore(mongo.db, { perMinute: 60, perDay: 5000 }, undefined, clock);
+  const late = new CallBudgetStore(mongo.db, { perMinute: 60, perDay: 5000 }, undefined, clock);
+  assert.equal(granted(await Promise.all(Array.from({ length: 130 }, () => early.reserve('div-late', 'export', 3 * MINUTE_MS)))).length, 130);
+  // The late process knows none of the three minutes: the first two are full, the third has room.
+  const r = await late.reserve('div-late', 'export', 3 * MINUTE_MS);
+  assert.ok(r.granted && r.sendAt >= first + 2 * MINUTE_MS, 'booked in the third minute');
+  for (const [i, expected] of [60, 60, 11].entries()) {
+    assert.equal(await mongo.db.collection('call_slots').countDocuments({ d: 'div-late', w: first + i * MINUTE_MS }), expected, `minute ${i + 1}`);
+  }
+});
