@@ -91,7 +91,7 @@ export interface ApprovalSummary {
  * Through a client without the product's payload codec: the floor is Temporal's own cost (and the
  * floor worker could not read encrypted arguments).
  */
-async function floorBurst(stack: BenchStack, prefix: string, n: number, activities: number, timeoutMs = 5 * 60_000): Promise<Timed> {
+async function floorBurst(stack: BenchStack, prefix: string, n: number, activities: number, timeoutMs = 5 * 60_000): Promise<Timed & { workflowIds: string[] }> {
   const client = new Client({ connection: stack.temporal.connection });
   const handles = await Promise.all(
     Array.from({ length: n }, (_, i) => client.workflow.start(floorWorkflow, { workflowId: `${prefix}-${i}`, taskQueue: 'bench-floor', args: [activities] })),
@@ -100,7 +100,7 @@ async function floorBurst(stack: BenchStack, prefix: string, n: number, activiti
   const infos = await Promise.all(handles.map((h) => h.describe()));
   const starts = infos.map((d) => d.startTime.getTime());
   const closes = infos.map((d) => d.closeTime!.getTime());
-  return { e2eMs: Math.max(...closes) - Math.min(...starts), latenciesMs: infos.map((_, i) => closes[i] - starts[i]) };
+  return { e2eMs: Math.max(...closes) - Math.min(...starts), latenciesMs: infos.map((_, i) => closes[i] - starts[i]), workflowIds: handles.map((h) => h.workflowId) };
 }
 
 /** Where an export's time goes, from its history: the API (approval → start), queueing and running per activity, the rest. */
@@ -109,14 +109,14 @@ export interface Breakdown {
   meanMs: Record<string, number>;
 }
 
-async function breakdown(stack: BenchStack, tenantId: string, reportIds: string[], approvedAt: Map<string, number>): Promise<Breakdown> {
+async function breakdown(stack: BenchStack, runs: { workflowId: string; approvedAt?: number }[]): Promise<Breakdown> {
   const sums: Record<string, number> = {};
   const add = (k: string, ms: number) => (sums[k] = (sums[k] ?? 0) + ms);
   const ms = (t: Parameters<typeof optionalTsToMs>[0]) => optionalTsToMs(t) ?? 0;
-  for (const id of reportIds) {
-    const events = (await stack.temporal.workflow.getHandle(workflowIds.export(tenantId, id)).fetchHistory()).events ?? [];
+  for (const run of runs) {
+    const events = (await stack.temporal.workflow.getHandle(run.workflowId).fetchHistory()).events ?? [];
     const start = ms(events[0]?.eventTime);
-    add('api (approval → workflow start)', start - approvedAt.get(id)!);
+    if (run.approvedAt !== undefined) add('api (approval → workflow start)', start - run.approvedAt);
     const scheduled = new Map<string, { type: string; at: number }>();
     const started = new Map<string, number>();
     let accounted = 0;
@@ -155,7 +155,7 @@ async function breakdown(stack: BenchStack, tenantId: string, reportIds: string[
     add('the rest', ms(events[events.length - 1]?.eventTime) - start - accounted);
   }
   const meanMs: Record<string, number> = {};
-  for (const [k, v] of Object.entries(sums)) meanMs[k] = Math.round(v / reportIds.length);
+  for (const [k, v] of Object.entries(sums)) meanMs[k] = Math.round(v / runs.length);
   return { meanMs };
 }
 
@@ -186,8 +186,10 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
     const a = ours.approvals;
     o.log(`  approvals: sent within ${fmtNum(a.sentOverMs / 1000)} s; 202 after p50 ${fmtNum(a.acceptedP50Ms / 1000)} s, p99 ${fmtNum(a.acceptedP99Ms / 1000)} s; ${a.busyAnswers} answers 503 (waited out)`);
     const entries = await stack.sandbox.listJournalEntries(DIVISION);
-    const where = await breakdown(stack, tenantId, ours.reportIds, ours.approvedAt);
+    const where = await breakdown(stack, ours.reportIds.map((id) => ({ workflowId: workflowIds.export(tenantId, id), approvedAt: ours.approvedAt.get(id)! })));
     o.log(`  where an export's time goes (mean ms): ${Object.entries(where.meanMs).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+    const floorWhere = await breakdown(stack, floor.workflowIds.map((workflowId) => ({ workflowId })));
+    o.log(`  where a floor workflow's time goes (mean ms): ${Object.entries(floorWhere.meanMs).map(([k, v]) => `${k} ${v}`).join('; ')}`);
     const once = ours.reportIds.every((id) => entries.filter((e) => e.journalLineItems.some((l) => (l.description ?? '').split(/\s+/).includes(`EXP-${id}`))).length === 1);
 
     const s = summary(ours, o.reports);
@@ -205,7 +207,7 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
           throughput: `${fmtNum(s.reportsPerSec)} reports/s`,
           note: `ours/floor = ${fmtNum(ratio)} (target ≤ 1.5); p99 ${fmtNum(s.p99 / 1000)} s; end to end ${fmtNum(ours.e2eMs / 1000)} s vs floor ${fmtNum(floor.e2eMs / 1000)} s`,
         },
-        metrics: { ours: s, floor: f, ratio, approvals: ours.approvals, meanMsPerPhase: where.meanMs, activitiesPerExport: activities, historyEventsPerExport: historyEvents, backend: stack.backend },
+        metrics: { ours: s, floor: f, ratio, approvals: ours.approvals, meanMsPerPhase: where.meanMs, floorMeanMsPerPhase: floorWhere.meanMs, activitiesPerExport: activities, historyEventsPerExport: historyEvents, backend: stack.backend },
       },
       {
         group: 'export',
