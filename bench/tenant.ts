@@ -37,7 +37,7 @@ export function benchReport(reportId: string, amountCents: number): ExpenseRepor
   return r;
 }
 
-/** POSTs one report for export; resolves with the moment it was sent (approval). */
+/** One approval as the platform saw it. */
 export interface Approval {
   /** When the first request was sent. */
   at: number;
@@ -47,6 +47,7 @@ export interface Approval {
   busy: number;
 }
 
+/** POSTs one report for export (waiting out 503s); resolves with when it was sent and when it was accepted. */
 export async function approve(apiUrl: string, tenantId: string, report: ExpenseReport): Promise<Approval> {
   const at = Date.now();
   let busy = 0;
