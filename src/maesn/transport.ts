@@ -133,9 +133,9 @@ export interface CallSpec {
   readOnly?: boolean;
   /**
    * Runs when the call may go (after the governor's wait), right before it is sent (before each
-   * attempt of a read; a write has one). A write's
-   * caller marks the write as sent here, so nothing is marked while it waits for its minute.
-   * What it throws ends the call unsent, and reaches the caller as it is.
+   * attempt of a read; a write has one). A write's caller marks the write as sent here, so
+   * nothing is marked while it waits for its minute. What it throws ends the call unsent, and
+   * reaches the caller as it is.
    */
   beforeSend?: () => Promise<void>;
 }

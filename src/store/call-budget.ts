@@ -167,7 +167,7 @@ export class CallBudgetStore {
     for (let round = 0; todo.length && round < 1_000; round++) {
       const now = this.clock();
       const markers: Markers = { backlogUntil: null, syncNowUntil: null };
-      const granted: { r: PendingReservation; plan: CallBooking; docs: SlotDoc[] }[] = [];
+      const granted: { r: PendingReservation; plan: CallBooking; call: SlotDoc; share: SlotDoc | null }[] = [];
       for (const r of todo) {
         let plan = planCall(this.stateOf(c, now), r.priority, now, r.horizonMs, this.policy);
         while (plan.kind === 'book' && !c.next.has(plan.windowStart)) {
@@ -184,13 +184,13 @@ export class CallBudgetStore {
         // The plan saw room below the caps, counted from these numbers: take the next of each.
         const n = c.next.get(w) ?? 0;
         c.next.set(w, n + 1);
-        const docs = [this.slotDoc(division, w, 'n', n, r.priority)];
+        let share: SlotDoc | null = null;
         if (plan.syncCap !== null) {
           const j = c.nextSync.get(w) ?? 0;
           c.nextSync.set(w, j + 1);
-          docs.push(this.slotDoc(division, w, 's', j, r.priority));
+          share = this.slotDoc(division, w, 's', j, r.priority);
         }
-        granted.push({ r, plan, docs });
+        granted.push({ r, plan, call: this.slotDoc(division, w, 'n', n, r.priority), share });
       }
       if (!granted.length) {
         await this.mark(division, c, markers);
@@ -201,16 +201,16 @@ export class CallBudgetStore {
       // share it got, if any, and is planned again.
       const lost = new Set<PendingReservation>();
       const giveBack: string[] = [];
-      const shares = granted.filter((g) => g.docs.length === 2);
-      const sharesTaken = await this.insertSlots(shares.map((g) => g.docs[1]));
+      const shares = granted.filter((g) => g.share !== null);
+      const sharesTaken = await this.insertSlots(shares.map((g) => g.share!));
       shares.forEach((g, i) => sharesTaken.has(i) && lost.add(g.r));
       const calls = granted.filter((g) => !lost.has(g.r));
-      const callsTaken = await this.insertSlots(calls.map((g) => g.docs[0]));
+      const callsTaken = await this.insertSlots(calls.map((g) => g.call));
       const current = minuteWindowStart(now, c.doc.minutePhaseMs);
       calls.forEach((g, i) => {
         if (callsTaken.has(i)) {
           lost.add(g.r);
-          if (g.docs[1]) giveBack.push(g.docs[1]._id);
+          if (g.share) giveBack.push(g.share._id);
           return;
         }
         c.dayLocal += 1;
