@@ -5,9 +5,10 @@
  * kinds registry). A *digest* of each tenant's kind keeps `id → hash` (and whether a full sync
  * found the record gone) in a few bucket documents (`md_digests`), so a sync compares a page with
  * what is stored without reading the records: unchanged records are skipped, new ones inserted,
- * changed ones replaced. A full sync remembers the IDs it saw (in memory, and per page in
- * `sync_seen` so a resumed attempt knows them too) and deactivates the digest's IDs it did not
- * see — the set difference, without touching the records that are still there.
+ * changed ones replaced. A full sync remembers the IDs it saw (a bit of each digest entry in
+ * memory, and per page in `sync_seen` so a resumed attempt knows them too) and deactivates the
+ * digest's IDs it did not see — the set difference, without touching the records that are still
+ * there.
  *
  * Why a digest: the embedded FerretDB evaluates filters other than a lone `_id` by reading the
  * whole collection, so looking up a page's stored hashes in a 100,000-record collection would cost
@@ -16,7 +17,7 @@
  * (a crash between the two) the records are compared by their stored hash instead.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import { Binary, type Collection, type Db } from 'mongodb';
 import { canonicalJson, type MasterDataKind, type MasterDataRecord } from '../domain';
 import { duplicateKeyIndexes, isDuplicateKeyError, upsertRetrying } from './mongo';
 
@@ -38,12 +39,20 @@ export interface StoredRecordFields {
   removedFromSourceAt: Date | null;
 }
 
+/**
+ * A digest bucket as stored. `ids[i]` has the content hash `hashes[12·i … 12·i+12)` (the bytes of
+ * the record's `contentHash`); `gone` lists the indexes a full sync found gone from Exact.
+ * Buckets written before this layout hold `e` instead: `<hash:16><state:1><id>` per record, state
+ * `+` present, `!` gone; they are read as well and written anew in this layout.
+ */
 interface DigestDoc {
   _id: string;
   tenantId: string;
   kind: string;
-  /** `<hash:16><state:1><id>`; state `+` present in Exact, `!` gone (deactivated by a full sync). */
-  e: string[];
+  ids?: string[];
+  hashes?: Binary;
+  gone?: number[];
+  e?: string[];
 }
 
 interface SeenDoc {
@@ -53,9 +62,89 @@ interface SeenDoc {
   ids: string[];
 }
 
-interface DigestEntry {
-  hash: string;
-  gone: boolean;
+/** Bytes of a content hash: its 16 base64url characters are 12 bytes. */
+const HASH_BYTES = 12;
+const GONE = 1;
+/** Seen by this full sync (in memory only). */
+const SEEN = 2;
+
+/**
+ * One digest bucket in memory, compact because a full sync of 100,000 records holds all of them:
+ * per record its ID (the map's key, slot in insertion order), 12 hash bytes and a state byte.
+ * Whether this run saw the record is a bit of the state, not a second set of IDs.
+ */
+class DigestBucket {
+  readonly slots = new Map<string, number>();
+  private hashes: Buffer;
+  private state: Uint8Array;
+
+  constructor(capacity = 64) {
+    this.hashes = Buffer.alloc(capacity * HASH_BYTES);
+    this.state = new Uint8Array(capacity);
+  }
+
+  static fromDoc(doc: DigestDoc | null): DigestBucket {
+    const b = new DigestBucket(Math.max(64, doc?.ids?.length ?? doc?.e?.length ?? 0));
+    if (doc?.ids && doc.hashes) {
+      const bytes = doc.hashes.buffer.subarray(0, doc.hashes.length());
+      doc.ids.forEach((id, i) => b.put(id, bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), 0));
+      for (const i of doc.gone ?? []) if (i < b.slots.size) b.state[i] |= GONE;
+    }
+    for (const e of doc?.e ?? []) b.put(e.slice(HASH_LENGTH + 1), hashBytes(e.slice(0, HASH_LENGTH)), e[HASH_LENGTH] === '!' ? GONE : 0);
+    return b;
+  }
+
+  /** Compares `hash` with the stored one: absent, same (and present in Exact), or changed / gone. */
+  compare(id: string, hash: Uint8Array): 'absent' | 'same' | 'changed' {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return 'absent';
+    const o = slot * HASH_BYTES;
+    return this.state[slot] & GONE || Buffer.compare(this.hashes.subarray(o, o + HASH_BYTES), hash) !== 0 ? 'changed' : 'same';
+  }
+
+  /** Records a hash and whether the record is gone; keeps whether this run saw it. */
+  put(id: string, hash: Uint8Array, flags: number): void {
+    let slot = this.slots.get(id);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot === this.state.length) this.grow();
+      this.slots.set(id, slot);
+    }
+    this.hashes.set(hash, slot * HASH_BYTES);
+    this.state[slot] = (this.state[slot] & SEEN) | flags;
+  }
+
+  markSeen(id: string): void {
+    const slot = this.slots.get(id);
+    if (slot !== undefined) this.state[slot] |= SEEN;
+  }
+
+  /** Records present in Exact as far as the digest knows that this run did not see. */
+  *unseen(): Generator<{ id: string; hash: Uint8Array }> {
+    for (const [id, slot] of this.slots) {
+      if (this.state[slot] & (GONE | SEEN)) continue;
+      yield { id, hash: this.hashes.subarray(slot * HASH_BYTES, (slot + 1) * HASH_BYTES) };
+    }
+  }
+
+  toDoc(): Pick<DigestDoc, 'ids' | 'hashes' | 'gone'> {
+    const gone: number[] = [];
+    for (let i = 0; i < this.slots.size; i++) if (this.state[i] & GONE) gone.push(i);
+    return { ids: [...this.slots.keys()], hashes: new Binary(this.hashes.subarray(0, this.slots.size * HASH_BYTES)), gone };
+  }
+
+  private grow(): void {
+    const hashes = Buffer.alloc(this.hashes.length * 2);
+    this.hashes.copy(hashes);
+    const state = new Uint8Array(this.state.length * 2);
+    state.set(this.state);
+    this.hashes = hashes;
+    this.state = state;
+  }
+}
+
+function hashBytes(contentHash: string): Buffer {
+  return Buffer.from(contentHash, 'base64url');
 }
 
 export interface PageWriteResult {
@@ -113,9 +202,8 @@ export function syncCollections(db: Db, recordCollection: string): SyncCollectio
 
 /** Writes one run's pages of one kind for one tenant; `close` ends it. */
 export class MasterDataSyncWriter {
-  private readonly buckets = new Map<number, Map<string, DigestEntry>>();
+  private readonly buckets = new Map<number, DigestBucket>();
   private readonly dirty = new Set<number>();
-  private readonly seenIds = new Set<string>();
   private pagesSinceFlush = 0;
 
   constructor(
@@ -131,25 +219,26 @@ export class MasterDataSyncWriter {
     return `${this.tenantId}|${this.kind}|${bucket}`;
   }
 
-  /** Loads the digest (all of it for a full sync) and, when resuming a full sync, the IDs already seen. */
+  /** Loads the digest (all of it for a full sync) and, when resuming a full sync, what was seen already. */
   async open(): Promise<void> {
     if (!this.full) return;
     const docs = await this.cols.digests.find({ tenantId: this.tenantId, kind: this.kind }).toArray();
-    for (let b = 0; b < BUCKETS; b++) this.buckets.set(b, new Map());
-    for (const d of docs) this.fillBucket(Number(d._id.slice(d._id.lastIndexOf('|') + 1)), d);
-    for (const s of await this.cols.seen.find({ runId: this.runId, kind: this.kind }).toArray()) for (const id of s.ids) this.seenIds.add(id);
-  }
-
-  private fillBucket(bucket: number, doc: DigestDoc | null): Map<string, DigestEntry> {
-    const m = new Map<string, DigestEntry>();
-    for (const e of doc?.e ?? []) m.set(e.slice(HASH_LENGTH + 1), { hash: e.slice(0, HASH_LENGTH), gone: e[HASH_LENGTH] === '!' });
-    this.buckets.set(bucket, m);
-    return m;
+    for (const d of docs) this.load(Number(d._id.slice(d._id.lastIndexOf('|') + 1)), d);
+    for (let b = 0; b < BUCKETS; b++) if (!this.buckets.has(b)) this.buckets.set(b, new DigestBucket());
+    // Seen by an earlier attempt and not in the digest (inserted after its last flush): never deactivated, so nothing to mark.
+    for (const s of await this.cols.seen.find({ runId: this.runId, kind: this.kind }).toArray()) for (const id of s.ids) this.buckets.get(bucketOf(id))?.markSeen(id);
   }
 
   /** An incremental sync reads the buckets of the records it gets, and only those. */
-  private async bucket(bucket: number): Promise<Map<string, DigestEntry>> {
-    return this.buckets.get(bucket) ?? this.fillBucket(bucket, await this.cols.digests.findOne({ _id: this.digestId(bucket) }));
+  private async bucket(bucket: number): Promise<DigestBucket> {
+    return this.buckets.get(bucket) ?? this.load(bucket, await this.cols.digests.findOne({ _id: this.digestId(bucket) }));
+  }
+
+  private load(bucket: number, doc: DigestDoc | null): DigestBucket {
+    const b = DigestBucket.fromDoc(doc);
+    this.buckets.set(bucket, b);
+    if (doc?.e) this.dirty.add(bucket); // written anew in the compact layout
+    return b;
   }
 
   /** Writes what changed in one page (`page` identifies it for a resumed attempt). */
@@ -161,10 +250,10 @@ export class MasterDataSyncWriter {
     const doc = (r: MasterDataRecord, contentHash: string) => ({ ...r, _id: recordKey(this.tenantId, r.id), tenantId: this.tenantId, contentHash, syncedAt: now, lastSeenRunId: this.runId, removedFromSourceAt: null });
     for (const r of records) {
       const hash = contentHashOf(r);
-      const known = (await this.bucket(bucketOf(r.id))).get(r.id);
-      if (this.full) this.seenIds.add(r.id);
-      if (!known) toInsert.push(doc(r, hash));
-      else if (known.hash !== hash || known.gone) toReplace.push(doc(r, hash));
+      const bucket = await this.bucket(bucketOf(r.id));
+      const known = bucket.compare(r.id, hashBytes(hash));
+      if (known === 'absent') toInsert.push(doc(r, hash));
+      else if (known === 'changed') toReplace.push(doc(r, hash));
       else unchanged++;
     }
     if (toInsert.length) {
@@ -191,7 +280,8 @@ export class MasterDataSyncWriter {
         { ordered: false },
       );
     }
-    for (const d of [...toInsert, ...toReplace]) this.remember(d.id, { hash: d.contentHash, gone: false });
+    for (const d of [...toInsert, ...toReplace]) this.remember(d.id, hashBytes(d.contentHash), 0);
+    if (this.full) for (const r of records) this.buckets.get(bucketOf(r.id))?.markSeen(r.id);
     if (this.full && records.length) {
       try {
         await this.cols.seen.insertOne({ _id: `${this.runId}|${this.kind}|${page}`, runId: this.runId, kind: this.kind, ids: records.map((r) => r.id) });
@@ -205,19 +295,19 @@ export class MasterDataSyncWriter {
     return { written, unchanged };
   }
 
-  private remember(id: string, entry: DigestEntry): void {
+  private remember(id: string, hash: Uint8Array, flags: number): void {
     const b = bucketOf(id);
-    const m = this.buckets.get(b);
-    if (!m) return; // not loaded: cannot be (bucket() loaded it for this page)
-    m.set(id, entry);
+    const bucket = this.buckets.get(b);
+    if (!bucket) return; // not loaded: cannot be (bucket() loaded it for this page)
+    bucket.put(id, hash, flags);
     this.dirty.add(b);
   }
 
   private async flushDigest(): Promise<void> {
     this.pagesSinceFlush = 0;
     for (const b of this.dirty) {
-      const entries = [...(this.buckets.get(b) ?? new Map<string, DigestEntry>()).entries()].map(([id, e]) => `${e.hash}${e.gone ? '!' : '+'}${id}`);
-      await this.cols.digests.replaceOne({ _id: this.digestId(b) }, { tenantId: this.tenantId, kind: this.kind, e: entries }, { upsert: true });
+      const bucket = this.buckets.get(b) ?? new DigestBucket();
+      await this.cols.digests.replaceOne({ _id: this.digestId(b) }, { tenantId: this.tenantId, kind: this.kind, ...bucket.toDoc() }, { upsert: true });
     }
     this.dirty.clear();
   }
@@ -230,11 +320,10 @@ export class MasterDataSyncWriter {
     let deactivated = 0;
     if (opts.deactivateUnseen && this.full) {
       const now = new Date();
-      for (const m of this.buckets.values()) {
-        for (const [id, e] of m) {
-          if (e.gone || this.seenIds.has(id)) continue;
+      for (const bucket of this.buckets.values()) {
+        for (const { id, hash } of [...bucket.unseen()]) {
           await this.cols.records.updateOne({ _id: recordKey(this.tenantId, id) }, { $set: { active: false, removedFromSourceAt: now } });
-          this.remember(id, { hash: e.hash, gone: true });
+          this.remember(id, hash, GONE);
           deactivated++;
         }
       }

@@ -148,6 +148,33 @@ test('a digest that fell behind the records is caught up without rewriting uncha
   assert.equal(list.total, 1);
 });
 
+test('a digest bucket in the earlier layout (one string per record) is read, and written anew in the compact one', { timeout: 120_000 }, async () => {
+  const tenant = uniqueId('legacy');
+  await fullSync(tenant, 'run-l1', [page(0, 40)]);
+  const digests = db.collection<{ _id: string; tenantId: string; ids?: string[]; hashes?: { length(): number }; gone?: number[]; e?: string[] }>('md_digests');
+  const stored = await digests.find({ tenantId: tenant }).toArray();
+  assert.ok(stored.length > 1 && stored.every((d) => d.ids && d.hashes?.length() === d.ids.length * 12 && !d.e), 'compact layout: IDs and 12 hash bytes each');
+  // Rewrite every bucket in the earlier layout, one record marked gone.
+  const records = await store.all('suppliers', tenant);
+  const hashOf = new Map(records.map((r) => [r.id, r.contentHash!]));
+  for (const d of stored) {
+    const e = d.ids!.map((id) => `${hashOf.get(id)}${id === 's-7' ? '!' : '+'}${id}`);
+    await digests.replaceOne({ _id: d._id }, { tenantId: tenant, kind: 'suppliers', e });
+  }
+  // s-7 counts as gone: it is written again (active); everything else is unchanged; s-39 vanished.
+  let r: Awaited<ReturnType<typeof fullSync>> | undefined;
+  const n = await recordWrites(async () => (r = await fullSync(tenant, 'run-l2', [page(0, 39)])));
+  assert.deepEqual(r, { written: 1, unchanged: 38, deactivated: 1 });
+  assert.equal(n, 2);
+  const after = await digests.find({ tenantId: tenant }).toArray();
+  assert.ok(after.every((d) => d.ids && !d.e), 'every bucket rewritten in the compact layout');
+  assert.equal(after.reduce((a, d) => a + d.ids!.length, 0), 40);
+  const gone = after.flatMap((d) => (d.gone ?? []).map((i) => d.ids![i]));
+  assert.deepEqual(gone, ['s-39']);
+  // And the next full resync with nothing changed writes nothing.
+  assert.equal(await recordWrites(() => fullSync(tenant, 'run-l3', [page(0, 39)])), 0);
+});
+
 test('lookups are cached per process until a sync changes the tenant\'s master data (one read of its version)', { timeout: 120_000 }, async () => {
   const tenant = uniqueId('cache');
   await fullSync(tenant, 'run-c1', [page(0, 5)]);
