@@ -19,6 +19,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Binary, type Collection, type Db } from 'mongodb';
 import { canonicalJson, type MasterDataKind, type MasterDataRecord } from '../domain';
+import type { MasterDataKeys } from './master-data-keys';
 import { duplicateKeyIndexes, isDuplicateKeyError, upsertRetrying } from './mongo';
 
 /** Buckets per tenant and kind: 100,000 records make 64 documents of ~1,600 entries. */
@@ -213,6 +214,8 @@ export class MasterDataSyncWriter {
     private readonly runId: string,
     /** A full sync reads every record, so it loads the whole digest and tracks what it saw. */
     private readonly full: boolean,
+    /** Lookup keys: written before the records they name. */
+    private readonly keys: MasterDataKeys,
   ) {}
 
   private digestId(bucket: number): string {
@@ -222,6 +225,8 @@ export class MasterDataSyncWriter {
   /** Loads the digest (all of it for a full sync) and, when resuming a full sync, what was seen already. */
   async open(): Promise<void> {
     if (!this.full) return;
+    // Records stored before lookup keys existed get theirs (once per tenant and kind).
+    await this.keys.backfill(this.tenantId, this.kind, this.cols.records);
     const docs = await this.cols.digests.find({ tenantId: this.tenantId, kind: this.kind }).toArray();
     for (const d of docs) this.load(Number(d._id.slice(d._id.lastIndexOf('|') + 1)), d);
     for (let b = 0; b < BUCKETS; b++) if (!this.buckets.has(b)) this.buckets.set(b, new DigestBucket());
@@ -256,6 +261,8 @@ export class MasterDataSyncWriter {
       else if (known === 'changed') toReplace.push(doc(r, hash));
       else unchanged++;
     }
+    // Keys first: a stored record always has its keys (a crash in between leaves a key the reader drops).
+    await this.keys.write(this.tenantId, this.kind, [...toInsert, ...toReplace]);
     if (toInsert.length) {
       try {
         await this.cols.records.insertMany(toInsert, { ordered: false });

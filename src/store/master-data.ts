@@ -1,12 +1,14 @@
 /**
  * Synced Exact master data: one collection per kind, unique on (tenantId, id), looked up by
- * (tenantId, code). A record that disappeared from Exact is marked inactive by a full sync, never
+ * (tenantId, code) and suppliers also by VAT number and name, through lookup keys
+ * (master-data-keys.ts) once a full sync has written them. A record that disappeared from Exact is marked inactive by a full sync, never
  * deleted; all of a tenant's records go only when its connection moves to another administration
  * (`forgetTenant`). Syncs write through `syncWriter` (only what changed).
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { MASTER_DATA_KINDS, isVatCodeUsableForPurchases, masterDataKinds, vatPercentageMatches, type GlAccountKind, type MasterDataKind, type MasterDataRecord, type VatCode } from '../domain';
-import { MasterDataSyncWriter, syncCollections, touchMasterData, type SyncCollections, type VersionDoc } from './master-data-sync';
+import { MasterDataKeys } from './master-data-keys';
+import { MasterDataSyncWriter, recordKey, syncCollections, touchMasterData, type SyncCollections, type VersionDoc } from './master-data-sync';
 import { escapeRegex } from './mongo';
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
@@ -49,6 +51,9 @@ export class MasterDataStore {
   private readonly cols: Record<MasterDataKind, Collection<StoredMasterDataRecord>>;
   private readonly syncCols: Record<MasterDataKind, SyncCollections>;
   private readonly versions: Collection<VersionDoc>;
+  private readonly keys: MasterDataKeys;
+  /** Tenant kinds whose lookup keys are complete (stays so: see master-data-keys.ts). */
+  private readonly keyed = new Set<string>();
   /** Per tenant: the version the answers are of, and the answers (records per kind and code, per query). */
   private readonly cache = new Map<string, { v: string | null; answers: Map<string, Promise<StoredMasterDataRecord[]>> }>();
 
@@ -56,6 +61,22 @@ export class MasterDataStore {
     this.cols = Object.fromEntries(masterDataKinds.map((k) => [k, db.collection<StoredMasterDataRecord>(MASTER_DATA_KINDS[k].collection)])) as never;
     this.syncCols = Object.fromEntries(masterDataKinds.map((k) => [k, syncCollections(db, MASTER_DATA_KINDS[k].collection)])) as never;
     this.versions = this.syncCols[masterDataKinds[0]].versions;
+    this.keys = new MasterDataKeys(db);
+  }
+
+  /** Whether lookups of the tenant's kind can go by key (else they read the collection). */
+  private async hasKeys(tenantId: string, kind: MasterDataKind): Promise<boolean> {
+    const k = `${tenantId}|${kind}`;
+    if (this.keyed.has(k)) return true;
+    if (!(await this.keys.complete(tenantId, kind))) return false;
+    this.keyed.add(k);
+    return true;
+  }
+
+  /** Records by ID, each read by `_id`. */
+  private async byIds(kind: MasterDataKind, tenantId: string, ids: string[]): Promise<StoredMasterDataRecord[]> {
+    const docs = await Promise.all(ids.map((id) => this.cols[kind].findOne({ _id: recordKey(tenantId, id) }, { projection: { _id: 0 } })));
+    return docs.flatMap((d) => (d ? [d] : []));
   }
 
   /**
@@ -100,7 +121,14 @@ export class MasterDataStore {
   }
 
   /** Suppliers whose normalised VAT number or name is one of the given (merchant matching). */
-  findSupplierCandidates(tenantId: string, match: { vatNumbersNorm: string[]; namesNorm: string[] }, limit = 500): Promise<StoredMasterDataRecord[]> {
+  async findSupplierCandidates(tenantId: string, match: { vatNumbersNorm: string[]; namesNorm: string[] }, limit = 500): Promise<StoredMasterDataRecord[]> {
+    if (await this.hasKeys(tenantId, 'suppliers')) {
+      const [byVat, byName] = await Promise.all([this.keys.ids(tenantId, 'suppliers', 'vatNumberNorm', match.vatNumbersNorm), this.keys.ids(tenantId, 'suppliers', 'nameNorm', match.namesNorm)]);
+      const vats = new Set(match.vatNumbersNorm);
+      const names = new Set(match.namesNorm);
+      const found = await this.byIds('suppliers', tenantId, [...new Set([...byVat, ...byName])]);
+      return found.filter((r) => vats.has(r.vatNumberNorm as string) || names.has(r.nameNorm as string)).slice(0, limit);
+    }
     return this.cols.suppliers
       .find({ tenantId, $or: [{ vatNumberNorm: { $in: match.vatNumbersNorm } }, { nameNorm: { $in: match.namesNorm } }] }, { projection: { _id: 0 } })
       .limit(limit)
@@ -113,6 +141,7 @@ export class MasterDataStore {
       await col.createIndex({ tenantId: 1, id: 1 }, { unique: true, name: 'tenant_id_unique' });
       await col.createIndex({ tenantId: 1, code: 1 }, { name: 'tenant_code' });
     }
+    await this.keys.ensureIndexes();
     const { digests, seen } = this.syncCols[masterDataKinds[0]];
     await digests.createIndex({ tenantId: 1, kind: 1 }, { name: 'tenant_kind' });
     await seen.createIndex({ runId: 1, kind: 1 }, { name: 'run_kind' });
@@ -122,7 +151,7 @@ export class MasterDataStore {
 
   /** A writer for one sync run's pages of `kind` (see master-data-sync.ts); `open()` it first. */
   syncWriter(kind: MasterDataKind, tenantId: string, runId: string, opts: { full: boolean }): MasterDataSyncWriter {
-    return new MasterDataSyncWriter(this.syncCols[kind], kind, tenantId, runId, opts.full);
+    return new MasterDataSyncWriter(this.syncCols[kind], kind, tenantId, runId, opts.full, this.keys);
   }
 
   /**
@@ -134,6 +163,7 @@ export class MasterDataStore {
     let removed = 0;
     for (const kind of masterDataKinds) removed += (await this.cols[kind].deleteMany({ tenantId })).deletedCount;
     await this.syncCols[masterDataKinds[0]].digests.deleteMany({ tenantId });
+    await this.keys.forget(tenantId);
     await touchMasterData(this.versions, tenantId);
     return removed;
   }
@@ -179,7 +209,12 @@ export class MasterDataStore {
     return { items, total };
   }
 
-  findByCodes(kind: MasterDataKind, tenantId: string, codes: string[]): Promise<StoredMasterDataRecord[]> {
+  async findByCodes(kind: MasterDataKind, tenantId: string, codes: string[]): Promise<StoredMasterDataRecord[]> {
+    if (codes.length === 0) return [];
+    if (await this.hasKeys(tenantId, kind)) {
+      const wanted = new Set(codes);
+      return (await this.byIds(kind, tenantId, await this.keys.ids(tenantId, kind, 'code', codes))).filter((r) => wanted.has(r.code));
+    }
     return this.cols[kind].find({ tenantId, code: { $in: codes } }, { projection: { _id: 0 } }).toArray();
   }
 

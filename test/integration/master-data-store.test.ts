@@ -151,7 +151,7 @@ test('a digest that fell behind the records is caught up without rewriting uncha
 test('a digest bucket in the earlier layout (one string per record) is read, and written anew in the compact one', { timeout: 120_000 }, async () => {
   const tenant = uniqueId('legacy');
   await fullSync(tenant, 'run-l1', [page(0, 40)]);
-  const digests = db.collection<{ _id: string; tenantId: string; ids?: string[]; hashes?: { length(): number }; gone?: number[]; e?: string[] }>('md_digests');
+  const digests = db.collection<{ _id: string; tenantId: string; kind?: string; ids?: string[]; hashes?: { length(): number }; gone?: number[]; e?: string[] }>('md_digests');
   const stored = await digests.find({ tenantId: tenant }).toArray();
   assert.ok(stored.length > 1 && stored.every((d) => d.ids && d.hashes?.length() === d.ids.length * 12 && !d.e), 'compact layout: IDs and 12 hash bytes each');
   // Rewrite every bucket in the earlier layout, one record marked gone.
@@ -194,7 +194,7 @@ test('lookups are cached per process until a sync changes the tenant\'s master d
     reads.length = 0;
     const third = await store.reader(tenant);
     assert.equal((await third.findByCodes('suppliers', ['10001']))[0].name, 'Leverancier 1 (nieuw)');
-    assert.deepEqual(reads, ['md_versions', 'md_suppliers']);
+    assert.deepEqual(reads, ['md_versions', 'md_keys', 'md_suppliers'], 'the code\'s key, then the record');
     // A full sync that changes nothing leaves the cache valid; one that deactivates invalidates it.
     await fullSync(tenant, 'run-c3', [page(0, 5, (i) => (i === 1 ? 'Leverancier 1 (nieuw)' : undefined))]);
     reads.length = 0;
@@ -209,6 +209,70 @@ test('lookups are cached per process until a sync changes the tenant\'s master d
   } finally {
     client.off('commandStarted', count);
   }
+});
+
+const vatSupplier = (i: number, name = `Leverancier ${i}`): MasterDataRecord => ({ ...supplier(i, name), nameNorm: name.toLowerCase(), vatNumberNorm: `NL${String(i).padStart(9, '0')}B01` });
+
+/** Runs `fn` and returns the filters of the `find` commands it sent to `collection`. */
+async function findFilters(collection: string, fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const filters: Record<string, unknown>[] = [];
+  const listen = (e: { commandName: string; command: Record<string, unknown> }) => {
+    if (e.commandName === 'find' && e.command.find === collection) filters.push(e.command.filter as Record<string, unknown>);
+  };
+  client.on('commandStarted', listen);
+  try {
+    await fn();
+  } finally {
+    client.off('commandStarted', listen);
+  }
+  return filters;
+}
+
+test('lookups by code, VAT number and name read records by _id once a full sync wrote their keys; a stale key is dropped', { timeout: 120_000 }, async () => {
+  const tenant = uniqueId('keys');
+  // Two suppliers share a name, on different pages: the second adds itself to the first's key.
+  await fullSync(tenant, 'run-k1', [[...Array.from({ length: 30 }, (_, i) => vatSupplier(i)), vatSupplier(30, 'Zelfde Naam')], [vatSupplier(31, 'Zelfde Naam')]]);
+  const fresh = new MasterDataStore(db); // another process: nothing cached
+  let byCode: Awaited<ReturnType<MasterDataStore['findByCodes']>> = [];
+  let byMerchant: Awaited<ReturnType<MasterDataStore['findSupplierCandidates']>> = [];
+  const filters = await findFilters('md_suppliers', async () => {
+    byCode = await fresh.findByCodes('suppliers', tenant, ['10007', '10012', '99999']);
+    byMerchant = await fresh.findSupplierCandidates(tenant, { vatNumbersNorm: ['NL000000003B01'], namesNorm: ['zelfde naam', 'onbekend'] });
+  });
+  assert.deepEqual(byCode.map((r) => r.id).sort(), ['s-12', 's-7']);
+  assert.deepEqual(byMerchant.map((r) => r.id).sort(), ['s-3', 's-30', 's-31'], 'one by VAT number, two sharing a name');
+  assert.ok(filters.length > 0 && filters.every((f) => Object.keys(f).join() === '_id' && typeof f._id === 'string'), `every read of the suppliers is by _id: ${JSON.stringify(filters)}`);
+
+  // Renamed in Exact: the old name's key still names it, but the record no longer matches.
+  await fullSync(tenant, 'run-k2', [[...Array.from({ length: 30 }, (_, i) => vatSupplier(i)), vatSupplier(30, 'Nieuwe Naam'), vatSupplier(31, 'Zelfde Naam')]]);
+  assert.deepEqual((await fresh.findSupplierCandidates(tenant, { vatNumbersNorm: [], namesNorm: ['zelfde naam'] })).map((r) => r.id), ['s-31']);
+  assert.deepEqual((await fresh.findSupplierCandidates(tenant, { vatNumbersNorm: [], namesNorm: ['nieuwe naam'] })).map((r) => r.id), ['s-30']);
+  // A supplier gone from Exact is still found by its code (deactivated, so validation can say so).
+  await fullSync(tenant, 'run-k3', [Array.from({ length: 30 }, (_, i) => vatSupplier(i))]);
+  const [gone] = await fresh.findByCodes('suppliers', tenant, ['10031']);
+  assert.equal(gone?.active, false);
+});
+
+test('records stored before keys existed are found by reading the collection, and get their keys at the next full sync', { timeout: 120_000 }, async () => {
+  const tenant = uniqueId('backfill');
+  await fullSync(tenant, 'run-b1', [Array.from({ length: 20 }, (_, i) => vatSupplier(i))]);
+  await db.collection('md_keys').deleteMany({ tenantId: tenant }); // as a database from before keys
+
+  const before = new MasterDataStore(db);
+  const scanned = await findFilters('md_suppliers', async () => assert.deepEqual((await before.findByCodes('suppliers', tenant, ['10005'])).map((r) => r.id), ['s-5']));
+  assert.deepEqual(scanned, [{ tenantId: tenant, code: { $in: ['10005'] } }], 'no keys yet: the collection is read');
+
+  const r = await fullSync(tenant, 'run-b2', [Array.from({ length: 20 }, (_, i) => vatSupplier(i))]);
+  assert.deepEqual(r, { written: 0, unchanged: 20, deactivated: 0 }, 'the backfill writes keys, not records');
+  const after = new MasterDataStore(db);
+  let found: Awaited<ReturnType<MasterDataStore['findSupplierCandidates']>> = [];
+  const keyed = await findFilters('md_suppliers', async () => (found = await after.findSupplierCandidates(tenant, { vatNumbersNorm: ['NL000000011B01'], namesNorm: [] })));
+  assert.deepEqual(found.map((x) => x.id), ['s-11']);
+  assert.ok(keyed.every((f) => Object.keys(f).join() === '_id'), JSON.stringify(keyed));
+
+  // A division change drops the keys with the records.
+  await after.forgetTenant(tenant);
+  assert.equal(await db.collection('md_keys').countDocuments({ tenantId: tenant }), 0);
 });
 
 test('the first syncs of a tenant, running in parallel, all record their change (no lost race on the version)', { timeout: 120_000 }, async () => {
