@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { SandboxControl } from '@exact-export/maesn-sandbox';
-import { ProcessGroup, ROOT, SANDBOX_MAIN, embeddedFerretBackend, freePort, httpOk, nodeTs, startFerret, startPostgres, startTemporal, waitFor, type FerretBackend } from '../scripts/stack';
+import { ProcessGroup, ROOT, SANDBOX_MAIN, WORKER_PROCESS_ENV, embeddedFerretBackend, freePort, httpOk, nodeTs, startFerret, startPostgres, startTemporal, waitFor, type FerretBackend } from '../scripts/stack';
 import { createMongo, createStores, ensureIndexes, type Mongo, type Stores } from '../src/store';
 import { loadConfig } from '../src/config';
 import { productDataConverter } from '../src/temporal';
@@ -217,7 +217,7 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       productEnv,
       startScript,
       async startWorker(extra = {}) {
-        return startScript('worker', 'dist/src/worker.js', productEnv({ NODE_ENV: 'production', WORKER_METRICS_PORT: String(await freePort()), ...extra }), 'worker started');
+        return startScript('worker', 'dist/src/worker.js', { ...WORKER_PROCESS_ENV, ...productEnv({ NODE_ENV: 'production', WORKER_METRICS_PORT: String(await freePort()), ...extra }) }, 'worker started');
       },
       async startApi(extra = {}) {
         const port = await freePort();

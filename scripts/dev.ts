@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSandboxConfig } from '@exact-export/maesn-sandbox';
 import { loadConfig, loadDevConfig } from '../src/config';
-import { ProcessGroup, ROOT, SANDBOX_MAIN, embeddedFerretBackend, httpOk, mongoPing, nodeTs, portInUse, startFerret, startPostgres, startTemporal, waitFor } from './stack';
+import { ProcessGroup, ROOT, SANDBOX_MAIN, WORKER_PROCESS_ENV, embeddedFerretBackend, httpOk, mongoPing, nodeTs, portInUse, startFerret, startPostgres, startTemporal, waitFor } from './stack';
 
 
 async function ensureFree(port: number, what: string, override: string) {
@@ -140,7 +140,7 @@ async function main() {
     await ensureFree(config.api.port, 'API', 'API_PORT');
     await ensureFree(opsPort, 'ops listener (codec endpoint)', 'OPS_PORT');
     const [wCmd, wArgs] = nodeTs('src/worker.ts');
-    const worker = group.spawn('worker', wCmd, wArgs, { env });
+    const worker = group.spawn('worker', wCmd, wArgs, { env: { ...WORKER_PROCESS_ENV, ...env } });
     const metricsUrl = `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics`;
     await waitFor('worker', () => httpOk(metricsUrl), 120_000, worker);
     urls.push(['Worker metrics', metricsUrl]);

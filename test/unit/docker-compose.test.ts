@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { loadSandboxConfig, sandboxEnvVars } from '@exact-export/maesn-sandbox';
 import { DEV_DEFAULTS, loadConfig, productEnvVars } from '../../src/config';
 import { allSearchAttributeKeys } from '../../src/workflows/definitions';
+import { WORKER_PROCESS_ENV } from '../../scripts/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 const composeText = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -92,7 +93,8 @@ test('the sandbox has its own image, built from its package; the service image d
 test('product environment points at the compose services and is valid config', () => {
   for (const name of ['worker', 'api']) {
     const env = resolveEnv(services[name].environment);
-    for (const key of Object.keys(env)) assert.ok(productEnvVars.includes(key), `${name}: ${key} is not a variable the product reads`);
+    // Besides the product's own variables, the worker gets the process environment (read by the C library).
+    for (const key of Object.keys(env)) assert.ok(productEnvVars.includes(key) || (name === 'worker' && key in WORKER_PROCESS_ENV), `${name}: ${key} is not a variable the product reads`);
     const config = loadConfig(env); // throws if anything is invalid
     assert.equal(config.env, 'production');
     assert.ok(services[hostPort(config.temporal.address).hostname], `${name}: TEMPORAL_ADDRESS names a service`);
@@ -110,6 +112,11 @@ test('product environment points at the compose services and is valid config', (
   assert.equal(apiEnv.API_HOST, '0.0.0.0', 'API listens beyond loopback inside its container');
   const workerEnv = resolveEnv(services.worker.environment);
   assert.ok(services.worker.ports.includes(`127.0.0.1:${workerEnv.WORKER_METRICS_PORT}:${workerEnv.WORKER_METRICS_PORT}`), 'worker metrics published');
+});
+
+test('the worker runs with the process environment our scripts give it (malloc arenas)', () => {
+  const workerEnv = resolveEnv(services.worker.environment);
+  for (const [k, v] of Object.entries(WORKER_PROCESS_ENV)) assert.equal(workerEnv[k], v, `worker ${k}`);
 });
 
 test('every published port listens on 127.0.0.1 only', () => {
