@@ -8,11 +8,13 @@
  * after 1 % of the suppliers changed. Per run: records read per second, records written and the
  * time spent in the database (the run's own counts: `upserted`, `dbMs` summed over kinds, which
  * sync in parallel), the worker process's peak RSS while the run lasted (from /proc), and the
- * workflow history (events, bytes).
+ * workflow history (events, bytes). Then, per size, how long an export's lookups take in that
+ * administration (uncached, as after a sync changed its master data): a supplier by code, and a
+ * merchant's candidate suppliers by VAT number and name.
  */
 import type { FerretBackend } from '../scripts/stack';
 import { syncMasterData } from '../src/workflows/sync';
-import { fmtNum, type BenchResult } from './lib';
+import { distribution, fmtNum, type BenchResult } from './lib';
 import { rssMiB, sampleRss, startBenchStack } from './stack';
 
 export interface SyncBenchOptions {
@@ -69,6 +71,25 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchResult[]> 
       o.log(`  ${changed} suppliers changed in ${fmtNum((Date.now() - t) / 1000)} s`);
       const onePct = await sync('resync-1pct-changed');
 
+      // An export's lookups in this administration, uncached: by code, then merchant candidates by VAT number and name.
+      const LOOKUPS = 20;
+      const byCode: number[] = [];
+      const byMerchant: number[] = [];
+      for (let k = 0; k < LOOKUPS; k++) {
+        const code = String(10000 + Math.floor((k * n) / LOOKUPS) + 7);
+        let t0 = performance.now();
+        const [s] = await stack.stores.masterData.findByCodes('suppliers', tenantId, [code]);
+        byCode.push(performance.now() - t0);
+        if (!s) throw new Error(`supplier ${code} not found`);
+        t0 = performance.now();
+        const found = await stack.stores.masterData.findSupplierCandidates(tenantId, { vatNumbersNorm: s.vatNumberNorm ? [String(s.vatNumberNorm)] : [], namesNorm: [String(s.nameNorm)] });
+        byMerchant.push(performance.now() - t0);
+        if (!found.some((f) => f.id === s.id)) throw new Error(`supplier ${code} not found as a merchant candidate`);
+      }
+      const codeMs = distribution(byCode);
+      const merchantMs = distribution(byMerchant);
+      o.log(`  ${n}: lookups: by code median ${fmtNum(codeMs.median)} ms (max ${fmtNum(codeMs.max)}), merchant candidates median ${fmtNum(merchantMs.median)} ms (max ${fmtNum(merchantMs.max)})`);
+
       for (const r of [first, same, onePct]) {
         results.push({
           group: 'sync',
@@ -81,6 +102,12 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchResult[]> 
           metrics: { suppliers: n, accounts: o.accounts, backend: stack.backend, baseRssMiB: baseRss, ...r },
         });
       }
+      results.push({
+        group: 'sync',
+        name: `${n} suppliers: an export's lookups, uncached`,
+        summary: { median: `${fmtNum(codeMs.median)} ms`, p95: `${fmtNum(codeMs.p95)} ms`, note: `supplier by code (${LOOKUPS}); merchant candidates by VAT number and name: median ${fmtNum(merchantMs.median)} ms, max ${fmtNum(merchantMs.max)} ms` },
+        metrics: { suppliers: n, lookups: LOOKUPS, byCodeMs: codeMs, merchantCandidatesMs: merchantMs },
+      });
     }
   } finally {
     await stack.stop();

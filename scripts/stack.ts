@@ -356,7 +356,7 @@ export async function mongoPing(uri: string): Promise<boolean> {
  * the benchmarks; docker-compose.yml sets the same). glibc gives threads that allocate at once
  * arenas of their own, up to eight per core, and each keeps what was freed in it; the worker's
  * threads (Temporal's core runtime, the workflow thread, libuv's pool) leave memory spread over
- * many. With two arenas the 100,000-supplier sync's peak RSS fell by about 35–45 MiB (README,
+ * many. With two arenas the 100,000-supplier sync's peak RSS fell by 7–51 MiB per run (README,
  * "Worker memory"). A value set by the caller wins.
  */
 export const WORKER_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

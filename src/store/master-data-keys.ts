@@ -4,7 +4,7 @@
  * value, `_id = <tenant>|<kind>|<field>|<value>` → the IDs of the records that have it.
  *
  * Why: the embedded FerretDB narrows a query only by `_id`, so `{tenantId, code: {$in: …}}` reads
- * the whole collection — about 16 s for one code among 100,000 suppliers, and 21 s for a merchant's
+ * the whole collection: 14–16 s for one code among 100,000 suppliers, 18–19 s for a merchant's
  * candidates (measured; README, "Lookups at scale"). Keys turn both into reads by `_id`. Real
  * MongoDB has the secondary indexes too (`MasterDataStore.ensureIndexes`); the keys serve both.
  *
@@ -13,11 +13,16 @@
  * a key may also name a record whose value changed since, which the reader drops by checking the
  * record. A tenant's kind whose records were stored before keys existed has none until its next
  * full sync adds them (`backfill`, one read of the records); until then lookups read the collection.
+ *
+ * The cost is in writing: a new value is one more document in the page's insert, but a value that
+ * stored records already have (a name many suppliers share, a record written again) is an update
+ * of its key, one per record. The benchmark's generated administration repeats each supplier name
+ * about 80 times, which made its initial sync of 100,000 suppliers about three times slower (README).
  */
 import type { Collection, Db } from 'mongodb';
 import type { MasterDataKind, MasterDataRecord } from '../domain';
 import type { StoredRecordFields } from './master-data-sync';
-import { duplicateKeyIndexes } from './mongo';
+import { deleteInChunks, duplicateKeyIndexes } from './mongo';
 
 /** The fields a record is looked up by, per kind (code for all; suppliers also for merchant matching). */
 export const LOOKUP_FIELDS: Readonly<Partial<Record<MasterDataKind, readonly string[]>>> = { suppliers: ['code', 'vatNumberNorm', 'nameNorm'] };
@@ -112,7 +117,7 @@ export class MasterDataKeys {
 
   /** Drops the tenant's keys (its records went). */
   async forget(tenantId: string): Promise<void> {
-    await this.col.deleteMany({ tenantId });
+    await deleteInChunks(this.col, { tenantId });
   }
 
   async ensureIndexes(): Promise<void> {

@@ -1,15 +1,16 @@
 /**
  * Synced Exact master data: one collection per kind, unique on (tenantId, id), looked up by
- * (tenantId, code) and suppliers also by VAT number and name, through lookup keys
- * (master-data-keys.ts) once a full sync has written them. A record that disappeared from Exact is marked inactive by a full sync, never
- * deleted; all of a tenant's records go only when its connection moves to another administration
- * (`forgetTenant`). Syncs write through `syncWriter` (only what changed).
+ * (tenantId, code), and suppliers also by VAT number and name, through lookup keys
+ * (master-data-keys.ts) once a full sync has written them. A record that disappeared from Exact
+ * is marked inactive by a full sync, never deleted; all of a tenant's records go only when its
+ * connection moves to another administration (`forgetTenant`). Syncs write through `syncWriter`
+ * (only what changed).
  */
 import type { Collection, Db, Filter } from 'mongodb';
 import { MASTER_DATA_KINDS, isVatCodeUsableForPurchases, masterDataKinds, vatPercentageMatches, type GlAccountKind, type MasterDataKind, type MasterDataRecord, type VatCode } from '../domain';
 import { MasterDataKeys } from './master-data-keys';
 import { MasterDataSyncWriter, recordKey, syncCollections, touchMasterData, type SyncCollections, type VersionDoc } from './master-data-sync';
-import { escapeRegex } from './mongo';
+import { deleteInChunks, escapeRegex } from './mongo';
 
 export interface StoredMasterDataRecord extends MasterDataRecord {
   /** `<tenantId>:<id>` */
@@ -161,7 +162,7 @@ export class MasterDataStore {
    */
   async forgetTenant(tenantId: string): Promise<number> {
     let removed = 0;
-    for (const kind of masterDataKinds) removed += (await this.cols[kind].deleteMany({ tenantId })).deletedCount;
+    for (const kind of masterDataKinds) removed += await deleteInChunks(this.cols[kind], { tenantId });
     await this.syncCols[masterDataKinds[0]].digests.deleteMany({ tenantId });
     await this.keys.forget(tenantId);
     await touchMasterData(this.versions, tenantId);

@@ -1,4 +1,4 @@
-import { MongoClient, MongoError, type Db } from 'mongodb';
+import { MongoClient, MongoError, type Collection, type Db, type Document, type Filter } from 'mongodb';
 
 export interface Mongo {
   client: MongoClient;
@@ -234,4 +234,23 @@ export async function lastInSequence<T>(get: (n: number) => Promise<T | null>, k
     } else hi = mid;
   }
   return found ? { n: lo, doc: found } : null;
+}
+
+/** Documents removed per delete of `deleteInChunks`: well under SQLite's 32,766 variables per statement. */
+const DELETE_CHUNK = 10_000;
+
+/**
+ * Deletes every document matching `filter`, at most `chunk` per command. The embedded FerretDB
+ * deletes the documents a filter matched with one SQLite statement naming each of them, which
+ * fails past 32,766 ("too many SQL variables"): forgetting a tenant of 100,000 suppliers did. Each
+ * round deletes the matching documents up to the `chunk`-th smallest `_id` (a range, which FerretDB
+ * evaluates cheaply; a list of IDs would be compared with every document). Returns how many went.
+ */
+export async function deleteInChunks<T extends Document>(col: Collection<T>, filter: Filter<T>, chunk = DELETE_CHUNK): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const [last] = await col.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).skip(chunk - 1).limit(1).toArray();
+    if (!last) return deleted + (await col.deleteMany(filter)).deletedCount;
+    deleted += (await col.deleteMany({ $and: [filter, { _id: { $lte: last._id } }] } as Filter<T>)).deletedCount;
+  }
 }
