@@ -222,7 +222,10 @@ export class MasterDataSyncWriter {
     return `${this.tenantId}|${this.kind}|${bucket}`;
   }
 
-  /** Loads the digest (all of it for a full sync) and, when resuming a full sync, what was seen already. */
+  /**
+   * For a full sync: adds the lookup keys of records stored before keys existed (once per tenant
+   * and kind), loads the whole digest and, when resuming, what an earlier attempt saw.
+   */
   async open(): Promise<void> {
     if (!this.full) return;
     // Records stored before lookup keys existed get theirs (once per tenant and kind).
