@@ -18,6 +18,9 @@
  * stored records already have (a name many suppliers share, a record written again) is an update
  * of its key, one per record. The benchmark's generated administration repeats each supplier name
  * about 80 times, which made its initial sync of 100,000 suppliers about three times slower (README).
+ *
+ * Not yet safe on FerretDB: two syncs of one tenant at once that add different IDs to one key can
+ * lose one (its `$addToSet` is read, change, write back; MongoDB's is atomic). See the README.
  */
 import type { Collection, Db } from 'mongodb';
 import type { MasterDataKind, MasterDataRecord } from '../domain';
