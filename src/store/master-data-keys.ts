@@ -25,7 +25,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { MasterDataKind, MasterDataRecord } from '../domain';
 import type { StoredRecordFields } from './master-data-sync';
-import { deleteInChunks, duplicateKeyIndexes } from './mongo';
+import { bulkWriteInChunks, deleteInChunks, duplicateKeyIndexes } from './mongo';
 
 /** The fields a record is looked up by, per kind (code for all; suppliers also for merchant matching). */
 export const LOOKUP_FIELDS: Readonly<Partial<Record<MasterDataKind, readonly string[]>>> = { suppliers: ['code', 'vatNumberNorm', 'nameNorm'] };
@@ -36,9 +36,6 @@ interface KeyDoc {
   tenantId: string;
   ids: string[];
 }
-
-/** Key writes per bulk: as the sync writer's (FerretDB stops answering large bulks of matched updates). */
-const UPDATE_BATCH = 50;
 
 export class MasterDataKeys {
   private readonly col: Collection<KeyDoc>;
@@ -79,12 +76,7 @@ export class MasterDataKeys {
       existing = failed.map((i) => docs[i]);
     }
     // A value other records have too, or a record written again: add the IDs the key lacks (by `_id`; nothing changes when it has them).
-    for (let i = 0; i < existing.length; i += UPDATE_BATCH) {
-      await this.col.bulkWrite(
-        existing.slice(i, i + UPDATE_BATCH).map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $addToSet: { ids: { $each: d.ids } } } } })),
-        { ordered: false },
-      );
-    }
+    await bulkWriteInChunks(this.col, existing.map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $addToSet: { ids: { $each: d.ids } } } } })));
   }
 
   /** Whether every stored record of the tenant's kind has its keys (else lookups read the collection). */

@@ -20,12 +20,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Binary, type Collection, type Db } from 'mongodb';
 import { canonicalJson, type MasterDataKind, type MasterDataRecord } from '../domain';
 import type { MasterDataKeys } from './master-data-keys';
-import { duplicateKeyIndexes, isDuplicateKeyError, upsertRetrying } from './mongo';
+import { bulkWriteInChunks, duplicateKeyIndexes, isDuplicateKeyError, upsertRetrying } from './mongo';
 
 /** Buckets per tenant and kind: 100,000 records make 64 documents of ~1,600 entries. */
 const BUCKETS = 64;
-/** Replaces per bulk write: FerretDB stops answering a bulk write of 100 matched upserts. */
-const WRITE_BATCH = 50;
 /** Digest buckets are written after this many pages (and at the end): a resumed attempt compares at most these pages' records by their stored hash. */
 const DIGEST_FLUSH_PAGES = 100;
 const HASH_LENGTH = 16;
@@ -284,12 +282,7 @@ export class MasterDataSyncWriter {
         toInsert.splice(0, toInsert.length, ...toInsert.filter((d) => !inserted.has(d._id)));
       }
     }
-    for (let i = 0; i < toReplace.length; i += WRITE_BATCH) {
-      await this.cols.records.bulkWrite(
-        toReplace.slice(i, i + WRITE_BATCH).map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
-        { ordered: false },
-      );
-    }
+    await bulkWriteInChunks(this.cols.records, toReplace.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })));
     for (const d of [...toInsert, ...toReplace]) this.remember(d.id, hashBytes(d.contentHash), 0);
     if (this.full) for (const r of records) this.buckets.get(bucketOf(r.id))?.markSeen(r.id);
     if (this.full && records.length) {

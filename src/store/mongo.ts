@@ -1,4 +1,4 @@
-import { MongoClient, MongoError, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { MongoClient, MongoError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter } from 'mongodb';
 
 export interface Mongo {
   client: MongoClient;
@@ -253,4 +253,12 @@ export async function deleteInChunks<T extends Document>(col: Collection<T>, fil
     if (!last) return deleted + (await col.deleteMany(filter)).deletedCount;
     deleted += (await col.deleteMany({ $and: [filter, { _id: { $lte: last._id } }] } as Filter<T>)).deletedCount;
   }
+}
+
+/** Writes per bulk command when they match stored documents: FerretDB stopped answering a bulk of 100 matched upserts. */
+const MATCHED_WRITES_PER_BULK = 50;
+
+/** `ops` as unordered bulk writes of at most MATCHED_WRITES_PER_BULK each, one after another. */
+export async function bulkWriteInChunks<T extends Document>(col: Collection<T>, ops: AnyBulkWriteOperation<T>[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += MATCHED_WRITES_PER_BULK) await col.bulkWrite(ops.slice(i, i + MATCHED_WRITES_PER_BULK), { ordered: false });
 }
