@@ -23,6 +23,7 @@ import { assessMappings, pauseResync, wakeExports } from '../services';
 import { mappingFixedSignal } from '../workflows/definitions';
 import type { KindCounts, SyncMode, SyncRunDoc, SyncRunStatus } from '../store';
 import { assertSameAccountKey, connectionFor, maesnCall, type ActivityDeps } from './common';
+import { SyncWriterLease } from './sync-writer-lease';
 
 // Every resource of the kinds registry is a Maesn list resource (checked by test/unit/master-data-kinds.test.ts).
 const asListResource = (resource: string) => resource as ListResource;
@@ -90,6 +91,20 @@ export function createSyncActivities(deps: ActivityDeps) {
    * the division's governor at the run's priority like every other sync call; the POST that carries
    * the passThrough is a read (retried as one, never an unknown write outcome).
    */
+  /** Waits (heartbeating) until no other sync of the tenant writes the resource (sync-writer-lease.ts). */
+  async function takeWriterLease(input: { tenantId: string; runId: string; resource: string }, heartbeat: () => void = () => Context.current().heartbeat()): Promise<SyncWriterLease> {
+    const ctx = Context.current();
+    let logged = false;
+    return SyncWriterLease.take(stores.leases, input.tenantId, input.resource, input.runId, {
+      onWait: (holder) => {
+        heartbeat();
+        if (!logged) ctx.log.info('another sync of this tenant is writing the resource: waiting for it', { resource: input.resource, holder });
+        logged = true;
+      },
+      sleep: (ms) => ctx.sleep(ms),
+    });
+  }
+
   async function syncPassThrough(input: { tenantId: string; runId: string; resource: string; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
     const ctx = Context.current();
     const kind = kindsOfResource(input.resource)[0];
@@ -100,10 +115,17 @@ export function createSyncActivities(deps: ActivityDeps) {
     await assertSameAccountKey(deps, input.tenantId, keyId);
     const records = items.flatMap((item) => kindDefinition(kind).toRecord(item, undefined) ?? []);
     const writer = stores.masterData.syncWriter(kind, input.tenantId, input.runId, { full: true });
+    const lease = await takeWriterLease(input);
     const t0 = Date.now();
-    await writer.open();
-    const w = await writer.writePage(1, records);
-    counts.deactivated = await writer.close({ deactivateUnseen: true });
+    let w: { written: number; unchanged: number };
+    try {
+      await writer.open();
+      await lease.check();
+      w = await writer.writePage(1, records);
+      counts.deactivated = await writer.close({ deactivateUnseen: true });
+    } finally {
+      await lease.release();
+    }
     // pages = the passThrough reads (one per endpoint at these sizes): what the run cost in calls (callsOfRun).
     const pages = kindDefinition(kind).passThrough?.length ?? 1;
     Object.assign(counts, { fetched: records.length, upserted: w.written, unchanged: w.unchanged, pages, dbMs: Date.now() - t0 });
@@ -154,62 +176,70 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (resumed) ctx.log.info('resuming sync from heartbeat', { resource: input.resource, page: startPage });
       // Waiting for the call budget heartbeats the cursor reached so far.
       let progress: SyncHeartbeat = { nextPage: startPage, counts };
-      const { conn, keyId } = await connectionFor(deps, input.tenantId, { priority: syncPriority(input.trigger), heartbeat: () => ctx.heartbeat(progress) });
+      // One writer per tenant and resource: another sync of the tenant writing it is waited for.
+      const lease = await takeWriterLease(input, () => ctx.heartbeat(progress));
+      try {
+        const { conn, keyId } = await connectionFor(deps, input.tenantId, { priority: syncPriority(input.trigger), heartbeat: () => ctx.heartbeat(progress) });
 
-      const full = input.mode === 'full';
-      const writers = new Map(kindsOfResource(input.resource).map((k) => [k, stores.masterData.syncWriter(k, input.tenantId, input.runId, { full })]));
-      for (const [kind, w] of writers) {
-        const t0 = Date.now();
-        await w.open();
-        counts[kind] ??= emptyCounts();
-        counts[kind].dbMs = (counts[kind].dbMs ?? 0) + (Date.now() - t0);
-      }
-
-      await maesnCall(async () => {
-        const pages = conn.listAll(asListResource(input.resource), {
-          limit: input.pageSize,
-          startPage,
-          rawData: true,
-          signal: ctx.cancellationSignal,
-          ...(input.mode === 'incremental' && input.since ? { lastModifiedAt: input.since } : {}),
-        });
-        for await (const page of pages) {
-          // Access (issue 10): a disconnect during the sync stops it before the next request with the old key.
-          await assertSameAccountKey(deps, input.tenantId, keyId);
-          const byKind = new Map<MasterDataKind, MasterDataRecord[]>();
-          page.items.forEach((item, i) => {
-            const raw = page.raw?.[i];
-            const r = toRecord(input.resource, item, raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : undefined);
-            if (!r) return;
-            const list = byKind.get(r.kind) ?? [];
-            list.push(r.record);
-            byKind.set(r.kind, list);
-          });
-          for (const kind of kindsOfResource(input.resource)) {
-            const records = byKind.get(kind) ?? [];
-            const c = (counts[kind] ??= emptyCounts());
-            c.fetched += records.length;
-            const t0 = Date.now();
-            const w = await writers.get(kind)!.writePage(page.page, records);
-            c.dbMs = (c.dbMs ?? 0) + (Date.now() - t0);
-            c.upserted += w.written;
-            c.unchanged = (c.unchanged ?? 0) + w.unchanged;
-            c.pages += 1;
-          }
-          await stores.syncRuns.saveCheckpoint(input.runId, input.resource, page.page + 1, counts);
-          progress = { nextPage: page.page + 1, counts };
-          ctx.heartbeat(progress);
+        const full = input.mode === 'full';
+        const writers = new Map(kindsOfResource(input.resource).map((k) => [k, stores.masterData.syncWriter(k, input.tenantId, input.runId, { full })]));
+        for (const [kind, w] of writers) {
+          const t0 = Date.now();
+          await w.open();
+          counts[kind] ??= emptyCounts();
+          counts[kind].dbMs = (counts[kind].dbMs ?? 0) + (Date.now() - t0);
         }
-      });
 
-      // Every page was read: a full sync now knows what vanished from Exact.
-      for (const [kind, w] of writers) {
-        const t0 = Date.now();
-        const deactivated = await w.close({ deactivateUnseen: full });
-        counts[kind].dbMs = (counts[kind].dbMs ?? 0) + (Date.now() - t0);
-        if (full) counts[kind].deactivated = deactivated;
+        await maesnCall(async () => {
+          const pages = conn.listAll(asListResource(input.resource), {
+            limit: input.pageSize,
+            startPage,
+            rawData: true,
+            signal: ctx.cancellationSignal,
+            ...(input.mode === 'incremental' && input.since ? { lastModifiedAt: input.since } : {}),
+          });
+          for await (const page of pages) {
+            // Access (issue 10): a disconnect during the sync stops it before the next request with the old key.
+            await assertSameAccountKey(deps, input.tenantId, keyId);
+            await lease.check();
+            const byKind = new Map<MasterDataKind, MasterDataRecord[]>();
+            page.items.forEach((item, i) => {
+              const raw = page.raw?.[i];
+              const r = toRecord(input.resource, item, raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : undefined);
+              if (!r) return;
+              const list = byKind.get(r.kind) ?? [];
+              list.push(r.record);
+              byKind.set(r.kind, list);
+            });
+            for (const kind of kindsOfResource(input.resource)) {
+              const records = byKind.get(kind) ?? [];
+              const c = (counts[kind] ??= emptyCounts());
+              c.fetched += records.length;
+              const t0 = Date.now();
+              const w = await writers.get(kind)!.writePage(page.page, records);
+              c.dbMs = (c.dbMs ?? 0) + (Date.now() - t0);
+              c.upserted += w.written;
+              c.unchanged = (c.unchanged ?? 0) + w.unchanged;
+              c.pages += 1;
+            }
+            await stores.syncRuns.saveCheckpoint(input.runId, input.resource, page.page + 1, counts);
+            progress = { nextPage: page.page + 1, counts };
+            ctx.heartbeat(progress);
+          }
+        });
+
+        // Every page was read: a full sync now knows what vanished from Exact.
+        await lease.check();
+        for (const [kind, w] of writers) {
+          const t0 = Date.now();
+          const deactivated = await w.close({ deactivateUnseen: full });
+          counts[kind].dbMs = (counts[kind].dbMs ?? 0) + (Date.now() - t0);
+          if (full) counts[kind].deactivated = deactivated;
+        }
+        return counts;
+      } finally {
+        await lease.release();
       }
-      return counts;
     },
 
     async finishSyncRun(input: { runId: string; tenantId: string; mode: SyncMode; status: SyncRunStatus; counts: Record<string, KindCounts>; errors: SyncRunDoc['errors']; trigger?: string }): Promise<void> {

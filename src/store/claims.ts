@@ -12,9 +12,10 @@
  *  - `LeaseStore`: one holder at a time, with expiry. Each taking of a key inserts the key's next
  *    *generation* (`<key>#<gen>`); the newest generation is the lease. Taking over an expired
  *    lease or giving one back inserts the next generation too, so two callers that both saw the
- *    lease free race for the same `_id` and one loses. Nothing is ever updated or deleted (a
- *    delete by `_id` and version is a read and a delete on FerretDB), so generations have no
- *    gaps and every read is by `_id`.
+ *    lease free race for the same `_id` and one loses. Renewing a held lease inserts the next
+ *    generation as well (same holder, later expiry), so a renewal and a takeover cannot both
+ *    win. Nothing is ever updated or deleted (a delete by `_id` and version is a read and a
+ *    delete on FerretDB), so generations have no gaps and every read is by `_id`.
  */
 import type { Collection, Db, OptionalUnlessRequiredId } from 'mongodb';
 import { isDuplicateKeyError, lastInSequence } from './mongo';
@@ -75,15 +76,18 @@ export class LeaseStore {
   }
 
   /**
-   * Takes the lease on `key` for `ttlMs` unless someone holds it unexpired (a holder cannot take it
-   * twice: each attempt gets its own `holder` name). Not acquired: who holds it and until when.
+   * Takes the lease on `key` for `ttlMs` unless someone holds it unexpired. Not acquired: who holds
+   * it and until when. A holder name taken by one caller at a time only (an attempt) cannot take a
+   * lease twice; with `takeOverOwn`, a caller with the unexpired holder's own name takes a new
+   * generation, fencing the older one out (a later attempt of the same work after a crash).
    */
-  async acquire(key: string, holder: string, ttlMs: number): Promise<LeaseResult> {
+  async acquire(key: string, holder: string, ttlMs: number, opts: { takeOverOwn?: boolean } = {}): Promise<LeaseResult> {
     let current: LeaseDoc | null = null;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       current = await this.newest(key);
       const now = this.clock();
-      if (current && current.holder !== null && current.expiresAt.getTime() > now) return { acquired: false, holder: current.holder, expiresAt: current.expiresAt };
+      const held = current && current.holder !== null && current.expiresAt.getTime() > now;
+      if (held && !(opts.takeOverOwn && current!.holder === holder)) return { acquired: false, holder: current!.holder, expiresAt: current!.expiresAt };
       const gen = (current?.gen ?? 0) + 1;
       const doc: LeaseDoc = { _id: docId(key, gen), key, gen, holder, expiresAt: new Date(now + ttlMs), at: new Date(now) };
       if (!(await claimOnce(this.col, doc)).won) continue; // another caller took this generation: look again
@@ -98,6 +102,20 @@ export class LeaseStore {
     if (lease.expiresAt.getTime() <= this.clock()) return false;
     // Generations follow one another without gaps: none after this one means it is the newest.
     return !(await this.col.findOne({ _id: docId(lease.key, lease.gen + 1) }, { projection: { _id: 1 } }));
+  }
+
+  /**
+   * Extends a lease still held to `ttlMs` from now: the next generation, same holder. Null when it
+   * was lost meanwhile (expired, taken over or given back): the caller must stop.
+   */
+  async renew(lease: Lease, ttlMs: number): Promise<Lease | null> {
+    const now = this.clock();
+    if (lease.expiresAt.getTime() <= now) return null;
+    const gen = lease.gen + 1;
+    const doc: LeaseDoc = { _id: docId(lease.key, gen), key: lease.key, gen, holder: lease.holder, expiresAt: new Date(now + ttlMs), at: new Date(now) };
+    if (!(await claimOnce(this.col, doc)).won) return null;
+    this.remember(lease.key, gen);
+    return { key: lease.key, gen, holder: lease.holder, expiresAt: doc.expiresAt };
   }
 
   /** Who holds `key` now (the newest generation, unless given back or expired), or null when it is free. */

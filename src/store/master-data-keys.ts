@@ -19,8 +19,9 @@
  * of its key, one per record. The benchmark's generated administration repeats each supplier name
  * about 80 times, which made its initial sync of 100,000 suppliers about three times slower (README).
  *
- * Not yet safe on FerretDB: two syncs of one tenant at once that add different IDs to one key can
- * lose one (its `$addToSet` is read, change, write back; MongoDB's is atomic). See the README.
+ * One writer per tenant and kind: on FerretDB `$addToSet` is read, change, write back (MongoDB's is
+ * atomic), so two writers adding different IDs to one key could lose one. Syncs hold a lease per
+ * tenant and resource while they write (src/activities/sync-writer-lease.ts).
  */
 import type { Collection, Db } from 'mongodb';
 import type { MasterDataKind, MasterDataRecord } from '../domain';

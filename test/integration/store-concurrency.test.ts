@@ -77,6 +77,39 @@ describe('the primitives', () => {
     assert.equal((await other.current('export:t:r1'))?.holder, winner.holder);
   });
 
+  test('lease renewal: a holder renewing while many callers try to take it over after its expiry: one of them wins; the own name takes over at once', async () => {
+    let now = Date.now();
+    const leases = new LeaseStore(p.db, 'leases_renew_test', () => now);
+    await leases.ensureIndexes();
+    const first = await leases.acquire('sync-writer:t:suppliers', 'run-1:suppliers', 60_000);
+    assert.ok(first.acquired);
+    const renewed = await leases.renew(first.lease, 60_000);
+    assert.ok(renewed && renewed.gen === first.lease.gen + 1 && renewed.holder === 'run-1:suppliers');
+    assert.equal(await leases.holds(renewed), true);
+    assert.equal(await leases.holds(first.lease), false, 'the renewal is the newest generation');
+    assert.equal((await leases.acquire('sync-writer:t:suppliers', 'run-2:suppliers', 60_000)).acquired, false, 'a renewed lease is still held');
+
+    now += 30_000;
+    const late = await leases.renew(renewed, 60_000);
+    assert.ok(late && late.expiresAt.getTime() === now + 60_000, 'each renewal is 60 s from its own time');
+
+    // Expired in the other callers' eyes: the holder's renewal and their takeovers race for one generation.
+    now += 61_000;
+    const lateAgain = { ...late, expiresAt: new Date(now + 1) }; // the holder's own clock is behind
+    const [renewal, ...takeovers] = await Promise.all([leases.renew(lateAgain, 60_000), ...Array.from({ length: 20 }, (_, i) => leases.acquire('sync-writer:t:suppliers', `run-${3 + i}:suppliers`, 60_000))]);
+    const winners = (renewal ? 1 : 0) + takeovers.filter((r) => r.acquired).length;
+    assert.equal(winners, 1, 'the renewal or one takeover, never both');
+
+    // A later attempt of the holder's own work (same name, after a crash) takes over without waiting; the older one is fenced out.
+    const holderNow = await leases.current('sync-writer:t:suppliers');
+    assert.ok(holderNow);
+    const own = await leases.acquire('sync-writer:t:suppliers', holderNow.holder, 60_000, { takeOverOwn: true });
+    assert.ok(own.acquired && own.lease.gen === holderNow.gen + 1);
+    assert.equal(await leases.holds(holderNow), false);
+    assert.equal(await leases.renew(holderNow, 60_000), null, 'the fenced attempt cannot renew');
+    assert.equal((await leases.acquire('sync-writer:t:suppliers', 'someone-else', 60_000, { takeOverOwn: true })).acquired, false, 'takeOverOwn is for the own name only');
+  });
+
   test('lease: workers taking and giving back one lease in a loop are never inside together', { timeout: 120_000 }, async () => {
     const leases = new LeaseStore(p.db, 'leases_loop_test');
     await leases.ensureIndexes();
