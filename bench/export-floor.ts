@@ -10,11 +10,12 @@
  * Ratio = our end-to-end time (first approval → last posted) / the floor's (first start → last close).
  * Maesn calls per posted report come from the sandbox's own request log.
  */
+import os from 'node:os';
 import { Client } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { workflowIds } from '../src/workflows/definitions';
 import type { FerretBackend } from '../scripts/stack';
-import { distribution, fmtNum, percentile, within, type BenchResult } from './lib';
+import { cpuBetween, distribution, fmtNum, percentile, processTreeCpu, within, type BenchResult } from './lib';
 import { floorWorkflow } from './floor/workflows';
 import { startBenchStack, type BenchStack } from './stack';
 import { approve, benchReport, connectBenchTenant } from './tenant';
@@ -109,6 +110,34 @@ export interface Breakdown {
   meanMs: Record<string, number>;
 }
 
+/** The stack's processes by command line (bench/stack.ts starts them). */
+function processName(cmd: string): string {
+  if (cmd === 'bench') return 'bench (client)';
+  if (/\btemporal\b.*\bserver\b/.test(cmd)) return 'Temporal dev server';
+  if (/ferretdb/i.test(cmd)) return 'FerretDB';
+  if (/postgres/.test(cmd)) return 'PostgreSQL';
+  if (cmd.includes('floor/worker')) return 'floor worker';
+  if (cmd.includes('dist/src/worker.js')) return 'worker';
+  if (cmd.includes('dist/src/api/')) return 'API';
+  if (/sandbox/.test(cmd)) return 'sandbox';
+  return 'other';
+}
+
+const TEMPORAL_SIDE = new Set(['Temporal dev server', 'floor worker', 'bench (client)']);
+
+/** CPU-seconds per process over a burst, and what the product's own processes (not Temporal's) used. */
+function cpuOf(before: ReturnType<typeof processTreeCpu>): { byProcess: Record<string, number>; total: number; product: number } {
+  const byProcess = cpuBetween(before, processTreeCpu(), processName);
+  const sum = (keys: string[]) => Math.round(keys.reduce((n, k) => n + byProcess[k], 0) * 10) / 10;
+  return { byProcess, total: sum(Object.keys(byProcess)), product: sum(Object.keys(byProcess).filter((k) => !TEMPORAL_SIDE.has(k))) };
+}
+
+const fmtCpu = (c: ReturnType<typeof cpuOf>) =>
+  `${fmtNum(c.total)} CPU-s (${Object.entries(c.byProcess)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${fmtNum(v)}`)
+    .join(', ')})`;
+
 async function breakdown(stack: BenchStack, runs: { workflowId: string; approvedAt?: number }[]): Promise<Breakdown> {
   const sums: Record<string, number> = {};
   const add = (k: string, ms: number) => (sums[k] = (sums[k] ?? 0) + ms);
@@ -177,10 +206,15 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
     await floorBurst(stack, 'floor-warm', 5, activities);
     o.log(`  an export runs ${activities} activities (${historyEvents} history events)`);
 
+    let cpuBefore = processTreeCpu();
     const floor = await floorBurst(stack, 'floor', o.reports, activities);
-    o.log(`  floor: ${o.reports} workflows of ${activities} activities in ${fmtNum(floor.e2eMs / 1000)} s`);
+    const floorCpu = cpuOf(cpuBefore);
+    o.log(`  floor: ${o.reports} workflows of ${activities} activities in ${fmtNum(floor.e2eMs / 1000)} s; ${fmtCpu(floorCpu)}`);
     await stack.sandbox.clearRequests();
+    cpuBefore = processTreeCpu();
     const ours = await exportBurst(stack, url, tenantId, 'burst', o.reports, 15 * 60_000);
+    const oursCpu = cpuOf(cpuBefore);
+    o.log(`  ours: ${fmtCpu(oursCpu)}`);
     const calls = await stack.sandbox.listRequests({ division: DIVISION });
     o.log(`  ours: ${o.reports} reports posted in ${fmtNum(ours.e2eMs / 1000)} s (${calls.length} Maesn calls)`);
     const a = ours.approvals;
@@ -195,6 +229,7 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
     const s = summary(ours, o.reports);
     const f = summary(floor, o.reports);
     const ratio = ours.e2eMs / floor.e2eMs;
+    const cpus = os.cpus().length;
     const byOperation: Record<string, number> = {};
     for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
     return [
@@ -205,9 +240,23 @@ export async function runExportBench(o: ExportBenchOptions): Promise<BenchResult
           median: `${fmtNum(s.p50 / 1000)} s`,
           p95: `${fmtNum(s.p95 / 1000)} s`,
           throughput: `${fmtNum(s.reportsPerSec)} reports/s`,
-          note: `ours/floor = ${fmtNum(ratio)} (target ≤ 1.5); p99 ${fmtNum(s.p99 / 1000)} s; end to end ${fmtNum(ours.e2eMs / 1000)} s vs floor ${fmtNum(floor.e2eMs / 1000)} s`,
+          note:
+            `ours/floor = ${fmtNum(ratio)} (target ≤ 1.5); p99 ${fmtNum(s.p99 / 1000)} s; end to end ${fmtNum(ours.e2eMs / 1000)} s vs floor ${fmtNum(floor.e2eMs / 1000)} s; ` +
+            `CPU ${fmtNum(oursCpu.total)} vs ${fmtNum(floorCpu.total)} CPU-s, of which the product's processes (API, worker, database, sandbox) ${fmtNum(oursCpu.product)}: ` +
+            `${fmtNum(oursCpu.product / cpus / (floor.e2eMs / 1000))}× the floor's time on ${cpus} cores by themselves`,
         },
-        metrics: { ours: s, floor: f, ratio, approvals: ours.approvals, meanMsPerPhase: where.meanMs, floorMeanMsPerPhase: floorWhere.meanMs, activitiesPerExport: activities, historyEventsPerExport: historyEvents, backend: stack.backend },
+        metrics: {
+          ours: s,
+          floor: f,
+          ratio,
+          cpuSeconds: { cores: cpus, ours: oursCpu, floor: floorCpu, productAloneVsFloor: oursCpu.product / cpus / (floor.e2eMs / 1000) },
+          approvals: ours.approvals,
+          meanMsPerPhase: where.meanMs,
+          floorMeanMsPerPhase: floorWhere.meanMs,
+          activitiesPerExport: activities,
+          historyEventsPerExport: historyEvents,
+          backend: stack.backend,
+        },
       },
       {
         group: 'export',

@@ -3,6 +3,7 @@
  * order statistics, machine facts and the result types written to bench/results/.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -135,6 +136,57 @@ export function measureCpu(fn: () => unknown, opts: { budgetMs?: number; warmupM
 // ---------------------------------------------------------------------------
 // Environment and results
 // ---------------------------------------------------------------------------
+
+/**
+ * CPU-seconds (user + system) each process descended from this one has used so far, from
+ * /proc (Linux; an empty map elsewhere), plus this process itself under pid 0 ("bench").
+ */
+export function processTreeCpu(): Map<number, { cmd: string; cpuS: number }> {
+  const out = new Map<number, { cmd: string; cpuS: number }>();
+  const own = process.cpuUsage();
+  out.set(0, { cmd: 'bench', cpuS: (own.user + own.system) / 1e6 });
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  const hz = 100; // USER_HZ: 100 on every Linux this runs on
+  const info = new Map<number, { ppid: number; cmd: string; cpuS: number }>();
+  for (const d of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      info.set(Number(d), { ppid: Number(f[1]), cmd, cpuS: (Number(f[11]) + Number(f[12])) / hz });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const mine = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 20; hops++) {
+      const i = info.get(p);
+      if (!i) return false;
+      if (i.ppid === process.pid) return true;
+      p = i.ppid;
+    }
+    return false;
+  };
+  for (const [pid, i] of info) if (mine(pid)) out.set(pid, { cmd: i.cmd, cpuS: i.cpuS });
+  return out;
+}
+
+/** CPU-seconds per process name between two `processTreeCpu` snapshots; `name` names a command line. */
+export function cpuBetween(before: ReturnType<typeof processTreeCpu>, after: ReturnType<typeof processTreeCpu>, name: (cmd: string) => string): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const [pid, a] of after) {
+    const used = a.cpuS - (before.get(pid)?.cpuS ?? 0);
+    if (used <= 0) continue;
+    const k = name(a.cmd);
+    by[k] = Math.round(((by[k] ?? 0) + used) * 10) / 10;
+  }
+  return by;
+}
 
 export interface Environment {
   date: string;

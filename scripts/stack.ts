@@ -239,7 +239,7 @@ export async function startFerret(group: ProcessGroup, o: FerretOptions): Promis
     ...storage,
     `--state-dir=${o.dataDir}`,
     `--listen-addr=127.0.0.1:${o.port}`,
-    '--debug-addr=-',
+    process.env.FERRET_DEBUG_ADDR ? `--debug-addr=${process.env.FERRET_DEBUG_ADDR}` : '--debug-addr=-',
     '--telemetry=disable',
     '--log-level=warn',
   ];
