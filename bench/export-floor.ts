@@ -123,13 +123,14 @@ function processName(cmd: string): string {
   return 'other';
 }
 
-const TEMPORAL_SIDE = new Set(['Temporal dev server', 'floor worker', 'bench (client)']);
+/** Not the product's: Temporal's server, the floor's worker and the bench's own client (load and waiting). */
+const NOT_PRODUCT = new Set(['Temporal dev server', 'floor worker', 'bench (client)']);
 
-/** CPU-seconds per process over a burst, and what the product's own processes (not Temporal's) used. */
+/** CPU-seconds per process over a burst, and what the product's own processes (API, worker, database, sandbox) used. */
 function cpuOf(before: ReturnType<typeof processTreeCpu>): { byProcess: Record<string, number>; total: number; product: number } {
   const byProcess = cpuBetween(before, processTreeCpu(), processName);
   const sum = (keys: string[]) => Math.round(keys.reduce((n, k) => n + byProcess[k], 0) * 10) / 10;
-  return { byProcess, total: sum(Object.keys(byProcess)), product: sum(Object.keys(byProcess).filter((k) => !TEMPORAL_SIDE.has(k))) };
+  return { byProcess, total: sum(Object.keys(byProcess)), product: sum(Object.keys(byProcess).filter((k) => !NOT_PRODUCT.has(k))) };
 }
 
 const fmtCpu = (c: ReturnType<typeof cpuOf>) =>

@@ -85,12 +85,6 @@ export function createSyncActivities(deps: ActivityDeps) {
     logger.warn({ tenantId }, 'connection needs reauthorization');
   }
 
-  /**
-   * A kind read through Maesn's passThrough (financial periods with their closed status per
-   * journal): small tables, read whole on every run, so every run is a full one for them. Paced by
-   * the division's governor at the run's priority like every other sync call; the POST that carries
-   * the passThrough is a read (retried as one, never an unknown write outcome).
-   */
   /** Waits (heartbeating) until no other sync of the tenant writes the resource (sync-writer-lease.ts). */
   async function takeWriterLease(input: { tenantId: string; runId: string; resource: string }, heartbeat: () => void = () => Context.current().heartbeat()): Promise<SyncWriterLease> {
     const ctx = Context.current();
@@ -105,6 +99,12 @@ export function createSyncActivities(deps: ActivityDeps) {
     });
   }
 
+  /**
+   * A kind read through Maesn's passThrough (financial periods with their closed status per
+   * journal): small tables, read whole on every run, so every run is a full one for them. Paced by
+   * the division's governor at the run's priority like every other sync call; the POST that carries
+   * the passThrough is a read (retried as one, never an unknown write outcome).
+   */
   async function syncPassThrough(input: { tenantId: string; runId: string; resource: string; trigger?: SyncTrigger }): Promise<Record<string, KindCounts>> {
     const ctx = Context.current();
     const kind = kindsOfResource(input.resource)[0];
