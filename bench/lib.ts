@@ -183,7 +183,12 @@ export function cpuBetween(before: ReturnType<typeof processTreeCpu>, after: Ret
     const used = a.cpuS - (before.get(pid)?.cpuS ?? 0);
     if (used <= 0) continue;
     const k = name(a.cmd);
-    by[k] = Math.round(((by[k] ?? 0) + used) * 10) / 10;
+    by[k] = (by[k] ?? 0) + used;
+  }
+  // Tenths of a second; a process that used less than that is left out.
+  for (const k of Object.keys(by)) {
+    by[k] = Math.round(by[k] * 10) / 10;
+    if (by[k] === 0) delete by[k];
   }
   return by;
 }
