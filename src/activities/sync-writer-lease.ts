@@ -63,10 +63,19 @@ export class SyncWriterLease {
     }
   }
 
+  /**
+   * Gives the lease back. Never throws: it runs in a `finally`, where a database hiccup must not
+   * replace the error the sync failed with; an unreleased lease expires within `ttlMs`.
+   */
   async release(): Promise<void> {
     clearInterval(this.timer);
     await this.renewing;
-    if (!this.lost) await this.leases.release(this.lease);
+    if (this.lost) return;
+    try {
+      await this.leases.release(this.lease);
+    } catch {
+      // expires by itself
+    }
   }
 
   private async renew(): Promise<void> {

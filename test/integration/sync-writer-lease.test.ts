@@ -87,3 +87,15 @@ test('the writer lease: a second run waits until the first gives it back; an att
   await retry.release();
   assert.equal(await p.stores.leases.current(syncWriterLeaseKey(tenantId, 'suppliers')), null);
 });
+
+test('the writer lease: giving it back never throws (it runs in a finally, where it must not replace the sync error); the lease then expires by itself', async () => {
+  const lease = { key: 'sync-writer:t:suppliers', gen: 1, holder: 'run-c:suppliers', expiresAt: new Date(Date.now() + 60_000) };
+  const failing = {
+    acquire: async () => ({ acquired: true as const, lease }),
+    release: async () => {
+      throw new Error('database is locked');
+    },
+  } as unknown as import('../../src/store').LeaseStore;
+  const held = await SyncWriterLease.take(failing, 't', 'suppliers', 'run-c', { onWait: () => assert.fail('free: no wait'), sleep: async () => {} });
+  await held.release();
+});
