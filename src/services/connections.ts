@@ -12,6 +12,8 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { createHash } from 'node:crypto';
 import { authorizationUrlUpdate, divisionDecisionSignal, retrySignal, scheduleIds, searchAttributes, workflowIds, type DivisionDecision } from '../workflows/definitions';
 import { FailureType, failureOf } from '../workflows/failures';
 import { onboardTenant, type OnboardTenantInput } from '../workflows/onboarding';
@@ -51,15 +53,28 @@ export async function connectTenant(deps: ServiceDeps, tenantId: string): Promis
   }
 }
 
+/**
+ * Where in each interval a tenant's resync runs (ms, whole seconds): a point fixed by its ID. An
+ * interval schedule without an offset fires at whole multiples of the interval since the epoch, so
+ * every tenant's hourly sync would start on the hour, together. Spread this way, their syncs (and
+ * the load they put on the worker, the database and Maesn) are spread over the hour, and one
+ * tenant's syncs stay exactly one interval apart.
+ */
+export function resyncOffsetMs(tenantId: string, interval: Duration): number {
+  const seconds = Math.max(1, Math.floor(msToNumber(interval) / 1000));
+  return (createHash('sha256').update(tenantId).digest().readUInt32BE(0) % seconds) * 1000;
+}
+
 /** Creates the tenant's resync schedule, or updates and unpauses the existing one. */
 export async function upsertResyncSchedule(temporal: Client, taskQueue: string, tenantId: string, opts: { interval: Duration; fullSyncEvery: Duration }): Promise<{ scheduleId: string }> {
   const scheduleId = scheduleIds.resync(tenantId);
   const input: SyncMasterDataInput = { tenantId, mode: 'auto', trigger: 'schedule', fullSyncEvery: opts.fullSyncEvery };
   const action = { type: 'startWorkflow' as const, workflowType: syncMasterData, workflowId: workflowIds.scheduledSync(tenantId), taskQueue, args: [input] as [SyncMasterDataInput] };
+  const spec = { intervals: [{ every: opts.interval, offset: resyncOffsetMs(tenantId, opts.interval) }] };
   try {
     await temporal.schedule.create({
       scheduleId,
-      spec: { intervals: [{ every: opts.interval }] },
+      spec,
       action,
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
       memo: { tenantId },
@@ -70,7 +85,7 @@ export async function upsertResyncSchedule(temporal: Client, taskQueue: string, 
     // carrying the old paused state.
     await temporal.schedule.getHandle(scheduleId).update((prev) => ({
       ...prev,
-      spec: { intervals: [{ every: opts.interval }] },
+      spec,
       action,
       state: { ...prev.state, paused: false, note: 'connection restored' },
     }));

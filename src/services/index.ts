@@ -6,7 +6,7 @@ export type { ServiceDeps } from './deps';
 export { ServiceError, notFound, type ServiceErrorKind, type ServiceFieldError } from './errors';
 export { assessMappings, loadMasterDataFor, reviewMappings, saveMappings, toHealthIssues, type MappingReview } from './mappings';
 export { MARK_POSTED_STATUSES, acceptExport, decodeReceipts, markExportPosted, reportContentHash, reverseExport, signalExport, startExportWorkflow, wakeExports } from './exports';
-export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, startManualSync, upsertResyncSchedule } from './connections';
+export { connectTenant, decideDivisionChange, disconnectTenant, nextResyncAt, pauseResync, resyncOffsetMs, startManualSync, upsertResyncSchedule } from './connections';
 export { ensureRetentionSchedule } from './retention';
 export { eventDispatcher, redeliverEvent } from './events';
 export { masterDataChanged } from './master-data-changes';

@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import { resyncOffsetMs } from '../../src/services';
 import { scheduleIds } from '../../src/workflows/definitions';
 import { authorizeInSandbox, connectTenant, openCallback, startConnect, waitForState, waitForSyncRun } from '../helpers/onboarding';
 import { eventually, startProduct, type Product } from '../helpers/product';
@@ -83,6 +84,25 @@ describe('connect → callback → initial sync', () => {
     assert.equal(d.state.paused, false);
     const status = (await p.call('GET', `/api/tenants/${tenantId}/exact`)).body;
     assert.ok(status.nextSyncAt && Date.parse(status.nextSyncAt) > Date.now());
+  });
+
+  test('tenants resync at their own point of the hour, not all on the hour', async () => {
+    const hour = 3_600_000;
+    const d = await p.temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe();
+    const interval = (d.spec.intervals ?? [])[0];
+    assert.equal(interval?.every, hour);
+    assert.equal(interval?.offset, resyncOffsetMs(tenantId, '1 hour'));
+    // Every planned run falls on that point of its hour, one hour apart.
+    const next = d.info.nextActionTimes.map((t) => t.getTime());
+    assert.ok(next.length >= 2, `planned runs: ${next.length}`);
+    for (const t of next) assert.equal(t % hour, interval!.offset);
+    for (let i = 1; i < next.length; i++) assert.equal(next[i] - next[i - 1], hour);
+    // Fixed per tenant, whole seconds inside the interval, and spread: 200 tenants use (nearly) 200 points.
+    const offsets = Array.from({ length: 200 }, (_, i) => resyncOffsetMs(`tenant-${i}`, '1 hour'));
+    assert.equal(resyncOffsetMs('tenant-1', '1 hour'), offsets[1]);
+    assert.ok(offsets.every((o) => o >= 0 && o < hour && o % 1000 === 0));
+    assert.ok(new Set(offsets).size >= 190, `distinct points: ${new Set(offsets).size}`);
+    assert.ok(offsets.filter((o) => o < hour / 2).length > 60 && offsets.filter((o) => o >= hour / 2).length > 60, 'both halves of the hour are used');
   });
 
   test('connect is idempotent while authorization is pending', async () => {
