@@ -26,8 +26,21 @@ async function seededCounts(division: string) {
   return d.counts;
 }
 
+/**
+ * A new tenant ID whose hourly resync point (this file's products resync hourly) is more than 15
+ * minutes away: the tests read "the last sync" and count runs, which a scheduled sync starting
+ * in the middle would change.
+ */
+function tenantAwayFromItsResync(prefix: string): string {
+  const hour = 3_600_000;
+  for (;;) {
+    const id = uniqueId(prefix);
+    if ((resyncOffsetMs(id, '1 hour') - (Date.now() % hour) + hour) % hour > 15 * 60_000) return id;
+  }
+}
+
 describe('connect → callback → initial sync', () => {
-  const tenantId = uniqueId('acme');
+  const tenantId = tenantAwayFromItsResync('acme');
 
   test('the synced counts equal the sandbox administration for every kind', async () => {
     await connectTenant(p, tenantId, DIVISION);
@@ -168,7 +181,7 @@ describe('callback security', () => {
 });
 
 describe('resync', () => {
-  const tenantId = uniqueId('resync');
+  const tenantId = tenantAwayFromItsResync('resync');
 
   test('an incremental sync picks up an added, a changed and a blocked record, and flags mapping health', async () => {
     await connectTenant(p, tenantId, DIVISION);
@@ -239,7 +252,7 @@ describe('resync', () => {
 });
 
 describe('reauthorization and disconnect', () => {
-  const tenantId = uniqueId('reauth');
+  const tenantId = tenantAwayFromItsResync('reauth');
 
   test('a 401 puts the connection in needs_reauthorization and pauses the schedule; reconnecting restores both', async () => {
     await connectTenant(p, tenantId, DIVISION);
