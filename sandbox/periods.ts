@@ -3,8 +3,9 @@
  * starting on day 1 of the division's `fiscalYearStartMonth` (1 = calendar year; the seed has one
  * division starting on 1 July). A financial year is named after the calendar year it starts in.
  * `accountingPeriodId` is `YYYY-PP`: the financial year and the period number (for a calendar year
- * that is `YYYY-MM`). The financial year containing today and the next one exist and are open
- * unless the control API closes a period; other years are missing.
+ * that is `YYYY-MM`). The financial year containing today, the one before and the next one exist
+ * and are open unless the control API closes a period; other years are missing. (Last year stays:
+ * in January an administration still books December's costs, until its year is closed.)
  */
 import type { DivisionState } from './state';
 
@@ -44,10 +45,10 @@ export function periodOfDate(div: DivisionState, s: string): FinPeriod | null {
   return periodBounds(div, year, ((mo - start + 12) % 12) + 1);
 }
 
-/** The financial years that exist: the one containing `now` and the next. */
+/** The financial years that exist: the one containing `now`, the one before and the next. */
 export function existingYears(div: DivisionState, now: Date): number[] {
   const y = (periodOfDate(div, now.toISOString()) as FinPeriod).year;
-  return [y, y + 1];
+  return [y - 1, y, y + 1];
 }
 
 /** A period's state: a control-API override, else open in the existing years, else missing. */

@@ -215,6 +215,10 @@ describe('Exact rules on journal entries', () => {
   test('debits ≠ credits', () => rejected(entry({}, line(2, { totalGrossAmount: 129.49 })), 'UNBALANCED', { match: /out of balance.*0,01/ }));
 
   test('period outside the open years is missing', () => rejected(entry({ accountingPeriodId: `${YEAR + 5}-01`, transactionDate: `${YEAR + 5}-01-10` }), 'PERIOD_UNKNOWN'));
+  test('last year is still open (December booked in January), the year before it is missing', async () => {
+    assert.equal((await post(entry({ accountingPeriodId: `${YEAR - 1}-12`, transactionDate: `${YEAR - 1}-12-15` }))).status, 201);
+    await rejected(entry({ accountingPeriodId: `${YEAR - 2}-12`, transactionDate: `${YEAR - 2}-12-15` }), 'PERIOD_UNKNOWN');
+  });
   test('malformed accountingPeriodId', () => rejected(entry({ accountingPeriodId: '03/2025' }), 'INVALID', { match: /YYYY-MM/ }));
 
   test('closed period is rejected; reopened accepted', async () => {
