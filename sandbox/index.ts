@@ -24,7 +24,8 @@
  * - Periods: `accountingPeriodId` is "YYYY-PP", the financial year and the period (for a calendar
  *   year that is "YYYY-MM"); the transaction date must lie in it. The financial year containing
  *   today, the one before and the next are open by default; other years are missing; the
- *   control API closes/reopens single periods. Division 345678 starts its financial year on 1 July (periods.ts).
+ *   control API closes/reopens single periods. Division 345678 starts its financial year on
+ *   1 July (periods.ts).
  * - passThrough: Exact's FinancialPeriods and JournalStatusList, in Exact's own shape
  *   (routes/pass-through.ts); other paths are a 404.
  * - `filesPos`: one 1-based journal line position per uploaded file (repeated multipart fields,
