@@ -33,7 +33,7 @@ export interface Product {
   platformKey: string;
   /** The express app (its declared routes are checked against the OpenAPI document). */
   app: Express;
-  /** fetch against the API with the platform key; JSON in and out. */
+  /** fetch against the API with the platform key; JSON in and out; a GET answered 503 `unavailable` is asked again (twice at most). */
   call(method: string, p: string, body?: unknown): Promise<ApiResponse>;
   /** fetch against the API with other credentials (`auth: 'none'`, or an admin session cookie) and headers. */
   request(method: string, p: string, opts?: RequestOptions): Promise<ApiResponse>;
@@ -170,7 +170,17 @@ export async function startProduct(opts: ProductOptions = {}): Promise<Product> 
     taskQueue,
     platformKey: config.access.platformKeys[0],
     app,
-    call: (method, p, body) => request(method, p, { body }),
+    call: async (method, p, body) => {
+      // As the platform does: a read answered 503 `unavailable` (a dependency did not answer within
+      // the API's deadline, which happens on this 2-core machine when the suite is busiest) is asked
+      // again after Retry-After, twice at most. Writes are not asked again; tests of the 503 itself
+      // use `request`.
+      for (let attempt = 0; ; attempt++) {
+        const res = await request(method, p, { body });
+        if (method !== 'GET' || res.status !== 503 || res.body?.error?.code !== 'unavailable' || attempt === 2) return res;
+        await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? '1') * 1000));
+      }
+    },
     request,
     async close() {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();

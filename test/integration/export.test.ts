@@ -308,8 +308,9 @@ describe('input checks', () => {
     assert.equal(byPath['categories.old.glAccount'], 'blocked');
     assert.equal(byPath['vatRates.21'], 'vat_code_not_usable');
     assert.equal(byPath['employees.emp-lucas.supplier'], 'inactive');
-    const status = (await p.call('GET', `/api/tenants/${t}/exact`)).body;
-    assert.equal(status.mappingHealth.ok, false);
+    const got = await p.call('GET', `/api/tenants/${t}/exact`);
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    assert.equal(got.body.mappingHealth.ok, false);
     const bad = await p.call('PUT', `/api/tenants/${t}/mappings`, { ...m, journalCode: 5 });
     assert.equal(bad.status, 400);
     assert.ok(bad.body.error.fields.some((f: any) => f.path === 'body.journalCode'));
