@@ -26,16 +26,17 @@ async function seededCounts(division: string) {
   return d.counts;
 }
 
+const HOUR = 3_600_000;
+
 /**
  * A new tenant ID whose hourly resync point (this file's products resync hourly) is more than 15
  * minutes away: the tests read "the last sync" and count runs, which a scheduled sync starting
  * in the middle would change.
  */
 function tenantAwayFromItsResync(prefix: string): string {
-  const hour = 3_600_000;
   for (;;) {
     const id = uniqueId(prefix);
-    if ((resyncOffsetMs(id, '1 hour') - (Date.now() % hour) + hour) % hour > 15 * 60_000) return id;
+    if ((resyncOffsetMs(id, '1 hour') - (Date.now() % HOUR) + HOUR) % HOUR > 15 * 60_000) return id;
   }
 }
 
@@ -100,22 +101,21 @@ describe('connect → callback → initial sync', () => {
   });
 
   test('tenants resync at their own point of the hour, not all on the hour', async () => {
-    const hour = 3_600_000;
     const d = await p.temporal.schedule.getHandle(scheduleIds.resync(tenantId)).describe();
     const interval = (d.spec.intervals ?? [])[0];
-    assert.equal(interval?.every, hour);
+    assert.equal(interval?.every, HOUR);
     assert.equal(interval?.offset, resyncOffsetMs(tenantId, '1 hour'));
     // Every planned run falls on that point of its hour, one hour apart.
     const next = d.info.nextActionTimes.map((t) => t.getTime());
     assert.ok(next.length >= 2, `planned runs: ${next.length}`);
-    for (const t of next) assert.equal(t % hour, interval!.offset);
-    for (let i = 1; i < next.length; i++) assert.equal(next[i] - next[i - 1], hour);
+    for (const t of next) assert.equal(t % HOUR, interval!.offset);
+    for (let i = 1; i < next.length; i++) assert.equal(next[i] - next[i - 1], HOUR);
     // Fixed per tenant, whole seconds inside the interval, and spread: 200 tenants use (nearly) 200 points.
     const offsets = Array.from({ length: 200 }, (_, i) => resyncOffsetMs(`tenant-${i}`, '1 hour'));
     assert.equal(resyncOffsetMs('tenant-1', '1 hour'), offsets[1]);
-    assert.ok(offsets.every((o) => o >= 0 && o < hour && o % 1000 === 0));
+    assert.ok(offsets.every((o) => o >= 0 && o < HOUR && o % 1000 === 0));
     assert.ok(new Set(offsets).size >= 190, `distinct points: ${new Set(offsets).size}`);
-    assert.ok(offsets.filter((o) => o < hour / 2).length > 60 && offsets.filter((o) => o >= hour / 2).length > 60, 'both halves of the hour are used');
+    assert.ok(offsets.filter((o) => o < HOUR / 2).length > 60 && offsets.filter((o) => o >= HOUR / 2).length > 60, 'both halves of the hour are used');
   });
 
   test('connect is idempotent while authorization is pending', async () => {
